@@ -1,0 +1,1 @@
+"""Shared service kit: what every Nujoomy service needs and no service should write twice."""

@@ -1,0 +1,84 @@
+"""Typed settings from the environment.
+
+Each service declares one msgspec Struct; `load_settings` fills it from variables named
+`NUJOOMY_<FIELD>` (shared by every service, e.g. `NUJOOMY_AMQP_URL`) overridden by
+`NUJOOMY_<SERVICE>_<FIELD>`. msgspec does the type conversion (`strict=False` turns "8" into 8 and
+"true" into True), so there is no hand-written parser to drift from the Struct.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TypeVar
+
+import msgspec
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+COMMON_PREFIX = "NUJOOMY_"
+
+
+class SettingsError(RuntimeError):
+    """Raised when the environment does not describe a valid settings object."""
+
+
+def _collect(prefix: str, env: Mapping[str, str], fields: set[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key, value in env.items():
+        if key.startswith(prefix):
+            name = key[len(prefix) :].lower()
+            if name in fields:
+                found[name] = value
+    return found
+
+
+def load_settings(cls: type[S], service: str, env: Mapping[str, str] | None = None, **overrides: object) -> S:
+    """Build `cls` from the environment: common `NUJOOMY_*`, then `NUJOOMY_<SERVICE>_*`, then overrides."""
+    source = os.environ if env is None else env
+    fields = {f.name for f in msgspec.structs.fields(cls)}
+    values: dict[str, object] = {}
+    values.update(_collect(COMMON_PREFIX, source, fields))
+    service_prefix = f"{COMMON_PREFIX}{service.upper().replace('-', '_')}_"
+    values.update(_collect(service_prefix, source, fields))
+    values.update(overrides)
+    try:
+        return msgspec.convert(values, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"invalid settings for {service}: {exc}") from exc
+
+
+class ServiceSettings(msgspec.Struct, kw_only=True):
+    """Fields every service has. A service's Settings subclasses this and adds its own."""
+
+    database_url: str
+    port: int
+    host: str = "127.0.0.1"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = ""
+    events_exchange: str = "nujoomy.events"
+    queue_prefix: str = ""
+    queue_type: str = "classic"
+    log_level: str = "INFO"
+    log_json: bool = True
+    dev_mode: bool = False
+    db_pool_size: int = 10
+    # Internal tokens (tokens.py): PEM text or a path to a PEM file.
+    internal_public_key: str = ""
+    internal_private_key: str = ""
+    # Where the siblings answer (internal HTTP).
+    tenant_url: str = "http://127.0.0.1:8001"
+    ledger_url: str = "http://127.0.0.1:8002"
+    wallet_pass_url: str = "http://127.0.0.1:8003"
+    notification_url: str = "http://127.0.0.1:8004"
+    gateway_url: str = "http://127.0.0.1:8000"
+    public_url: str = "http://127.0.0.1:8000"
+
+
+def read_pem(value: str) -> str:
+    """Settings carry keys as PEM text or as a path to a PEM file."""
+    if not value or value.lstrip().startswith("-----BEGIN"):
+        return value
+    with open(value, encoding="ascii") as fh:
+        return fh.read()

@@ -1,0 +1,124 @@
+"""A service's worker process: its outbox relay, its consumers and its scheduled jobs, together.
+
+Started by each service's `worker.py`; stops cleanly on SIGINT/SIGTERM (consumers stop taking
+messages, in-flight handlers finish, the relay stops after its current batch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+
+import aio_pika
+import msgspec
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from nujoomy_messaging.consumer import ConsumerSpec, EventConsumer, start_consumers
+from nujoomy_messaging.relay import OutboxRelay
+from nujoomy_messaging.topology import Topology
+
+log = structlog.get_logger("nujoomy.worker")
+
+
+class PeriodicJob(msgspec.Struct, frozen=True):
+    name: str
+    interval_seconds: float
+    run: Callable[[], Awaitable[object]]
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        service: str,
+        database_url: str,
+        amqp_url: str,
+        topology: Topology,
+        sessions: async_sessionmaker[AsyncSession],
+        consumers: Sequence[ConsumerSpec] = (),
+        jobs: Sequence[PeriodicJob] = (),
+        relay_batch: int = 500,
+        relay_poll: float = 1.0,
+    ) -> None:
+        self.service = service
+        self.relay = OutboxRelay(
+            database_url=database_url, amqp_url=amqp_url, topology=topology, name=service,
+            batch_size=relay_batch, poll_interval=relay_poll,
+        )
+        self._amqp_url = amqp_url
+        self._topology = topology
+        self._sessions = sessions
+        self._specs = list(consumers)
+        self._jobs = list(jobs)
+        self._stop = asyncio.Event()
+        self.consumers: list[EventConsumer] = []
+        self.started = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.relay.stop()
+
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")]
+        tasks += [asyncio.create_task(self._every(job), name=job.name) for job in self._jobs]
+        connection = None
+        try:
+            if self._specs:
+                connection = await self._connect()
+                self.consumers = await start_consumers(
+                    connection, self._specs, sessions=self._sessions, topology=self._topology
+                )
+            self.started.set()
+            log.info("worker_started", service=self.service, consumers=[s.name for s in self._specs])
+            await self._stop.wait()
+        finally:
+            self.relay.stop()
+            for consumer in self.consumers:
+                await consumer.stop()
+            for task in tasks:
+                if task.get_name() != f"{self.service}-relay":
+                    task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+            log.info("worker_stopped", service=self.service)
+
+    async def _connect(self) -> aio_pika.abc.AbstractRobustConnection:
+        delay = 0.5
+        while True:
+            try:
+                return await aio_pika.connect_robust(self._amqp_url, timeout=5, reconnect_interval=1)
+            except (OSError, aio_pika.exceptions.AMQPError) as exc:
+                if self._stop.is_set():
+                    raise
+                log.warning("broker_unreachable", error=repr(exc), in_seconds=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def _every(self, job: PeriodicJob) -> None:
+        while not self._stop.is_set():
+            try:
+                await job.run()
+            except Exception as exc:  # a failing job must not kill the worker; it runs again next tick
+                log.error("job_failed", job=job.name, error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), job.interval_seconds)
+
+
+def run_until_signalled(worker: Worker) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, worker.stop)
+        await worker.run()
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
