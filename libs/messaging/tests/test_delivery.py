@@ -20,8 +20,7 @@ import pytest
 from nujoomy_contracts import Envelope, new_envelope
 from nujoomy_contracts.ledger import MEMBER_ERASED, MemberErased
 from nujoomy_kit.db import make_engine, make_sessionmaker, plain_url
-from nujoomy_messaging import ConsumerSpec, OutboxRelay, Topology, Worker, add_events
-from nujoomy_messaging import deadletters
+from nujoomy_messaging import ConsumerSpec, OutboxRelay, Topology, Worker, add_events, deadletters
 from nujoomy_testing import TcpProxy, eventually
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,8 +51,10 @@ async def place_orders(db_url: str, ids: range | list[int], *, commit: bool = Tr
                         [
                             (
                                 new_envelope(
-                                    MEMBER_ERASED, MemberErased(member_id=uuid.UUID(int=i)),
-                                    tenant_id=TENANT, mode="test",
+                                    MEMBER_ERASED,
+                                    MemberErased(member_id=uuid.UUID(int=i)),
+                                    tenant_id=TENANT,
+                                    mode="test",
                                 ),
                                 f"order:{i}",
                             )
@@ -100,8 +101,13 @@ async def running_worker(
 ) -> AsyncIterator[Worker]:
     engine = make_engine(db_url, pool_size=5)
     worker = Worker(
-        service="b", database_url=db_url, amqp_url=amqp_url, topology=topology,
-        sessions=make_sessionmaker(engine), consumers=specs, relay_poll=0.2,
+        service="b",
+        database_url=db_url,
+        amqp_url=amqp_url,
+        topology=topology,
+        sessions=make_sessionmaker(engine),
+        consumers=specs,
+        relay_poll=0.2,
     )
     task = asyncio.create_task(worker.run())
     await asyncio.wait_for(worker.started.wait(), 15)
@@ -125,15 +131,18 @@ async def running_relay(db_url: str, amqp_url: str, topology: Topology) -> Async
 
 
 def spec(handler=apply_order, delays=(100, 200, 400)) -> ConsumerSpec:
-    return ConsumerSpec(name="b.orders", routing_keys=(MEMBER_ERASED,), handler=handler, retry_delays_ms=delays)
+    return ConsumerSpec(
+        name="b.orders", routing_keys=(MEMBER_ERASED,), handler=handler, retry_delays_ms=delays
+    )
 
 
 async def test_committed_event_arrives_once_and_rolled_back_one_never(
     service_a: str, service_b: str, amqp_url: str, topology: Topology
 ) -> None:
-    async with running_worker(service_b, amqp_url, topology, [spec()]), running_relay(
-        service_a, amqp_url, topology
-    ) as relay:
+    async with (
+        running_worker(service_b, amqp_url, topology, [spec()]),
+        running_relay(service_a, amqp_url, topology) as relay,
+    ):
         await place_orders(service_a, [1])
         await place_orders(service_a, [2], commit=False)
         await place_orders(service_a, [3])
@@ -151,15 +160,17 @@ async def test_relay_killed_mid_batch_and_restarted_loses_and_duplicates_nothing
     script = Path(__file__).parent / "relay_process.py"
     argv = [sys.executable, str(script), service_a, amqp_url, topology.exchange, topology.prefix, "50"]
     async with running_worker(service_b, amqp_url, topology, [spec()]):
-        proc = subprocess.Popen(argv, env=os.environ.copy())  # noqa: S603
+        proc = subprocess.Popen(argv, env=os.environ.copy())
         try:
-            await eventually(lambda: outbox_size(service_a), lambda n: n < total - 300, timeout=30, interval=0.01)
+            await eventually(
+                lambda: outbox_size(service_a), lambda n: n < total - 300, timeout=30, interval=0.01
+            )
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
         left = await outbox_size(service_a)
         assert 0 < left < total, "the relay must be killed in the middle of the work"
-        proc = subprocess.Popen(argv, env=os.environ.copy())  # noqa: S603
+        proc = subprocess.Popen(argv, env=os.environ.copy())
         try:
             await eventually(
                 lambda: applied(service_b), lambda rows: len(set(rows)) == total, timeout=60, interval=0.1
@@ -177,10 +188,11 @@ async def test_broker_connection_dropped_and_back(
     proxy = await TcpProxy(parsed.hostname or "127.0.0.1", parsed.port or 5672).start()
     via_proxy = proxy.url_for(amqp_url)
     try:
-        async with running_worker(service_b, via_proxy, topology, [spec()]), running_relay(
-            service_a, via_proxy, topology
+        async with (
+            running_worker(service_b, via_proxy, topology, [spec()]),
+            running_relay(service_a, via_proxy, topology),
         ):
-            await place_orders(service_a, range(0, 200))
+            await place_orders(service_a, range(200))
             await eventually(lambda: applied(service_b), lambda rows: len(rows) >= 50)
             proxy.drop()
             await place_orders(service_a, range(200, 400))  # written while the broker is unreachable
@@ -206,8 +218,9 @@ async def test_handler_failing_twice_succeeds_from_the_retry_queue(
             raise RuntimeError("downstream hiccup")
         await apply_order(session, event)
 
-    async with running_worker(service_b, amqp_url, topology, [spec(flaky)]), running_relay(
-        service_a, amqp_url, topology
+    async with (
+        running_worker(service_b, amqp_url, topology, [spec(flaky)]),
+        running_relay(service_a, amqp_url, topology),
     ):
         await place_orders(service_a, [7])
         await eventually(lambda: applied(service_b), lambda rows: rows == [7])
@@ -225,8 +238,9 @@ async def test_always_failing_handler_dead_letters_then_replay_applies_once(
             raise ValueError("template missing")
         await apply_order(session, event)
 
-    async with running_worker(service_b, amqp_url, topology, [spec(sometimes, (50, 50))]), running_relay(
-        service_a, amqp_url, topology
+    async with (
+        running_worker(service_b, amqp_url, topology, [spec(sometimes, (50, 50))]),
+        running_relay(service_a, amqp_url, topology),
     ):
         await place_orders(service_a, [11, 12])
         await eventually(lambda: deadletters.count(amqp_url, topology, "b.orders"), lambda n: n == 2)
@@ -254,7 +268,9 @@ async def test_redelivered_event_has_no_second_effect(
     import aio_pika
     from nujoomy_contracts import encode_envelope
 
-    event = new_envelope(MEMBER_ERASED, MemberErased(member_id=uuid.UUID(int=5)), tenant_id=TENANT, mode="live")
+    event = new_envelope(
+        MEMBER_ERASED, MemberErased(member_id=uuid.UUID(int=5)), tenant_id=TENANT, mode="live"
+    )
     async with running_worker(service_b, amqp_url, topology, [spec()]):
         conn = await aio_pika.connect(amqp_url)
         channel = await conn.channel()

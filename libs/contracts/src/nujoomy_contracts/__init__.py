@@ -1,6 +1,13 @@
 """The published language between Nujoomy services (BRIEF §3): the envelope and every event payload."""
 
-from nujoomy_contracts.envelope import Envelope, Mode, RawEnvelope, decode_envelope, encode_envelope, new_envelope
+from nujoomy_contracts.envelope import (
+    Envelope,
+    Mode,
+    RawEnvelope,
+    decode_envelope,
+    encode_envelope,
+    new_envelope,
+)
 from nujoomy_contracts.registry import EVENT_TYPES, data_type, decode_data
 
 __all__ = [

@@ -21,7 +21,8 @@ MODE_HEADER = "nujoomy-mode"
 async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     cached = connection.scope.get("nujoomy_principal")  # type: ignore[typeddict-item]
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        assert isinstance(cached, Principal)
+        return cached
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

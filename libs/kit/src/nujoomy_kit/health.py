@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import msgspec
 from litestar import Response, get
+from litestar.datastructures import State
 
-Check = Callable[[], Awaitable[None]]
+Check = Callable[[State], Awaitable[None]]
 
 
 class Readiness(msgspec.Struct):
@@ -20,10 +22,10 @@ class Readiness(msgspec.Struct):
     checks: dict[str, str]
 
 
-async def run_checks(checks: Mapping[str, Check], timeout: float = 3.0) -> Readiness:
+async def run_checks(checks: Mapping[str, Check], state: State, timeout: float = 3.0) -> Readiness:
     async def one(check: Check) -> str:
         try:
-            await asyncio.wait_for(check(), timeout)
+            await asyncio.wait_for(check(state), timeout)
         except TimeoutError:
             return "down: timed out"
         except Exception as exc:  # a readiness probe reports any failure, it never raises
@@ -37,31 +39,34 @@ async def run_checks(checks: Mapping[str, Check], timeout: float = 3.0) -> Readi
     return Readiness(status="ok" if healthy else "unavailable", checks=states)
 
 
-def health_handlers(checks: Mapping[str, Check]) -> list[object]:
+def health_handlers(checks: Mapping[str, Check]) -> list[Any]:
     @get("/health/live", include_in_schema=False, sync_to_thread=False)
     def live() -> dict[str, str]:
         return {"status": "ok"}
 
     @get("/health/ready", include_in_schema=False)
-    async def ready() -> Response[Readiness]:
-        result = await run_checks(checks)
+    async def ready(state: State) -> Response[Readiness]:
+        result = await run_checks(checks, state)
         return Response(result, status_code=200 if result.status == "ok" else 503)
 
     return [live, ready]
 
 
-async def amqp_ping(url: str) -> None:
-    import aio_pika
+async def database_check(state: State) -> None:
+    from nujoomy_kit.db import ping
 
-    conn = await aio_pika.connect(url, timeout=2)
-    await conn.close()
+    await ping(state["engine"])
 
 
-async def redis_ping(url: str) -> None:
-    import redis.asyncio as redis
+def broker_check(url: str) -> Check:
+    async def check(_: State) -> None:
+        import aio_pika
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        await client.ping()
-    finally:
-        await client.aclose()
+        conn = await aio_pika.connect(url, timeout=2)
+        await conn.close()
+
+    return check
+
+
+async def redis_check(state: State) -> None:
+    await state["redis"].ping()

@@ -14,7 +14,10 @@ class HttpMetrics:
     def __init__(self, service: str, registry: CollectorRegistry) -> None:
         self.registry = registry
         self.requests = Counter(
-            "http_requests_total", "HTTP requests", ["service", "method", "route", "status"], registry=registry
+            "http_requests_total",
+            "HTTP requests",
+            ["service", "method", "route", "status"],
+            registry=registry,
         )
         self.latency = Histogram(
             "http_request_duration_seconds",
@@ -27,7 +30,7 @@ class HttpMetrics:
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
+            if scope["type"] != "http":  # type: ignore[comparison-overlap]
                 await app(scope, receive, send)
                 return
             start = time.perf_counter()

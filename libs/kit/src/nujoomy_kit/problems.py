@@ -11,8 +11,13 @@ from typing import Any, ClassVar
 import msgspec
 import structlog
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -126,9 +131,10 @@ def _validation_handler(request: Request[Any, Any, Any], exc: ValidationExceptio
     errors = exc.extra if isinstance(exc.extra, list) else None
     detail = exc.detail or "The request is not valid"
     if errors:
-        detail = "; ".join(
-            f"{e.get('key') or 'body'}: {e.get('message')}" for e in errors if isinstance(e, dict)
-        ) or detail
+        detail = (
+            "; ".join(f"{e.get('key') or 'body'}: {e.get('message')}" for e in errors if isinstance(e, dict))
+            or detail
+        )
     return problem_response(
         Problem(
             type=TYPE_BASE + "invalid_input",
@@ -154,7 +160,11 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     detail = exc.detail if exc.detail and exc.detail != title else None
     return problem_response(
         Problem(
-            type=TYPE_BASE + code, title=title, status=status, code=code, detail=detail,
+            type=TYPE_BASE + code,
+            title=title,
+            status=status,
+            code=code,
+            detail=detail,
             instance=request.url.path,
         ),
         headers=dict(exc.headers or {}),

@@ -26,10 +26,10 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from nujoomy_contracts import Envelope, decode_data, decode_envelope
 from nujoomy_contracts.registry import UnknownEvent
+from nujoomy_kit.logging import bind_context, clear_context
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from nujoomy_kit.logging import bind_context, clear_context
 from nujoomy_messaging.topology import DEFAULT_RETRY_DELAYS_MS, Topology
 
 log = structlog.get_logger("nujoomy.consumer")
@@ -42,8 +42,7 @@ CONSUMER_HEADER = "x-nujoomy-consumer"
 FAILED_AT_HEADER = "x-nujoomy-failed-at"
 
 _INBOX = text(
-    "INSERT INTO inbox (consumer, event_id) VALUES (:consumer, :event_id) "
-    "ON CONFLICT DO NOTHING RETURNING 1"
+    "INSERT INTO inbox (consumer, event_id) VALUES (:consumer, :event_id) ON CONFLICT DO NOTHING RETURNING 1"
 )
 
 
@@ -112,14 +111,19 @@ class EventConsumer:
                 await message.nack(requeue=True)
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
-        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0) or 0)
+        attempt = int(str((message.headers or {}).get(ATTEMPT_HEADER, 0) or 0))
         try:
             envelope = self._decode(message.body)
         except (msgspec.DecodeError, msgspec.ValidationError, UnknownEvent) as exc:
             await self._dead_letter(message, attempt, exc)
             return
-        bind_context(event_id=str(envelope.id), event_type=envelope.type, tenant_id=str(envelope.tenant_id),
-                     mode=envelope.mode, trace_id=envelope.traceparent)
+        bind_context(
+            event_id=str(envelope.id),
+            event_type=envelope.type,
+            tenant_id=str(envelope.tenant_id),
+            mode=envelope.mode,
+            trace_id=envelope.traceparent,
+        )
         try:
             applied = await self._apply(envelope)
         except PermanentError as exc:
@@ -142,8 +146,14 @@ class EventConsumer:
         raw = decode_envelope(body)
         data = decode_data(raw.type, raw.version, raw.data)
         return Envelope(
-            id=raw.id, type=raw.type, version=raw.version, occurred_at=raw.occurred_at,
-            tenant_id=raw.tenant_id, mode=raw.mode, data=data, traceparent=raw.traceparent,
+            id=raw.id,
+            type=raw.type,
+            version=raw.version,
+            occurred_at=raw.occurred_at,
+            tenant_id=raw.tenant_id,
+            mode=raw.mode,
+            data=data,
+            traceparent=raw.traceparent,
         )
 
     async def _apply(self, envelope: Envelope[Any]) -> bool:

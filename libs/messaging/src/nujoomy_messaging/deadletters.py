@@ -40,7 +40,7 @@ def _describe(message: AbstractIncomingMessage) -> DeadLetter:
     return DeadLetter(
         message_id=message.message_id,
         type=message.type,
-        attempts=int(headers.get(ATTEMPT_HEADER, 0) or 0) + 1,
+        attempts=int(str(headers.get(ATTEMPT_HEADER, 0) or 0)) + 1,
         failed_at=str(headers.get(FAILED_AT_HEADER)) if headers.get(FAILED_AT_HEADER) else None,
         error=str(headers.get(ERROR_HEADER)) if headers.get(ERROR_HEADER) else None,
         body=message.body.decode("utf-8", "replace"),
@@ -76,7 +76,11 @@ async def inspect(amqp_url: str, topology: Topology, consumer: str, limit: int =
 
 
 async def replay(
-    amqp_url: str, topology: Topology, consumer: str, message_ids: set[str] | None = None, limit: int = 100_000
+    amqp_url: str,
+    topology: Topology,
+    consumer: str,
+    message_ids: set[str] | None = None,
+    limit: int = 100_000,
 ) -> int:
     """Send dead letters (all, or those with the given ids) back to the consumer's queue, attempt 0."""
     connection = await aio_pika.connect(amqp_url, timeout=5)

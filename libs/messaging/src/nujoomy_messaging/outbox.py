@@ -16,9 +16,7 @@ _INSERT = text(
 )
 
 
-async def add_events(
-    db: AsyncSession | AsyncConnection, events: Sequence[tuple[Envelope[Any], str]]
-) -> None:
+async def add_events(db: AsyncSession | AsyncConnection, events: Sequence[tuple[Envelope[Any], str]]) -> None:
     """Insert (envelope, aggregate key) pairs in one statement. Nothing is sent until the commit."""
     if not events:
         return

@@ -144,7 +144,9 @@ class OutboxRelay:
         ]
         results = await asyncio.gather(*publishes, return_exceptions=True)
         confirmed_at = time.time()
-        ok = [row["seq"] for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
+        ok = [
+            row["seq"] for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)
+        ]
         failed = [res for res in results if isinstance(res, BaseException)]
         if ok:
             await conn.execute(_DELETE, ok)

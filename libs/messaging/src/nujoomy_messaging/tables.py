@@ -7,7 +7,18 @@ wakes for a row it cannot see). `inbox` holds (consumer, event id) pairs already
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, LargeBinary, MetaData, String, Table, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import UUID
 
 NOTIFY_CHANNEL = "nujoomy_outbox"

@@ -12,7 +12,7 @@ Tests give every topology its own prefix, so parallel tests never share a queue 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import aio_pika
 import msgspec
@@ -35,7 +35,7 @@ class Topology(msgspec.Struct, frozen=True):
     def dlq(self, consumer: str) -> str:
         return f"{self.prefix}{consumer}.dlq"
 
-    def _args(self) -> dict[str, object]:
+    def _args(self) -> dict[str, Any]:
         return {"x-queue-type": self.queue_type}
 
     async def declare_exchange(self, channel: AbstractChannel) -> aio_pika.abc.AbstractExchange:
@@ -75,4 +75,6 @@ class Topology(msgspec.Struct, frozen=True):
 
 
 def topology_from(exchange: str, prefix: str, queue_type: str) -> Topology:
-    return Topology(exchange=exchange, prefix=prefix, queue_type="quorum" if queue_type == "quorum" else "classic")
+    return Topology(
+        exchange=exchange, prefix=prefix, queue_type="quorum" if queue_type == "quorum" else "classic"
+    )

@@ -45,8 +45,12 @@ class Worker:
     ) -> None:
         self.service = service
         self.relay = OutboxRelay(
-            database_url=database_url, amqp_url=amqp_url, topology=topology, name=service,
-            batch_size=relay_batch, poll_interval=relay_poll,
+            database_url=database_url,
+            amqp_url=amqp_url,
+            topology=topology,
+            name=service,
+            batch_size=relay_batch,
+            poll_interval=relay_poll,
         )
         self._amqp_url = amqp_url
         self._topology = topology

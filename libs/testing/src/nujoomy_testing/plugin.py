@@ -90,7 +90,7 @@ class DatabaseFactory:
         return with_database(self.admin_url, name)
 
     async def drop(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1].split("?")[0]
+        name = url.rsplit("/", 1)[1].split("?", maxsplit=1)[0]
         conn = await self._admin()
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -52,7 +52,9 @@ def _from_container(kind: str) -> str:
     if kind == "postgres":
         from testcontainers.postgres import PostgresContainer
 
-        pg = PostgresContainer("postgres:16-alpine", username="postgres", password="postgres", dbname="postgres")
+        pg = PostgresContainer(
+            "postgres:16-alpine", username="postgres", password="postgres", dbname="postgres"
+        )
         pg.start()
         _containers.append(pg)
         return f"postgresql://postgres:postgres@{pg.get_container_host_ip()}:{pg.get_exposed_port(5432)}/postgres"

@@ -1,0 +1,1 @@
+"""Nujoomy ledger service: Members, cards and the double-entry points ledger."""

@@ -1,0 +1,1 @@
+"""Nujoomy tenant service: Businesses, branded programs, staff and sign-in."""

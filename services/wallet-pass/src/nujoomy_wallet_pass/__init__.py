@@ -1,0 +1,1 @@
+"""Nujoomy wallet-pass service: Apple Wallet and Google Wallet passes that follow the ledger."""

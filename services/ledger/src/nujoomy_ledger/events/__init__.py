@@ -1,0 +1,1 @@
+"""What the ledger service consumes (consumers.py) and publishes (through the outbox)."""

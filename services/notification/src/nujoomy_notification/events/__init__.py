@@ -1,0 +1,1 @@
+"""What the notification service consumes (consumers.py) and publishes (through the outbox)."""

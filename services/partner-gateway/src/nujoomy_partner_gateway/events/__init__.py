@@ -1,0 +1,1 @@
+"""What the partner-gateway service consumes (consumers.py) and publishes (through the outbox)."""

@@ -1,0 +1,1 @@
+"""What the tenant service consumes (consumers.py) and publishes (through the outbox)."""

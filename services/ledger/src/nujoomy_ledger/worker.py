@@ -1,0 +1,24 @@
+"""The ledger worker process: its outbox relay, its consumers and its scheduled jobs."""
+
+from __future__ import annotations
+
+from nujoomy_kit.resources import database
+from nujoomy_messaging import PeriodicJob, Worker
+from nujoomy_messaging.topology import topology_from
+
+from nujoomy_ledger.events.consumers import consumer_specs
+from nujoomy_ledger.settings import SERVICE, Settings
+
+
+def build_worker(settings: Settings) -> Worker:
+    _, sessions = database(settings)
+    jobs: list[PeriodicJob] = []
+    return Worker(
+        service=SERVICE,
+        database_url=settings.database_url,
+        amqp_url=settings.amqp_url,
+        topology=topology_from(settings.events_exchange, settings.queue_prefix, settings.queue_type),
+        sessions=sessions,
+        consumers=consumer_specs(settings),
+        jobs=jobs,
+    )
