@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from nujoomy_kit.db import run_migrations
-from nujoomy_kit.logging import configure_logging
+from nujoomy_kit.entry import service_main
 
 from nujoomy_partner_gateway.settings import SERVICE, load
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="nujoomy_partner_gateway")
-    parser.add_argument("command", choices=["api", "worker", "migrate"])
-    args = parser.parse_args()
-    settings = load()
-    configure_logging(SERVICE, settings.log_level, json=settings.log_json)
-    if args.command == "migrate":
-        run_migrations(MIGRATIONS, settings.database_url)
-    elif args.command == "worker":
-        from nujoomy_messaging import run_until_signalled
-
-        from nujoomy_partner_gateway.worker import build_worker
-
-        run_until_signalled(build_worker(settings))
-    else:
-        from nujoomy_kit.server import serve
-
-        from nujoomy_partner_gateway.app import build_app
-
-        serve(build_app(settings), settings.host, settings.port, settings.log_level)
-
-
 if __name__ == "__main__":
-    main()
+    service_main(
+        service=SERVICE,
+        load=load,
+        migrations=MIGRATIONS,
+        app_factory="nujoomy_partner_gateway.app:build_app",
+        worker_factory="nujoomy_partner_gateway.worker:build_worker",
+    )
