@@ -8,10 +8,48 @@ from nujoomy_kit.settings import ServiceSettings, load_settings
 
 SERVICE = "wallet-pass"
 
+REAL_APNS = "https://api.push.apple.com"
+REAL_GOOGLE = "https://walletobjects.googleapis.com/walletobjects/v1"
+REAL_GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
+FAKE_APNS_PORT = 8443
+FAKE_APNS_CONTROL_PORT = 8444
+FAKE_GOOGLE_PORT = 8093
+
 
 class Settings(ServiceSettings, kw_only=True):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/nujoomy_wallet_pass"
     port: int = 8003
+    # The pass's webServiceURL is {public_url}/apple; download links are {public_url}/apple/passes/….
+    public_url: str = "http://127.0.0.1:8003"
+    pass_type_id: str = "pass.dev.nujoomy.loyalty"
+    team_id: str = "NUJOOMYDEV"
+    organization_name: str = "Nujoomy"
+    # The Pass Type ID certificate: PEM text or path (.pem or .p12); the key may be in the same .p12.
+    pass_cert: str = ""
+    pass_key: str = ""
+    pass_key_password: str = ""
+    wwdr_cert: str = ""
+    # HMAC key for signed, expiring download links; empty derives one from the pass key.
+    download_secret: str = ""
+    download_ttl_seconds: int = 7 * 24 * 3600
+    # Live traffic goes to Apple and Google; test-mode traffic never does (BRIEF §6): its URLs
+    # default to the local fakes.
+    apns_base_url: str = REAL_APNS
+    apns_base_url_test: str = f"https://127.0.0.1:{FAKE_APNS_PORT}"
+    apns_ca_file: str = ""  # extra CA to trust for APNs (the dev CA in development)
+    apns_concurrency: int = 200
+    google_base_url: str = REAL_GOOGLE
+    google_base_url_test: str = f"http://127.0.0.1:{FAKE_GOOGLE_PORT}/walletobjects/v1"
+    google_token_url: str = REAL_GOOGLE_TOKEN
+    google_token_url_test: str = f"http://127.0.0.1:{FAKE_GOOGLE_PORT}/token"
+    google_service_account: str = ""  # path to (or text of) the service-account JSON
+    google_issuer_id: str = "3388000000022000000"
+    google_enabled: bool = True
+    # Update jobs: how often the runner looks, how many members per batch, and the branding re-sync
+    # pace (members per second) that keeps a program-wide push within APNs and Google limits.
+    sync_interval_seconds: float = 0.05
+    sync_batch: int = 200
+    resync_rate_per_second: float = 2000.0
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -3,9 +3,153 @@
 from __future__ import annotations
 
 from nujoomy_messaging.tables import inbox_table, outbox_table
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 metadata = MetaData()
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+
+def _now() -> Column:  # type: ignore[type-arg]
+    return Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+# Projection of tenant.program.updated, one row per (tenant, mode); `program` is the event payload.
+programs = Table(
+    "programs",
+    metadata,
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("program_id", UUID, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("branding_version", Text, nullable=False),
+    Column("program", LargeBinary, nullable=False),
+    _now(),
+    PrimaryKeyConstraint("tenant_id", "mode"),
+)
+
+# Rendered images per branding version (fetched once from the tenant service, or defaults).
+branding_images = Table(
+    "branding_images",
+    metadata,
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("branding_version", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "mode", "branding_version", "name"),
+)
+
+# Projection of the ledger's members: what a card shows. `sequence` is the last applied
+# ledger.balance.changed sequence (older ones are dropped).
+members = Table(
+    "members",
+    metadata,
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("member_id", UUID, nullable=False),
+    Column("program_id", UUID),
+    Column("name", Text),
+    Column("card_token", Text, nullable=False),
+    Column("balance", BigInteger, nullable=False, server_default="0"),
+    Column("sequence", BigInteger, nullable=False, server_default="0"),
+    Column("status", String(8), nullable=False, server_default="active"),
+    _now(),
+    PrimaryKeyConstraint("tenant_id", "mode", "member_id"),
+)
+
+# One pass per member per wallet. `updated_at` is the pass's Last-Modified: whole seconds, strictly
+# increasing per change (see queries.touch_passes).
+passes = Table(
+    "passes",
+    metadata,
+    Column("id", UUID, primary_key=True),
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("member_id", UUID, nullable=False),
+    Column("wallet", String(6), nullable=False),
+    Column("authentication_token", Text, nullable=False),
+    Column("last_pushed_at", DateTime(timezone=True)),
+    Column("last_fetched_at", DateTime(timezone=True)),
+    _now(),
+    UniqueConstraint("tenant_id", "mode", "member_id", "wallet"),
+)
+
+apple_registrations = Table(
+    "apple_registrations",
+    metadata,
+    Column("device_library_id", Text, nullable=False),
+    Column("pass_id", UUID, nullable=False),
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("push_token", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("device_library_id", "pass_id"),
+)
+
+google_objects = Table(
+    "google_objects",
+    metadata,
+    Column("pass_id", UUID, primary_key=True),
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("object_id", Text, nullable=False),
+    Column("class_id", Text, nullable=False),
+    Column("balance_sent", BigInteger),
+    Column("notified_at", ARRAY(DateTime(timezone=True)), nullable=False, server_default="{}"),
+    _now(),
+)
+
+google_classes = Table(
+    "google_classes",
+    metadata,
+    Column("class_id", Text, primary_key=True),
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("branding_version", Text, nullable=False),
+)
+
+# Pending update jobs, one per member: a burst of changes bumps `generation` on the same row, and the
+# runner deletes it only if the generation it read is still current (coalescing, nothing lost).
+sync_jobs = Table(
+    "sync_jobs",
+    metadata,
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("member_id", UUID, nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("generation", BigInteger, nullable=False, server_default="1"),
+    Column("due_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("resync_id", UUID),
+    PrimaryKeyConstraint("tenant_id", "mode", "member_id"),
+)
+
+program_resyncs = Table(
+    "program_resyncs",
+    metadata,
+    Column("id", UUID, primary_key=True),
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("program_id", UUID, nullable=False),
+    Column("branding_version", Text, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("pushed", Integer, nullable=False, server_default="0"),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True)),
+)

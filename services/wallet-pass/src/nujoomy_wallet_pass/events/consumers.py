@@ -1,15 +1,94 @@
-"""The wallet-pass service's consumer purposes: one durable queue each."""
+"""The wallet-pass service's consumer purposes: one durable queue each.
+
+- `wallet-pass.members`: the ledger's members, cards and balances → the member projection, passes,
+  and an update job per change (stale balance sequences dropped).
+- `wallet-pass.programs`: tenant.program.updated → the branding projection (older versions dropped)
+  and, when what a card shows has changed, a re-sync of every pass of the program.
+"""
 
 from __future__ import annotations
 
-from nujoomy_messaging import ConsumerSpec
+from typing import Any
 
+import structlog
+from nujoomy_contracts import Envelope
+from nujoomy_contracts.ledger import (
+    BALANCE_CHANGED,
+    CARD_REISSUED,
+    MEMBER_ENROLLED,
+    BalanceChanged,
+    CardReissued,
+    MemberEnrolled,
+)
+from nujoomy_contracts.tenant import PROGRAM_UPDATED, Program
+from nujoomy_messaging import ConsumerSpec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nujoomy_wallet_pass.db import queries
+from nujoomy_wallet_pass.images import fetch_images
 from nujoomy_wallet_pass.settings import Settings
+
+log = structlog.get_logger("nujoomy.wallet.events")
+
+MEMBERS = "wallet-pass.members"
+PROGRAMS = "wallet-pass.programs"
+
+
+class MemberNotYetKnown(Exception):
+    """A balance arrived before the enrolment (separate deliveries): retried until it is known."""
+
+
+async def on_member_event(db: AsyncSession, event: Envelope[Any]) -> None:
+    tenant, mode, data = event.tenant_id, event.mode, event.data
+    if isinstance(data, MemberEnrolled):
+        m = data.member
+        await queries.enroll(db, tenant, mode, m.member_id, m.program_id, m.name, data.card_token)
+        await queries.enqueue(db, tenant, mode, [m.member_id])
+    elif isinstance(data, CardReissued):
+        if not await queries.reissue_card(db, tenant, mode, data.member_id, data.card_token):
+            raise MemberNotYetKnown(str(data.member_id))
+        await queries.touch_member_passes(db, tenant, mode, data.member_id)
+        await queries.enqueue(db, tenant, mode, [data.member_id])
+    elif isinstance(data, BalanceChanged):
+        applied = await queries.apply_balance(db, tenant, mode, data.member_id, data.balance, data.sequence)
+        if applied is None:
+            raise MemberNotYetKnown(str(data.member_id))
+        if applied:
+            await queries.touch_member_passes(db, tenant, mode, data.member_id)
+            await queries.enqueue(db, tenant, mode, [data.member_id])
+        else:
+            log.info("stale_balance_dropped", member_id=str(data.member_id), sequence=data.sequence)
+
+
+def on_program_updated(settings: Settings) -> Any:
+    async def handle(db: AsyncSession, event: Envelope[Program]) -> None:
+        program = event.data
+        previous = await queries.upsert_program(db, event.tenant_id, event.mode, program)
+        if previous is None:
+            log.info("stale_program_dropped", version=program.version)
+            return
+        version = queries.branding_version(program)
+        if not await queries.images_for(db, event.tenant_id, event.mode, version):
+            images = await fetch_images(settings.tenant_url, program.branding)
+            await queries.store_images(db, event.tenant_id, event.mode, version, images)
+        if previous != version:
+            await queries.start_resync(db, event.tenant_id, event.mode, program.program_id, version)
+
+    return handle
 
 
 def consumer_specs(settings: Settings) -> list[ConsumerSpec]:
-    return []
+    return [
+        ConsumerSpec(
+            name=MEMBERS,
+            routing_keys=(MEMBER_ENROLLED, CARD_REISSUED, BALANCE_CHANGED),
+            handler=on_member_event,
+            retry_delays_ms=(200, 1_000, 5_000, 30_000, 120_000),
+            concurrency=32,
+        ),
+        ConsumerSpec(name=PROGRAMS, routing_keys=(PROGRAM_UPDATED,), handler=on_program_updated(settings)),
+    ]
 
 
 # The names the CLI knows for dead-letter inspection (`nujoomy dlq list`).
-CONSUMER_NAMES: tuple[str, ...] = ()
+CONSUMER_NAMES: tuple[str, ...] = (MEMBERS, PROGRAMS)

@@ -1,0 +1,243 @@
+"""Apple's PassKit web service under {PUBLIC_URL}/apple (Apple "Wallet Passes › Adding a web service
+to update passes"), and the signed .pkpass download behind a member's apple_pass_url."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any
+
+import msgspec
+import structlog
+from litestar.params import Parameter
+from litestar import Request, Response, Router, delete, get, head, post
+from nujoomy_contracts import new_envelope
+from nujoomy_contracts.wallet import PASS_INSTALLED, PASS_REMOVED, PassInstalled, PassRemoved
+from nujoomy_kit.ids import InvalidId, decode_id
+from nujoomy_messaging import add_event
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nujoomy_wallet_pass.context import Wallet
+from nujoomy_wallet_pass.db import apple as registrations
+from nujoomy_wallet_pass.domain.errors import (
+    BadPassToken,
+    InvalidDownloadLink,
+    InvalidPushToken,
+    InvalidSinceTag,
+    PassNotFound,
+    PassNotReady,
+)
+from nujoomy_wallet_pass.domain.links import read_download_token
+from nujoomy_wallet_pass.pkpass import MEDIA_TYPE
+from nujoomy_wallet_pass.render import member_card, pkpass_for
+
+log = structlog.get_logger("nujoomy.wallet.apple")
+
+
+class Registration(msgspec.Struct):
+    pushToken: str = ""  # noqa: N815 - Apple's field name
+
+
+class SerialNumbers(msgspec.Struct):
+    serialNumbers: list[str]  # noqa: N815
+    lastUpdated: str  # noqa: N815 - a string: Wallet mishandles a number here
+
+
+class DeviceLogs(msgspec.Struct):
+    logs: list[str] = []
+
+
+def _serial(serial: str) -> uuid.UUID | None:
+    try:
+        return decode_id("pas", serial)
+    except InvalidId:
+        return None
+
+
+async def _authenticated_pass(
+    request: Request[Any, Any, Any], db: AsyncSession, wallet: Wallet, pass_type: str, serial: str
+) -> Row[Any]:
+    if pass_type != wallet.credentials.pass_type_id:
+        raise PassNotFound("Unknown pass type identifier")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    pid = _serial(serial)
+    row = await registrations.apple_pass(db, pid) if pid else None
+    # Unknown serial and wrong token answer alike, so the endpoint tells nothing about which passes exist.
+    if row is None or scheme != "ApplePass" or not secrets_equal(token.strip(), row.authentication_token):
+        raise BadPassToken
+    return row
+
+
+def secrets_equal(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _tag(moment: datetime) -> str:
+    return str(int(moment.timestamp()))
+
+
+REG_PATH = "/v1/devices/{device:str}/registrations/{pass_type:str}/{serial:str}"
+
+
+@post(REG_PATH, status_code=201)
+async def register_device(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    wallet: Wallet,
+    device: str,
+    pass_type: str,
+    serial: str,
+) -> Response[bytes]:
+    row = await _authenticated_pass(request, db, wallet, pass_type, serial)
+    try:
+        body = msgspec.json.decode(await request.body(), type=Registration)
+    except msgspec.DecodeError as exc:
+        raise InvalidPushToken(str(exc)) from exc
+    if not body.pushToken:
+        raise InvalidPushToken
+    created = await registrations.register(db, device, row, body.pushToken)
+    if created:
+        event = new_envelope(
+            PASS_INSTALLED,
+            PassInstalled(pass_id=row.id, member_id=row.member_id, wallet="apple", device_id=device),
+            tenant_id=row.tenant_id,
+            mode=row.mode,
+        )
+        await add_event(db, event, f"pass:{row.id}")
+    return Response(b"", status_code=201 if created else 200)
+
+
+@delete(REG_PATH, status_code=200)
+async def unregister_device(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    wallet: Wallet,
+    device: str,
+    pass_type: str,
+    serial: str,
+) -> Response[bytes]:
+    row = await _authenticated_pass(request, db, wallet, pass_type, serial)
+    if await registrations.unregister(db, device, row.id):
+        event = new_envelope(
+            PASS_REMOVED,
+            PassRemoved(pass_id=row.id, member_id=row.member_id, wallet="apple", device_id=device),
+            tenant_id=row.tenant_id,
+            mode=row.mode,
+        )
+        await add_event(db, event, f"pass:{row.id}")
+    return Response(b"", status_code=200)
+
+
+@get("/v1/devices/{device:str}/registrations/{pass_type:str}")
+async def updated_serials(
+    db: AsyncSession,
+    wallet: Wallet,
+    device: str,
+    pass_type: str,
+    passes_updated_since: Annotated[str | None, Parameter(query="passesUpdatedSince")] = None,
+) -> Response[Any]:
+    # The device library id is the shared secret here (no ApplePass header on this call).
+    if pass_type != wallet.credentials.pass_type_id:
+        return Response(b"", status_code=204)
+    since = None
+    if passes_updated_since:
+        if not passes_updated_since.isdigit():
+            raise InvalidSinceTag
+        since = datetime.fromtimestamp(int(passes_updated_since), UTC)
+    rows = await registrations.updated_serials(db, device, since)
+    if not rows:
+        return Response(b"", status_code=204)
+    from nujoomy_kit.ids import encode_id
+
+    body = SerialNumbers(
+        serialNumbers=[encode_id("pas", pid) for pid, _ in rows], lastUpdated=_tag(max(t for _, t in rows))
+    )
+    return Response(msgspec.json.encode(body), media_type="application/json")
+
+
+async def _pass_response(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    wallet: Wallet,
+    pass_type: str,
+    serial: str,
+    *,
+    body: bool,
+) -> Response[bytes]:
+    row = await _authenticated_pass(request, db, wallet, pass_type, serial)
+    modified = row.updated_at.replace(microsecond=0)
+    headers = {"Last-Modified": format_datetime(modified, usegmt=True), "Cache-Control": "no-cache"}
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            if modified <= parsedate_to_datetime(since):
+                return Response(b"", status_code=304, headers=headers)
+        except (TypeError, ValueError):
+            pass  # an unparseable date is ignored, as RFC 9110 §13.1.3 says
+    if not body:
+        return Response(b"", status_code=200, headers=headers, media_type=MEDIA_TYPE)
+    card = await member_card(db, wallet.settings, wallet.credentials, row.tenant_id, row.mode, row.member_id)
+    if card is None:
+        raise PassNotFound
+    data = await pkpass_for(db, wallet.settings, wallet.credentials, card, row.tenant_id)
+    await registrations.mark_fetched(db, row.id)
+    return Response(data, media_type=MEDIA_TYPE, headers=headers)
+
+
+@get("/v1/passes/{pass_type:str}/{serial:str}")
+async def latest_pass(
+    request: Request[Any, Any, Any], db: AsyncSession, wallet: Wallet, pass_type: str, serial: str
+) -> Response[bytes]:
+    return await _pass_response(request, db, wallet, pass_type, serial, body=True)
+
+
+@head("/v1/passes/{pass_type:str}/{serial:str}")
+async def latest_pass_head(
+    request: Request[Any, Any, Any], db: AsyncSession, wallet: Wallet, pass_type: str, serial: str
+) -> Response[None]:
+    # Wallet sometimes asks with HEAD; same status and Last-Modified as GET, no body.
+    full = await _pass_response(request, db, wallet, pass_type, serial, body=False)
+    return Response(None, status_code=full.status_code, headers=dict(full.headers), media_type=MEDIA_TYPE)
+
+
+@post("/v1/log", status_code=200)
+async def device_log(data: DeviceLogs) -> Response[bytes]:
+    for line in data.logs[:50]:
+        log.info("wallet_device_log", message=line[:1000])
+    return Response(b"", status_code=200)
+
+
+@get("/passes/{token:str}")
+async def download(db: AsyncSession, wallet: Wallet, token: str) -> Response[bytes]:
+    found = read_download_token(wallet.download_secret, token, int(time.time()))
+    if found is None:
+        raise InvalidDownloadLink
+    tenant_id, mode, member_id = found
+    card = await member_card(db, wallet.settings, wallet.credentials, tenant_id, mode, member_id)
+    if card is None:
+        raise PassNotReady("The card is being issued; try again in a moment")
+    data = await pkpass_for(db, wallet.settings, wallet.credentials, card, tenant_id)
+    return Response(
+        data, media_type=MEDIA_TYPE, headers={"Content-Disposition": 'attachment; filename="card.pkpass"'}
+    )
+
+
+def apple_router() -> Router:
+    return Router(
+        path="/apple",
+        route_handlers=[
+            register_device,
+            unregister_device,
+            updated_serials,
+            latest_pass,
+            latest_pass_head,
+            device_log,
+            download,
+        ],
+        include_in_schema=True,
+    )

@@ -1,0 +1,125 @@
+"""The internal API other services call: a member's pass links and status, re-sync progress."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import msgspec
+from litestar import Router, get
+from nujoomy_kit.auth import require_authenticated
+from nujoomy_kit.ids import InvalidId, decode_id, encode_id
+from nujoomy_kit.tokens import Principal
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nujoomy_wallet_pass.context import Wallet
+from nujoomy_wallet_pass.db import queries
+from nujoomy_wallet_pass.domain.errors import PassNotFound
+from nujoomy_wallet_pass.domain.links import download_token, google_object_id
+from nujoomy_wallet_pass.google import save_url
+
+
+class Links(msgspec.Struct):
+    apple_pass_url: str
+    google_save_url: str | None
+    expires_at: int
+
+
+class PassStatus(msgspec.Struct):
+    id: str
+    wallet: str
+    installed: bool
+    devices: int
+    updated_at: datetime
+    last_pushed_at: datetime | None
+    last_fetched_at: datetime | None
+    google_object_id: str | None = None
+
+
+class PassList(msgspec.Struct):
+    member_id: str
+    data: list[PassStatus]
+
+
+class SyncProgress(msgspec.Struct):
+    program_id: str
+    total: int
+    pushed: int
+    done: bool
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@get("/members/{mbr_id:str}/links")
+async def member_links(principal: Principal, wallet: Wallet, mbr_id: str) -> Links:
+    try:
+        member_id = decode_id("mbr", mbr_id)
+    except InvalidId as exc:
+        raise PassNotFound from exc
+    assert principal.mode is not None
+    expires_at = int(time.time()) + wallet.settings.download_ttl_seconds
+    token = download_token(wallet.download_secret, principal.tenant_id, principal.mode, member_id, expires_at)
+    google = None
+    if wallet.account is not None:
+        google = save_url(wallet.account, google_object_id(wallet.settings.google_issuer_id, member_id))
+    return Links(
+        apple_pass_url=f"{wallet.settings.public_url.rstrip('/')}/apple/passes/{token}",
+        google_save_url=google,
+        expires_at=expires_at,
+    )
+
+
+@get("/members/{mbr_id:str}/passes")
+async def member_pass_status(principal: Principal, db: AsyncSession, mbr_id: str) -> PassList:
+    try:
+        member_id = decode_id("mbr", mbr_id)
+    except InvalidId as exc:
+        raise PassNotFound from exc
+    assert principal.mode is not None
+    rows = await queries.member_passes(db, principal.tenant_id, principal.mode, member_id)
+    if not rows:
+        raise PassNotFound
+    return PassList(
+        member_id=mbr_id,
+        data=[
+            PassStatus(
+                id=encode_id("pas", r.id),
+                wallet=r.wallet,
+                installed=(r.devices > 0) if r.wallet == "apple" else r.balance_sent is not None,
+                devices=int(r.devices),
+                updated_at=r.updated_at,
+                last_pushed_at=r.last_pushed_at,
+                last_fetched_at=r.last_fetched_at,
+                google_object_id=r.object_id,
+            )
+            for r in rows
+        ],
+    )
+
+
+@get("/sync/programs/{prg_id:str}")
+async def program_sync(principal: Principal, db: AsyncSession, prg_id: str) -> SyncProgress:
+    try:
+        program_id = decode_id("prg", prg_id)
+    except InvalidId as exc:
+        raise PassNotFound from exc
+    assert principal.mode is not None
+    row = await queries.resync_progress(db, principal.tenant_id, principal.mode, program_id)
+    if row is None:
+        return SyncProgress(prg_id, 0, 0, True, None, None)
+    return SyncProgress(
+        program_id=prg_id,
+        total=row.total,
+        pushed=min(row.pushed, row.total),
+        done=row.finished_at is not None,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+def internal_router() -> Router:
+    return Router(
+        path="/internal/v1",
+        route_handlers=[member_links, member_pass_status, program_sync],
+        guards=[require_authenticated],
+    )

@@ -1,0 +1,262 @@
+"""Queries over the wallet-pass tables. Every function takes the session first and filters by
+(tenant_id, mode) wherever a caller's principal is involved."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from nujoomy_contracts.tenant import Program
+from sqlalchemy import text
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nujoomy_wallet_pass.domain.links import pass_id
+
+_program_decoder = msgspec.json.Decoder(Program)
+
+# Last-Modified is an HTTP date (whole seconds) and If-Modified-Since is compared at that resolution,
+# so every change moves updated_at to a whole second strictly after the previous value: two changes
+# within one second can never share a Last-Modified and hide the second from a device.
+_NEXT_SECOND = "GREATEST(date_trunc('second', now()) + interval '1 second', updated_at + interval '1 second')"
+
+
+async def program_row(db: AsyncSession, tenant_id: uuid.UUID, mode: str) -> tuple[Program, str] | None:
+    row = (
+        await db.execute(
+            text("SELECT program, branding_version FROM programs WHERE tenant_id = :t AND mode = :m"),
+            {"t": tenant_id, "m": mode},
+        )
+    ).first()
+    if row is None:
+        return None
+    return _program_decoder.decode(row[0]), row[1]
+
+
+async def upsert_program(db: AsyncSession, tenant_id: uuid.UUID, mode: str, program: Program) -> str | None:
+    """Store a newer program; return the branding version it replaced ('' if none), or None when the
+    event is not newer than what we hold (dropped)."""
+    previous = (
+        await db.execute(
+            text(
+                "SELECT version, branding_version FROM programs WHERE tenant_id = :t AND mode = :m FOR UPDATE"
+            ),
+            {"t": tenant_id, "m": mode},
+        )
+    ).first()
+    if previous is not None and previous[0] >= program.version:
+        return None
+    await db.execute(
+        text(
+            "INSERT INTO programs (tenant_id, mode, program_id, version, branding_version, program) "
+            "VALUES (:t, :m, :p, :v, :b, :body) ON CONFLICT (tenant_id, mode) DO UPDATE SET "
+            "program_id = excluded.program_id, version = excluded.version, "
+            "branding_version = excluded.branding_version, program = excluded.program, updated_at = now()"
+        ),
+        {
+            "t": tenant_id,
+            "m": mode,
+            "p": program.program_id,
+            "v": program.version,
+            "b": branding_version(program),
+            "body": msgspec.json.encode(program),
+        },
+    )
+    return "" if previous is None else str(previous[1])
+
+
+def branding_version(program: Program) -> str:
+    """What the card looks like: a digest of everything from the program that a pass shows, so a
+    change to rewards or earn rules does not re-push every card, but a new colour or wording does."""
+    shown = (program.branding, program.wording, program.tenant)
+    return hashlib.sha256(msgspec.json.encode(shown)).hexdigest()[:24]
+
+
+async def store_images(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, version: str, images: dict[str, bytes]
+) -> None:
+    for name, data in images.items():
+        await db.execute(
+            text(
+                "INSERT INTO branding_images (tenant_id, mode, branding_version, name, data) "
+                "VALUES (:t, :m, :v, :n, :d) ON CONFLICT DO NOTHING"
+            ),
+            {"t": tenant_id, "m": mode, "v": version, "n": name, "d": data},
+        )
+
+
+async def images_for(db: AsyncSession, tenant_id: uuid.UUID, mode: str, version: str) -> dict[str, bytes]:
+    rows = await db.execute(
+        text(
+            "SELECT name, data FROM branding_images WHERE tenant_id = :t AND mode = :m AND branding_version = :v"
+        ),
+        {"t": tenant_id, "m": mode, "v": version},
+    )
+    return {r[0]: bytes(r[1]) for r in rows}
+
+
+async def enroll(
+    db: AsyncSession,
+    tenant_id: uuid.UUID,
+    mode: str,
+    member_id: uuid.UUID,
+    program_id: uuid.UUID | None,
+    name: str | None,
+    card_token: str,
+) -> None:
+    await db.execute(
+        text(
+            "INSERT INTO members (tenant_id, mode, member_id, program_id, name, card_token) "
+            "VALUES (:t, :m, :mb, :p, :n, :c) ON CONFLICT DO NOTHING"
+        ),
+        {"t": tenant_id, "m": mode, "mb": member_id, "p": program_id, "n": name, "c": card_token},
+    )
+    for wallet in ("apple", "google"):
+        await db.execute(
+            text(
+                "INSERT INTO passes (id, tenant_id, mode, member_id, wallet, authentication_token) "
+                "VALUES (:id, :t, :m, :mb, :w, :a) ON CONFLICT DO NOTHING"
+            ),
+            {
+                "id": pass_id(member_id, wallet),  # type: ignore[arg-type]
+                "t": tenant_id,
+                "m": mode,
+                "mb": member_id,
+                "w": wallet,
+                # 32 URL-safe characters: Apple requires at least 16, and it never changes.
+                "a": secrets.token_urlsafe(24),
+            },
+        )
+
+
+async def reissue_card(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, card_token: str
+) -> bool:
+    result = await db.execute(
+        text("UPDATE members SET card_token = :c WHERE tenant_id = :t AND mode = :m AND member_id = :mb"),
+        {"t": tenant_id, "m": mode, "mb": member_id, "c": card_token},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def apply_balance(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, balance: int, sequence: int
+) -> bool | None:
+    """True if applied, False if stale (dropped), None if the member is not known yet."""
+    result = await db.execute(
+        text(
+            "UPDATE members SET balance = :b, sequence = :s, updated_at = now() "
+            "WHERE tenant_id = :t AND mode = :m AND member_id = :mb AND sequence < :s RETURNING 1"
+        ),
+        {"t": tenant_id, "m": mode, "mb": member_id, "b": balance, "s": sequence},
+    )
+    if result.first() is not None:
+        return True
+    exists = await db.execute(
+        text("SELECT 1 FROM members WHERE tenant_id = :t AND mode = :m AND member_id = :mb"),
+        {"t": tenant_id, "m": mode, "mb": member_id},
+    )
+    return False if exists.first() else None
+
+
+async def touch_member_passes(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID
+) -> None:
+    await db.execute(
+        text(
+            f"UPDATE passes SET updated_at = {_NEXT_SECOND} "
+            "WHERE tenant_id = :t AND mode = :m AND member_id = :mb"
+        ),
+        {"t": tenant_id, "m": mode, "mb": member_id},
+    )
+
+
+async def enqueue(
+    db: AsyncSession,
+    tenant_id: uuid.UUID,
+    mode: str,
+    member_ids: Sequence[uuid.UUID],
+    *,
+    priority: int = 0,
+    resync_id: uuid.UUID | None = None,
+) -> None:
+    """Ask for the members' passes to be pushed. An existing job is bumped, not duplicated."""
+    await db.execute(
+        text(
+            "INSERT INTO sync_jobs (tenant_id, mode, member_id, priority, resync_id) "
+            "SELECT :t, :m, unnest(CAST(:ids AS uuid[])), :p, :r "
+            "ON CONFLICT (tenant_id, mode, member_id) DO UPDATE SET "
+            "generation = sync_jobs.generation + 1, due_at = LEAST(sync_jobs.due_at, now()), "
+            "priority = LEAST(sync_jobs.priority, excluded.priority), "
+            "resync_id = COALESCE(excluded.resync_id, sync_jobs.resync_id)"
+        ),
+        {"t": tenant_id, "m": mode, "ids": list(member_ids), "p": priority, "r": resync_id},
+    )
+
+
+async def start_resync(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, program_id: uuid.UUID, version: str
+) -> tuple[uuid.UUID, int]:
+    """Re-render every pass of the program: touch them all and queue one low-priority job each."""
+    resync_id = uuid.uuid4()
+    members = [
+        r[0]
+        for r in await db.execute(
+            text("SELECT member_id FROM members WHERE tenant_id = :t AND mode = :m AND status = 'active'"),
+            {"t": tenant_id, "m": mode},
+        )
+    ]
+    await db.execute(
+        text(
+            "INSERT INTO program_resyncs (id, tenant_id, mode, program_id, branding_version, total) "
+            "VALUES (:id, :t, :m, :p, :v, :n)"
+        ),
+        {"id": resync_id, "t": tenant_id, "m": mode, "p": program_id, "v": version, "n": len(members)},
+    )
+    await db.execute(
+        text(f"UPDATE passes SET updated_at = {_NEXT_SECOND} WHERE tenant_id = :t AND mode = :m"),
+        {"t": tenant_id, "m": mode},
+    )
+    await enqueue(db, tenant_id, mode, members, priority=1, resync_id=resync_id)
+    return resync_id, len(members)
+
+
+async def resync_progress(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, program_id: uuid.UUID
+) -> Row[Any] | None:
+    return (
+        await db.execute(
+            text(
+                "SELECT id, total, pushed, started_at, finished_at, branding_version FROM program_resyncs "
+                "WHERE tenant_id = :t AND mode = :m AND program_id = :p ORDER BY started_at DESC LIMIT 1"
+            ),
+            {"t": tenant_id, "m": mode, "p": program_id},
+        )
+    ).first()
+
+
+async def member_passes(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID
+) -> list[Row[Any]]:
+    rows = await db.execute(
+        text(
+            "SELECT p.id, p.wallet, p.updated_at, p.last_pushed_at, p.last_fetched_at, "
+            "(SELECT count(*) FROM apple_registrations r WHERE r.pass_id = p.id) AS devices, "
+            "g.object_id, g.balance_sent FROM passes p LEFT JOIN google_objects g ON g.pass_id = p.id "
+            "WHERE p.tenant_id = :t AND p.mode = :m AND p.member_id = :mb ORDER BY p.wallet"
+        ),
+        {"t": tenant_id, "m": mode, "mb": member_id},
+    )
+    return list(rows)
+
+
+async def mark_pushed(db: AsyncSession, pass_ids: Sequence[uuid.UUID], at: datetime) -> None:
+    await db.execute(
+        text("UPDATE passes SET last_pushed_at = :at WHERE id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": list(pass_ids), "at": at},
+    )

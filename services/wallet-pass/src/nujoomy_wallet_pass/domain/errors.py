@@ -1,0 +1,38 @@
+"""The wallet-pass service's domain errors, each with a stable `code` (RFC 9457 problem+json)."""
+
+from __future__ import annotations
+
+from nujoomy_kit.problems import DomainError, NotFound, Unauthorized
+
+
+class PassNotFound(NotFound):
+    code = "not_found"
+    title = "Pass not found"
+
+
+class PassNotReady(NotFound):
+    code = "pass_not_ready"
+    title = "The pass is not issued yet"
+
+
+class BadPassToken(Unauthorized):
+    code = "invalid_pass_token"
+    title = "The ApplePass authentication token is missing or wrong"
+
+
+class InvalidDownloadLink(DomainError):
+    code = "invalid_download_link"
+    status = 404
+    title = "The download link is invalid or has expired"
+
+
+class InvalidPushToken(DomainError):
+    code = "invalid_push_token"
+    status = 400
+    title = "pushToken is required"
+
+
+class InvalidSinceTag(DomainError):
+    code = "invalid_since_tag"
+    status = 400
+    title = "passesUpdatedSince is not a tag this service issued"

@@ -1,0 +1,67 @@
+"""Pass ids and signed, expiring download links, all derivable from a member id (no I/O)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import struct
+import uuid
+from typing import Literal
+
+Mode = Literal["live", "test"]
+Wallet = Literal["apple", "google"]
+_NAMESPACE = uuid.UUID("6d1f2a3c-6b55-4c0e-9b1a-6e756a6f6f6d")
+_MODES: dict[str, int] = {"live": 0, "test": 1}
+
+
+def pass_id(member_id: uuid.UUID, wallet: Wallet) -> uuid.UUID:
+    """One pass per member per wallet, with an id known before the pass row exists (the links are
+    handed out at enrolment, before this service has seen the event)."""
+    return uuid.uuid5(_NAMESPACE, f"{member_id}:{wallet}")
+
+
+def google_object_id(issuer_id: str, member_id: uuid.UUID) -> str:
+    # Google ids are "<issuer>.<suffix>" with only [A-Za-z0-9._-] in the suffix.
+    return f"{issuer_id}.{pass_id(member_id, 'google').hex}"
+
+
+def google_class_id(issuer_id: str, program_id: uuid.UUID | None, tenant_id: uuid.UUID, mode: Mode) -> str:
+    return f"{issuer_id}.{mode}_{(program_id or tenant_id).hex}"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def download_token(
+    secret: bytes, tenant_id: uuid.UUID, mode: Mode, member_id: uuid.UUID, expires_at: int
+) -> str:
+    body = tenant_id.bytes + member_id.bytes + struct.pack(">BQ", _MODES[mode], expires_at)
+    mac = hmac.new(secret, body, hashlib.sha256).digest()[:16]
+    return f"{_b64(body)}.{_b64(mac)}"
+
+
+def read_download_token(secret: bytes, token: str, now: int) -> tuple[uuid.UUID, Mode, uuid.UUID] | None:
+    """(tenant, mode, member) for a genuine, unexpired token; None otherwise."""
+    head, sep, tail = token.partition(".")
+    if not sep:
+        return None
+    try:
+        body, mac = _unb64(head), _unb64(tail)
+    except ValueError:
+        return None
+    if len(body) != 41:
+        return None
+    expected = hmac.new(secret, body, hashlib.sha256).digest()[:16]
+    if not hmac.compare_digest(mac, expected):
+        return None
+    mode_byte, expires_at = struct.unpack(">BQ", body[32:])
+    if expires_at < now or mode_byte not in (0, 1):
+        return None
+    mode: Mode = "live" if mode_byte == 0 else "test"
+    return uuid.UUID(bytes=body[:16]), mode, uuid.UUID(bytes=body[16:32])
