@@ -1,0 +1,1 @@
+"""Use cases: load what a rule needs, apply the domain rule, write rows and outbox events together."""
