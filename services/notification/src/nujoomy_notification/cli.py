@@ -1,13 +1,46 @@
-"""The notification service's part of the `nujoomy` CLI."""
+"""The notification service's part of the `nujoomy` CLI, and its dev fakes for `make up`."""
 
 from __future__ import annotations
 
 import argparse
+import secrets
+import sys
+from pathlib import Path
 
-from nujoomy_cli.registry import Registry
+from nujoomy_cli.registry import DevProcess, Registry
 
 from nujoomy_notification.events.consumers import CONSUMER_NAMES
 from nujoomy_notification.settings import SERVICE, load
+
+SINK_SMTP_PORT = 1025
+SINK_HTTP_PORT = 8025
+SMS_FAKE_PORT = 8026
+
+
+def _dev_secret(dev_dir: Path, name: str) -> str:
+    path = dev_dir / "keys" / f"{name}.secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def dev_env(dev_dir: Path) -> dict[str, str]:
+    """Point live and test mode at the local fakes: in development nothing leaves the machine."""
+    secret = _dev_secret(dev_dir, "sms-fake")
+    prefix = "NUJOOMY_NOTIFICATION_"
+    return {
+        f"{prefix}SMTP_HOST": "127.0.0.1",
+        f"{prefix}SMTP_PORT": str(SINK_SMTP_PORT),
+        f"{prefix}SMTP_STARTTLS": "false",
+        f"{prefix}SANDBOX_SMTP_HOST": "127.0.0.1",
+        f"{prefix}SANDBOX_SMTP_PORT": str(SINK_SMTP_PORT),
+        f"{prefix}SMS_URL": f"http://127.0.0.1:{SMS_FAKE_PORT}/messages",
+        f"{prefix}SANDBOX_SMS_URL": f"http://127.0.0.1:{SMS_FAKE_PORT}/messages",
+        f"{prefix}SMS_SECRET": secret,
+        f"{prefix}UNSUBSCRIBE_SECRET": _dev_secret(dev_dir, "unsubscribe"),
+    }
 
 
 def register(commands: argparse._SubParsersAction, registry: Registry) -> None:  # type: ignore[type-arg]
@@ -19,4 +52,36 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
         database_url=settings.database_url,
         migrations="nujoomy_notification.__main__:MIGRATIONS",
         consumers=CONSUMER_NAMES,
+    )
+    registry.add_dev_env(dev_env)
+    registry.add_process(
+        DevProcess(
+            name="smtp-sink",
+            argv=[
+                sys.executable,
+                "-m",
+                "nujoomy_notification.fakes.smtp_sink",
+                "--smtp-port",
+                str(SINK_SMTP_PORT),
+                "--http-port",
+                str(SINK_HTTP_PORT),
+            ],  # fmt: skip
+            ready_url=f"http://127.0.0.1:{SINK_HTTP_PORT}/messages",
+            banner=f"SMTP sink: smtp://127.0.0.1:{SINK_SMTP_PORT}, mail at http://127.0.0.1:{SINK_HTTP_PORT}/",
+        )
+    )
+    registry.add_process(
+        DevProcess(
+            name="sms-fake",
+            # The secret is read from the dev env at start (see dev_env), not put on the command line.
+            argv=[
+                sys.executable,
+                "-m",
+                "nujoomy_notification.fakes.sms_provider",
+                "--port",
+                str(SMS_FAKE_PORT),
+            ],
+            ready_url=f"http://127.0.0.1:{SMS_FAKE_PORT}/messages",
+            banner=f"SMS provider fake: texts at http://127.0.0.1:{SMS_FAKE_PORT}/messages",
+        )
     )

@@ -6,12 +6,65 @@ from collections.abc import Mapping
 
 from nujoomy_kit.settings import ServiceSettings, load_settings
 
+from nujoomy_notification.domain.policy import Rules
+
 SERVICE = "notification"
 
 
 class Settings(ServiceSettings, kw_only=True):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/nujoomy_notification"
     port: int = 8004
+    # Signs one-click unsubscribe links; rotate it and old links stop working.
+    unsubscribe_secret: str = "dev-unsubscribe-secret-change-me"
+    # Where a customer's browser reaches GET /unsubscribe/{token} (this service, or the gateway in front).
+    unsubscribe_base_url: str = "http://127.0.0.1:8004"
+    # Live email: the real relay. `smtp_tls` = implicit TLS (465); `smtp_starttls` upgrades on 587.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: bool = False
+    smtp_starttls: bool = True
+    smtp_from: str = "Nujoomy <no-reply@nujoomy.dev>"
+    smtp_connections: int = 8
+    # Test-mode email and SMS go only here (the dev sink); empty = test-mode messages are suppressed.
+    sandbox_smtp_host: str = ""
+    sandbox_smtp_port: int = 1025
+    # SMS through the generic JSON provider (HMAC-signed requests).
+    sms_url: str = ""
+    sms_secret: str = ""
+    sms_sender: str = "Nujoomy"
+    sandbox_sms_url: str = ""
+    # Consent rules.
+    daily_cap: int = 5
+    quiet_start: int = 21
+    quiet_end: int = 8
+    # Delivery: retry delays after a transient failure; after the last one the message is failed.
+    # Comma-separated seconds, so one environment variable can carry the list.
+    retry_delays_s: str = "5,30,120,600,1800"
+    # Consuming events: redelivery delays when a handler fails (e.g. wallet-pass is down), then the DLQ.
+    event_retry_delays_s: str = "1,5,30,120,600"
+    sender_batch: int = 200
+    sender_poll_s: float = 0.2
+    lease_s: float = 120.0  # a claimed message is retried by another sender if not settled by then
+
+    def retry_delays(self) -> list[float]:
+        return _seconds(self.retry_delays_s)
+
+    def event_retry_delays(self) -> list[float]:
+        return _seconds(self.event_retry_delays_s)
+
+    def rules(self) -> Rules:
+        return Rules(
+            daily_cap=self.daily_cap,
+            quiet_start=self.quiet_start,
+            quiet_end=self.quiet_end,
+            test_sink=bool(self.sandbox_smtp_host or self.sandbox_sms_url),
+        )
+
+
+def _seconds(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

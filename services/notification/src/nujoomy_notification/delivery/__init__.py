@@ -1,0 +1,1 @@
+"""Sending queued messages: the transports (SMTP, SMS providers) and the sender loop."""

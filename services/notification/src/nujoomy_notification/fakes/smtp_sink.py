@@ -1,0 +1,158 @@
+"""An SMTP sink (aiosmtpd) that keeps every message and shows them over HTTP.
+
+`refuse_next(n)` answers the next n DATA commands with 451 (a transient failure, RFC 5321 §4.2.1),
+for tests and chaos. `python -m nujoomy_notification.fakes.smtp_sink` runs it for `make up`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import email
+import email.policy
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from litestar import Litestar, MediaType, delete, get, post
+from litestar.di import Provide
+
+
+class StoredPart(msgspec.Struct, kw_only=True):
+    content_type: str
+    content: str
+
+
+class StoredMessage(msgspec.Struct, kw_only=True):
+    id: int
+    received_at: datetime
+    mail_from: str
+    rcpt_to: list[str]
+    subject: str
+    headers: dict[str, str]
+    parts: list[StoredPart]
+
+    def part(self, content_type: str) -> str:
+        return next((p.content for p in self.parts if p.content_type == content_type), "")
+
+
+def _parse(seq: int, envelope: Envelope) -> StoredMessage:
+    raw = envelope.original_content or envelope.content or b""
+    parsed = email.message_from_bytes(
+        raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default
+    )
+    parts = [
+        StoredPart(content_type=p.get_content_type(), content=str(p.get_content()))
+        for p in parsed.walk()
+        if not p.is_multipart()
+    ]
+    return StoredMessage(
+        id=seq,
+        received_at=datetime.now(UTC),
+        mail_from=envelope.mail_from or "",
+        rcpt_to=list(envelope.rcpt_tos),
+        subject=str(parsed.get("Subject", "")),
+        headers={k: str(v) for k, v in parsed.items()},
+        parts=parts,
+    )
+
+
+class SmtpSink:
+    def __init__(self) -> None:
+        self.messages: list[StoredMessage] = []
+        self.refused = 0
+        self._refuse = 0
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    def refuse_next(self, count: int) -> None:
+        self._refuse = count
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        if self._refuse > 0:
+            self._refuse -= 1
+            self.refused += 1
+            return "451 4.3.0 Sink told to refuse; try again later"
+        self.messages.append(_parse(len(self.messages) + 1, envelope))
+        return "250 OK"
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> SmtpSink:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SMTP(self, hostname="sink.local", data_size_limit=10_000_000), host, port
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+class RefuseBody(msgspec.Struct):
+    count: int
+
+
+def sink_app(sink: SmtpSink) -> Litestar:
+    """`GET /messages` (JSON), `GET /` (a page), `POST /refuse {count}`, `DELETE /messages`."""
+
+    @get("/messages")
+    async def list_messages(sink: SmtpSink) -> list[StoredMessage]:
+        return list(reversed(sink.messages))
+
+    @delete("/messages")
+    async def clear(sink: SmtpSink) -> None:
+        sink.messages.clear()
+
+    @post("/refuse", status_code=204)
+    async def refuse(sink: SmtpSink, data: RefuseBody) -> None:
+        sink.refuse_next(data.count)
+
+    @get("/", media_type=MediaType.HTML)
+    async def page(sink: SmtpSink) -> str:
+        from html import escape
+
+        rows = "".join(
+            f"<details><summary>#{m.id} {escape(m.received_at.isoformat())} to {escape(', '.join(m.rcpt_to))}: "
+            f"<b>{escape(m.subject)}</b></summary><pre>{escape(m.part('text/plain'))}</pre>"
+            f"<iframe sandbox srcdoc=\"{escape(m.part('text/html'))}\" style='width:100%;height:320px'></iframe>"
+            "</details>"
+            for m in reversed(sink.messages[-200:])
+        )
+        return f"<!doctype html><title>SMTP sink</title><h1>SMTP sink ({len(sink.messages)})</h1>{rows}"
+
+    def provide() -> Any:
+        return sink
+
+    return Litestar(
+        route_handlers=[list_messages, clear, refuse, page],
+        dependencies={"sink": Provide(provide, sync_to_thread=False)},
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="smtp_sink")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--smtp-port", type=int, default=1025)
+    parser.add_argument("--http-port", type=int, default=8025)
+    args = parser.parse_args()
+
+    async def run() -> None:
+        import uvicorn
+
+        sink = await SmtpSink().start(args.host, args.smtp_port)
+        server = uvicorn.Server(
+            uvicorn.Config(sink_app(sink), host=args.host, port=args.http_port, log_level="warning")
+        )
+        try:
+            await server.serve()
+        finally:
+            await sink.stop()
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
