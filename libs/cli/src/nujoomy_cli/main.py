@@ -7,7 +7,7 @@ import argparse
 import sys
 from importlib.metadata import entry_points
 
-from nujoomy_cli import dev, dlq, ops
+from nujoomy_cli import catalog, dev, dlq, ops
 from nujoomy_cli.registry import Registry
 
 
@@ -20,6 +20,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, Registry]:
     ops.register(commands, registry)
     dlq.register(commands, registry)
     dev.register(commands, registry)
+    catalog.register(commands, registry)
     return parser, registry
 
 
