@@ -202,7 +202,8 @@ async def latest_pass_head(
 ) -> Response[None]:
     # Wallet sometimes asks with HEAD; same status and Last-Modified as GET, no body.
     full = await _pass_response(request, db, wallet, pass_type, serial, body=False)
-    return Response(None, status_code=full.status_code, headers=dict(full.headers), media_type=MEDIA_TYPE)
+    headers = {k: v for k, v in full.headers.items() if k.lower() in ("last-modified", "cache-control")}
+    return Response(b"", status_code=full.status_code, headers=headers, media_type=MEDIA_TYPE)  # type: ignore[arg-type]
 
 
 @post("/v1/log", status_code=200)

@@ -119,8 +119,8 @@ async def enroll(
     for wallet in ("apple", "google"):
         await db.execute(
             text(
-                "INSERT INTO passes (id, tenant_id, mode, member_id, wallet, authentication_token) "
-                "VALUES (:id, :t, :m, :mb, :w, :a) ON CONFLICT DO NOTHING"
+                "INSERT INTO passes (id, tenant_id, mode, member_id, wallet, authentication_token, updated_at) "
+                "VALUES (:id, :t, :m, :mb, :w, :a, date_trunc('second', now())) ON CONFLICT DO NOTHING"
             ),
             {
                 "id": pass_id(member_id, wallet),  # type: ignore[arg-type]
