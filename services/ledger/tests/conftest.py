@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ledger_helpers import Api, program, project
 from litestar.testing import AsyncTestClient
 from nujoomy_contracts.tenant import Program
 from nujoomy_kit.db import make_engine, make_sessionmaker
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # --import-mode=importlib puts nothing on sys.path; the tests share ledger_helpers.py.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ledger_helpers import Api, program, project  # noqa: E402
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 

@@ -1,4 +1,4 @@
-"""Shared by the ledger tests: test data in the shape of the published language (the tenant service's program event)."""
+"""Shared by the ledger tests: data shaped like the published language, and the API as a client."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ CREATE FUNCTION ledger_post(
     outcome text, transaction_id uuid, balance bigint, lifetime bigint, reserved bigint,
     sequence bigint, available bigint, created_at timestamptz, request jsonb
 ) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
   v_bal balances%ROWTYPE;
   v_sys uuid;
@@ -113,7 +114,7 @@ BEGIN
       v_left := v_left - v_take;
     END LOOP;
   ELSIF p_lots = 'void_source' THEN
-    UPDATE earn_lots SET remaining = 0 WHERE transaction_id = p_reverses;
+    UPDATE earn_lots l SET remaining = 0 WHERE l.transaction_id = p_reverses;
   ELSIF p_lots = 'restore_source' THEN
     -- Points go back with the expiry they had; a fresh lot each, so an expired lot stays settled
     -- and the expiry run posts the restored points on their own.
