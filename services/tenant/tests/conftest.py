@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,6 +10,11 @@ from nujoomy_messaging import Topology
 from nujoomy_tenant.app import build_app
 from nujoomy_tenant.settings import Settings, load
 from nujoomy_testing.plugin import MakeDb
+from nujoomy_testing.tokens import TestTokens
+
+# --import-mode=importlib puts nothing on sys.path; the tests share tenant_helpers.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tenant_helpers import Business, create_business
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -19,7 +25,14 @@ async def db_url(make_db: MakeDb) -> str:
 
 
 @pytest.fixture
-def settings(db_url: str, amqp_url: str, redis_url: str, topology: Topology, redis_prefix: str) -> Settings:
+def tokens() -> TestTokens:
+    return TestTokens()
+
+
+@pytest.fixture
+def settings(
+    db_url: str, amqp_url: str, redis_url: str, topology: Topology, redis_prefix: str, tokens: TestTokens
+) -> Settings:
     return load(
         {},
         database_url=db_url,
@@ -28,6 +41,10 @@ def settings(db_url: str, amqp_url: str, redis_url: str, topology: Topology, red
         redis_prefix=redis_prefix,
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
+        internal_public_key=tokens.internal_public_pem,
+        # The in-process test client's peer address; lets tests play a gateway forwarding client IPs.
+        trusted_proxies=["testclient"],
+        public_url="https://loyalty.example",
     )
 
 
@@ -35,3 +52,13 @@ def settings(db_url: str, amqp_url: str, redis_url: str, topology: Topology, red
 async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     async with AsyncTestClient(app=build_app(settings)) as client:
         yield client
+
+
+@pytest.fixture
+async def acme(db_url: str) -> Business:
+    return await create_business(db_url, "acme")
+
+
+@pytest.fixture
+async def globex(db_url: str) -> Business:
+    return await create_business(db_url, "globex")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import msgspec
+
 from nujoomy_kit.settings import ServiceSettings, load_settings
 
 SERVICE = "tenant"
@@ -12,6 +14,21 @@ SERVICE = "tenant"
 class Settings(ServiceSettings, kw_only=True):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/nujoomy_tenant"
     port: int = 8001
+    # Staff sessions: a short access token (what every service checks) and a long, rotating refresh token.
+    access_ttl_seconds: int = 900
+    refresh_ttl_seconds: int = 30 * 24 * 3600
+    # How long a rotated-out signing key stays in the JWKS. It must outlive the access tokens it signed.
+    key_overlap_seconds: int = 3600
+    invite_ttl_seconds: int = 7 * 24 * 3600
+    # Login throttling (Redis): failures per account and per client address within the window.
+    login_window_seconds: int = 900
+    login_max_per_account: int = 5
+    login_max_per_ip: int = 50
+    # Peers whose X-Forwarded-For we believe (the gateway/BFF sits in front of /auth/login).
+    trusted_proxies: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # How long a verifier may believe its list of suspended tenants ("stop working within a minute").
+    suspended_cache_seconds: float = 30.0
+    max_image_bytes: int = 2 * 1024 * 1024
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
