@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nujoomy_kit.db import make_engine, make_sessionmaker
 from nujoomy_kit.settings import ServiceSettings, read_pem
-from nujoomy_kit.tokens import InternalTokenIssuer, JwksCache, TokenVerifier, http_jwks_fetcher
+from nujoomy_kit.tokens import (
+    InternalTokenIssuer,
+    JwksCache,
+    SuspendedTenants,
+    TokenVerifier,
+    http_jwks_fetcher,
+    http_suspended_fetcher,
+)
+
+# Calls the platform makes on its own behalf (not for a tenant) carry the nil tenant.
+PLATFORM_TENANT = uuid.UUID(int=0)
 
 
 def database(settings: ServiceSettings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
@@ -18,7 +30,17 @@ def token_verifier(settings: ServiceSettings, jwks: JwksCache | None = None) -> 
     public = read_pem(settings.internal_public_key)
     if jwks is None:
         jwks = JwksCache(http_jwks_fetcher(f"{settings.tenant_url}/.well-known/jwks.json"))
-    return TokenVerifier(internal_public_keys=[public] if public else [], jwks=jwks)
+    suspended = None
+    issuer = internal_issuer(settings, subject="token-verifier")
+    if issuer is not None:
+        # A suspended tenant's tokens stop working everywhere within the cache time (tenant service).
+        suspended = SuspendedTenants(
+            http_suspended_fetcher(
+                f"{settings.tenant_url}/internal/v1/tenants/suspended",
+                lambda: issuer.issue(PLATFORM_TENANT, "live"),
+            )
+        )
+    return TokenVerifier(internal_public_keys=[public] if public else [], jwks=jwks, suspended=suspended)
 
 
 def internal_issuer(settings: ServiceSettings, subject: str) -> InternalTokenIssuer | None:

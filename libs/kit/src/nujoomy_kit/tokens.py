@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal
 
 import jwt
@@ -203,6 +203,52 @@ def http_jwks_fetcher(url: str) -> JwksFetcher:
     return fetch
 
 
+SuspendedFetcher = Callable[[], Awaitable[Iterable[uuid.UUID]]]
+
+
+class SuspendedTenants:
+    """The ids of suspended tenants (from the tenant service), believed for at most `ttl` seconds, so a
+    suspension stops every token of that tenant on every service within `ttl` plus one fetch.
+
+    If a refresh fails the last known set is kept and the next attempt waits `retry` seconds: an outage
+    of the tenant service must not lock every tenant out, nor turn each request into a failing call.
+    """
+
+    def __init__(self, fetch: SuspendedFetcher, ttl: float = 30.0, retry: float = 5.0) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._retry = retry
+        self._ids: frozenset[uuid.UUID] = frozenset()
+        self._next_refresh = 0.0
+
+    async def contains(self, tenant_id: uuid.UUID) -> bool:
+        now = time.monotonic()
+        if now >= self._next_refresh:
+            try:
+                self._ids = frozenset(await self._fetch())
+                self._next_refresh = now + self._ttl
+            except Exception as exc:  # any failure: keep the last set, say so, retry soon
+                import structlog
+
+                log = structlog.get_logger("nujoomy.tokens")
+                log.warning("suspended_tenants_refresh_failed", error=repr(exc))
+                self._next_refresh = now + self._retry
+        return tenant_id in self._ids
+
+
+def http_suspended_fetcher(url: str, token: Callable[[], str]) -> SuspendedFetcher:
+    """GET `url` (the tenant service's /internal/v1/tenants/suspended) with an internal token."""
+    import httpx
+
+    async def fetch() -> list[uuid.UUID]:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.get(url, headers={"Authorization": f"Bearer {token()}"})
+            response.raise_for_status()
+            return [uuid.UUID(t) for t in response.json()["tenant_ids"]]
+
+    return fetch
+
+
 class TokenVerifier:
     """Verifies staff and internal tokens; returns the Principal or raises TokenError."""
 
@@ -212,12 +258,20 @@ class TokenVerifier:
         internal_public_keys: list[str] | None = None,
         jwks: JwksCache | None = None,
         leeway: int = 5,
+        suspended: SuspendedTenants | None = None,
     ) -> None:
         self._internal = {key_id(k): k for k in (load_public_key(p) for p in internal_public_keys or [])}
         self._jwks = jwks
         self._leeway = leeway
+        self._suspended = suspended
 
     async def verify(self, token: str) -> Principal:
+        principal = await self._verify(token)
+        if self._suspended is not None and await self._suspended.contains(principal.tenant_id):
+            raise TokenError("tenant suspended")
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
