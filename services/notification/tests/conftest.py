@@ -153,15 +153,23 @@ async def client(settings: Settings, tokens: TestTokens) -> AsyncIterator[AsyncT
         yield client
 
 
-RunWorker = Callable[..., contextlib.AbstractAsyncContextManager[Sender]]
+class Running:
+    def __init__(self, worker: Worker, sender: Sender) -> None:
+        self.worker, self.sender = worker, sender
+
+    async def consumer_failures(self) -> int:
+        return sum(c.failures for c in self.worker.consumers)
+
+
+RunWorker = Callable[..., contextlib.AbstractAsyncContextManager[Running]]
 
 
 @pytest.fixture
 def run_worker(settings: Settings) -> RunWorker:
-    """`async with run_worker(**overrides) as sender:` a real worker (relay, consumer, sender)."""
+    """`async with run_worker(**overrides) as running:` a real worker (relay, consumer, sender)."""
 
     @contextlib.asynccontextmanager
-    async def run(**overrides: Any) -> AsyncIterator[Sender]:
+    async def run(**overrides: Any) -> AsyncIterator[Running]:
         s = msgspec_replace(settings, **overrides)
         engine, sessions = database(s)
         sender = build_sender(s, sessions)
@@ -169,7 +177,7 @@ def run_worker(settings: Settings) -> RunWorker:
         task = asyncio.create_task(worker.run())
         await asyncio.wait_for(worker.started.wait(), 15)
         try:
-            yield sender
+            yield Running(worker, sender)
         finally:
             worker.stop()
             await asyncio.wait_for(task, 15)
@@ -284,6 +292,13 @@ def tenant_facts(timezone: str = "UTC", locale: str = "en", tenant_id: uuid.UUID
     )
 
 
+def tenant_created(
+    timezone: str = "UTC", locale: str = "en", tenant_id: uuid.UUID = TENANT, mode: Mode = "live"
+) -> Envelope[Any]:
+    facts = tenant_facts(timezone, locale, tenant_id)
+    return new_envelope(tenant.TENANT_CREATED, facts, tenant_id=tenant_id, mode=mode)
+
+
 class Make:
     """Event and member factories (tests reach them through the `make` fixture: with
     --import-mode=importlib a test module cannot import conftest)."""
@@ -294,8 +309,63 @@ class Make:
     enrolled = staticmethod(enrolled)
     earned = staticmethod(earned)
     tenant_facts = staticmethod(tenant_facts)
+    tenant_created = staticmethod(tenant_created)
 
 
 @pytest.fixture
 def make() -> type[Make]:
     return Make
+
+
+@pytest.fixture(scope="session")
+def wallet_material(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from nujoomy_wallet_pass import devcerts
+
+    return devcerts.generate(tmp_path_factory.mktemp("wallet"))
+
+
+class RealWalletPass:
+    def __init__(self, url: str, download_secret: bytes) -> None:
+        self.url = url
+        self.download_secret = download_secret
+
+
+@pytest.fixture
+async def real_wallet_pass(
+    make_db: MakeDb,
+    wallet_material: Path,
+    amqp_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    topology: Topology,
+    tokens: TestTokens,
+) -> AsyncIterator[RealWalletPass]:
+    """The real wallet-pass app (its links endpoint has landed), on an ephemeral port with its own
+    database. APNs and Google are never called for links, so their URLs point nowhere."""
+    from nujoomy_wallet_pass import devcerts
+    from nujoomy_wallet_pass.app import build_app as build_wallet_app
+    from nujoomy_wallet_pass.settings import load as load_wallet
+
+    migrations = Path(__file__).resolve().parents[2] / "wallet-pass" / "migrations"
+    nowhere = "http://127.0.0.1:9"
+    wallet_settings = load_wallet(
+        devcerts.wallet_env(wallet_material, nowhere, f"{nowhere}/walletobjects/v1", f"{nowhere}/token"),
+        database_url=await make_db("wallet-pass", migrations),
+        amqp_url=amqp_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        events_exchange=topology.exchange,
+        queue_prefix=topology.prefix,
+        public_url="https://wallet.nujoomy.test",
+    )
+    app = build_wallet_app(wallet_settings, verifier=tokens.verifier())
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield RealWalletPass(f"http://127.0.0.1:{port}", app.state["wallet"].download_secret)
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)

@@ -3,33 +3,55 @@ consumer, PostgreSQL, sender and an SMTP server."""
 
 from __future__ import annotations
 
+import json
+import re
+import time
+
+import jwt
 from nujoomy_kit.ids import encode_id
+from nujoomy_wallet_pass.domain.links import pass_id, read_download_token
 from nujoomy_testing import eventually
 
 
-async def test_enrolment_sends_one_welcome_email_with_wallet_links(bus, make, sink, wallet, run_worker, tokens):
+async def test_enrolment_sends_one_welcome_email_with_wallet_links(bus, make, sink, real_wallet_pass, run_worker):
     m = make.member()
-    async with run_worker():
+    async with run_worker(wallet_pass_url=real_wallet_pass.url):
+        await bus.publish(make.tenant_created())
+        await eventually(lambda: bus.fetch("SELECT 1 FROM tenants"), lambda rows: len(rows) == 1)
         await bus.publish(make.enrolled(m))
         await eventually(lambda: _sent(bus), lambda rows: len(rows) == 1)
     assert len(sink.messages) == 1
     mail = sink.messages[0]
-    mbr = encode_id("mbr", m.member_id)
     assert mail.rcpt_to == ["layla@example.com"]
-    assert mail.subject.startswith("Welcome")
+    assert mail.subject == "Welcome to Qahwa House"
     html, text = mail.part("text/html"), mail.part("text/plain")
-    for body in (html, text):
-        assert f"https://wallet.example/apple/passes/{mbr}" in body
-        assert f"https://pay.google.com/gp/v/save/{mbr}" in body
+    apple = re.search(r"https://wallet\.nujoomy\.test/apple/passes/([A-Za-z0-9_\-.]+)", text)
+    google = re.search(r"https://pay\.google\.com/gp/v/save/([A-Za-z0-9_\-.]+)", text)
+    assert apple and google, text
+    assert apple.group(0) in html and google.group(0) in html
+    # The links are wallet-pass's own: its download token opens this member's pass, in this tenant and mode.
+    assert read_download_token(real_wallet_pass.download_secret, apple.group(1), int(time.time())) == (
+        make.TENANT,
+        "live",
+        m.member_id,
+    )
+    save = jwt.decode(google.group(1), options={"verify_signature": False})
+    assert pass_id(m.member_id, "google").hex in json.dumps(save)
     assert "/unsubscribe/" in mail.headers["List-Unsubscribe"]
     assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    # wallet-pass was asked with an internal token for this tenant and mode
-    assert [r["member_id"] for r in wallet.requests] == [mbr]
-    principal = await tokens.verifier().verify(wallet.requests[0]["authorization"].removeprefix("Bearer "))
-    assert (principal.kind, principal.tenant_id, principal.mode) == ("internal", make.TENANT, "live")
     row = (await bus.messages(m.member_id))[0]
     assert (row["kind"], row["channel"], row["status"], row["attempts"]) == ("welcome", "email", "sent", 1)
     assert row["provider_id"] == mail.headers["Message-ID"]
+
+
+async def test_the_welcome_asks_wallet_pass_with_an_internal_token(bus, make, wallet, run_worker, tokens):
+    m = make.member()
+    async with run_worker():
+        await bus.publish(make.enrolled(m))
+        await eventually(lambda: _sent(bus), lambda rows: len(rows) == 1)
+    assert [r["member_id"] for r in wallet.requests] == [encode_id("mbr", m.member_id)]
+    principal = await tokens.verifier().verify(wallet.requests[0]["authorization"].removeprefix("Bearer "))
+    assert (principal.kind, principal.tenant_id, principal.mode) == ("internal", make.TENANT, "live")
 
 
 async def test_wallet_pass_down_retries_the_event_and_still_sends_one_welcome(bus, make, sink, wallet, run_worker):

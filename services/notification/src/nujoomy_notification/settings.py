@@ -37,6 +37,9 @@ class Settings(ServiceSettings, kw_only=True):
     sandbox_sms_url: str = ""
     # Consent rules.
     daily_cap: int = 5
+    # An event for a member not yet projected is retried for this long (its enrolment may be in
+    # flight), then recorded as no_contact.
+    contact_grace_s: float = 60.0
     quiet_start: int = 21
     quiet_end: int = 8
     # Delivery: retry delays after a transient failure; after the last one the message is failed.

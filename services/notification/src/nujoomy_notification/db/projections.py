@@ -134,7 +134,8 @@ async def get_tenant(db: AsyncSession, tenant_id: uuid.UUID, mode: str) -> Tenan
     ).first()
     if row is None:
         return TenantFacts()
-    return msgspec.convert(row._asdict(), TenantFacts)
+    # Result keys are SQLAlchemy quoted_name (a str subclass) which msgspec.convert does not take as str.
+    return msgspec.convert({str(k): v for k, v in row._asdict().items()}, TenantFacts)
 
 
 async def unsubscribed_channels(

@@ -18,9 +18,9 @@ _EN: dict[Kind, tuple[str, str, str]] = {
         "<h1>Welcome, {{ member_name or 'friend' }}!</h1>"
         "<p>Your {{ tenant_name }} card is ready. Add it to your phone:</p>"
         '<p><a href="{{ apple_pass_url }}">Add to Apple Wallet</a></p>'
-        '<p><a href="{{ google_save_url }}">Save to Google Wallet</a></p>',
-        "Welcome to {{ tenant_name }}! Add your card: Apple Wallet {{ apple_pass_url }} "
-        "Google Wallet {{ google_save_url }}",
+        '{% if google_save_url %}<p><a href="{{ google_save_url }}">Save to Google Wallet</a></p>{% endif %}',
+        "Welcome to {{ tenant_name }}! Add your card: Apple Wallet {{ apple_pass_url }}"
+        "{% if google_save_url %} Google Wallet {{ google_save_url }}{% endif %}",
     ),
     "points_earned": (
         "You earned {{ points }} {{ balance_label | lower }} at {{ tenant_name }}",
@@ -62,9 +62,9 @@ _AR: dict[Kind, tuple[str, str, str]] = {
         "<h1>أهلاً {{ member_name or 'بك' }}!</h1>"
         "<p>بطاقة {{ tenant_name }} جاهزة. أضفها إلى هاتفك:</p>"
         '<p><a href="{{ apple_pass_url }}">إضافة إلى Apple Wallet</a></p>'
-        '<p><a href="{{ google_save_url }}">حفظ في Google Wallet</a></p>',
-        "أهلاً بك في {{ tenant_name }}! أضف بطاقتك: Apple Wallet {{ apple_pass_url }} "
-        "Google Wallet {{ google_save_url }}",
+        '{% if google_save_url %}<p><a href="{{ google_save_url }}">حفظ في Google Wallet</a></p>{% endif %}',
+        "أهلاً بك في {{ tenant_name }}! أضف بطاقتك: Apple Wallet {{ apple_pass_url }}"
+        "{% if google_save_url %} Google Wallet {{ google_save_url }}{% endif %}",
     ),
     "points_earned": (
         "ربحت {{ points }} نقطة في {{ tenant_name }}",

@@ -70,7 +70,7 @@ class EventHandlers:
     ) -> None:
         await self.planner.plan(
             db, event_id=event.id, tenant_id=event.tenant_id, mode=event.mode, member_id=member_id,
-            kind=kind, values=values,
+            kind=kind, values=values, occurred_at=event.occurred_at,
         )  # fmt: skip
 
     async def _enrolled(self, db: AsyncSession, event: Envelope[Any], data: ledger.MemberEnrolled) -> None:
@@ -84,7 +84,7 @@ class EventHandlers:
 
         await self.planner.plan(
             db, event_id=event.id, tenant_id=event.tenant_id, mode=event.mode, member_id=member.member_id,
-            kind="welcome", values={}, lazy=links,
+            kind="welcome", values={}, occurred_at=event.occurred_at, lazy=links,
         )  # fmt: skip
 
     async def _posted(self, db: AsyncSession, event: Envelope[Any], data: ledger.TransactionPosted) -> None:

@@ -32,6 +32,11 @@ log = structlog.get_logger("nujoomy.notification")
 LazyValues = Callable[[], Awaitable[dict[str, Any]]]
 
 
+class ContactNotYetKnown(RuntimeError):
+    """An event about a member whose enrolment has not been consumed yet (events on one queue are
+    handled concurrently, so an earn can overtake its enrolment). Raising retries the event later."""
+
+
 class Planner:
     def __init__(self, settings: Settings, now: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
@@ -59,11 +64,14 @@ class Planner:
         member_id: uuid.UUID,
         kind: Kind,
         values: dict[str, Any],
+        occurred_at: datetime,
         lazy: LazyValues | None = None,
     ) -> list[NewMessage]:
         now = self._now()
         live_or_test = "live" if mode == "live" else "test"
         row = await projections.get_contact(db, tenant_id, mode, member_id)
+        if row is None and (now - occurred_at).total_seconds() < self.settings.contact_grace_s:
+            raise ContactNotYetKnown(f"member {member_id} is not known yet")
         facts = await projections.get_tenant(db, tenant_id, mode)
         contact = Contact(
             email=row.email if row else None,

@@ -12,7 +12,7 @@ from nujoomy_kit.tokens import InternalTokenIssuer
 
 class WalletLinks(msgspec.Struct, kw_only=True):
     apple_pass_url: str
-    google_save_url: str
+    google_save_url: str | None = None  # None when wallet-pass has no Google issuer configured
 
 
 class WalletPassUnavailable(RuntimeError):

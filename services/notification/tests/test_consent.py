@@ -1,0 +1,144 @@
+"""Consent and preferences: nothing goes to a member who did not opt in or who unsubscribed, the
+daily cap holds, quiet hours make nudges wait, and test mode mail reaches only the dev sink."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from nujoomy_contracts import ledger, new_envelope
+from nujoomy_testing import eventually
+
+
+async def _settled(bus, count):
+    """Wait until `count` messages exist and none is still due now."""
+    return await eventually(
+        lambda: bus.fetch(
+            "SELECT * FROM messages WHERE NOT (status = 'queued' AND send_after <= now() + interval '1 minute')"
+        ),
+        lambda rows: len(rows) >= count,
+    )
+
+
+async def test_opted_out_member_gets_nothing_and_the_row_says_why(bus, make, sink, wallet, run_worker):
+    m = make.member(consent_email=False)
+    async with run_worker():
+        await bus.publish(make.enrolled(m), make.earned(m, 10, 10))
+        rows = await _settled(bus, 2)
+    assert {(r["kind"], r["status"], r["reason"]) for r in rows} == {
+        ("welcome", "suppressed", "no_consent"),
+        ("points_earned", "suppressed", "no_consent"),
+    }
+    assert all(r["subject"] == "" and r["text"] == "" for r in rows), "nothing is rendered for a suppressed row"
+    assert sink.messages == []
+    assert wallet.requests == [], "no wallet links are fetched for a message that will not be sent"
+
+
+async def test_member_without_any_contact_is_recorded_as_no_contact(bus, make, sink, run_worker):
+    m = make.member(email=None)
+    async with run_worker():
+        await bus.publish(make.enrolled(m))
+        rows = await _settled(bus, 1)
+    assert [(r["channel"], r["status"], r["reason"]) for r in rows] == [("email", "suppressed", "no_contact")]
+    assert sink.messages == []
+
+
+async def test_one_click_unsubscribe_stops_later_mail(bus, make, sink, client, run_worker):
+    m = make.member()
+    async with run_worker():
+        await bus.publish(make.enrolled(m))
+        await eventually(lambda: _status(bus, "sent"), lambda rows: len(rows) == 1)
+        link = sink.messages[0].headers["List-Unsubscribe"].strip("<>")
+        path = link[link.index("/unsubscribe/") :]
+        # RFC 8058: the mail client POSTs; the footer link GETs. Both work, repeatedly.
+        assert (await client.post(path)).status_code == 200
+        page = await client.get(path)
+        assert page.status_code == 200 and "unsubscribed" in page.text
+        await bus.publish(make.earned(m, 10, 10))
+        rows = await _settled(bus, 2)
+    earned = next(r for r in rows if r["kind"] == "points_earned")
+    assert (earned["status"], earned["reason"]) == ("suppressed", "unsubscribed")
+    assert len(sink.messages) == 1
+
+
+async def test_a_forged_unsubscribe_token_is_refused(client):
+    response = await client.get("/unsubscribe/AAAA.BBBB")
+    assert response.status_code == 404
+    assert response.json()["code"] == "invalid_token"
+
+
+async def test_daily_cap_suppresses_beyond_the_cap(bus, make, sink, run_worker):
+    m = make.member()
+    async with run_worker(daily_cap=2):
+        await bus.publish(make.enrolled(m))
+        await eventually(lambda: _status(bus, "sent"), lambda rows: len(rows) == 1)
+        await bus.publish(*(make.earned(m, 5, 5 * (i + 1)) for i in range(3)))
+        rows = await _settled(bus, 4)
+    statuses = sorted((r["status"], r["reason"]) for r in rows)
+    assert statuses == [("sent", None), ("sent", None), ("suppressed", "daily_cap"), ("suppressed", "daily_cap")]
+    assert len(sink.messages) == 2
+
+
+async def test_quiet_hours_defer_nudges_but_not_receipts(bus, make, sink, run_worker):
+    hour = datetime.now(UTC).hour
+    m = make.member()
+    expiring = new_envelope(
+        ledger.POINTS_EXPIRING,
+        ledger.PointsExpiring(member_id=m.member_id, points=40, expires_at=datetime.now(UTC) + timedelta(days=7)),
+        tenant_id=make.TENANT,
+        mode="live",
+    )
+    # Quiet from this hour for two hours, in the tenant's (UTC) time zone.
+    async with run_worker(quiet_start=hour, quiet_end=(hour + 2) % 24):
+        await bus.publish(make.tenant_created(timezone="UTC"))
+        await eventually(lambda: bus.fetch("SELECT 1 FROM tenants"), lambda rows: len(rows) == 1)
+        await bus.publish(make.enrolled(m), expiring)
+        await eventually(lambda: _status(bus, "sent"), lambda rows: len(rows) == 1)
+        rows = await _settled(bus, 2)
+    nudge = next(r for r in rows if r["kind"] == "points_expiring")
+    assert (nudge["status"], nudge["reason"]) == ("queued", "quiet_hours")
+    wake = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    assert nudge["send_after"] == wake
+    assert [mail.subject for mail in sink.messages] == ["Welcome to Qahwa House"]
+
+
+async def test_test_mode_mail_goes_only_to_the_dev_sink(bus, make, sink, sandbox, run_worker):
+    m = make.member(email="real.person@example.com")
+    async with run_worker():
+        await bus.publish(make.enrolled(m, mode="test"))
+        await eventually(lambda: _status(bus, "sent"), lambda rows: len(rows) == 1)
+    assert sink.messages == []
+    assert [mail.rcpt_to for mail in sandbox.messages] == [["real.person@example.com"]]
+
+
+async def test_test_mode_without_a_dev_sink_sends_nothing(bus, make, sink, run_worker):
+    m = make.member()
+    async with run_worker(sandbox_smtp_host="", sandbox_sms_url=""):
+        await bus.publish(make.enrolled(m, mode="test"))
+        rows = await _settled(bus, 1)
+    assert [(r["status"], r["reason"]) for r in rows] == [("suppressed", "test_mode")]
+    assert sink.messages == []
+
+
+async def test_an_earn_that_overtakes_its_enrolment_still_gets_its_receipt(bus, make, sink, wallet, run_worker):
+    m = make.member(consent_email=True)
+    async with run_worker() as running:
+        await bus.publish(make.earned(m, 10, 10))
+        await eventually(running.consumer_failures, lambda n: n >= 1)  # the earn came first and waits
+        await bus.publish(make.enrolled(m))
+        await eventually(lambda: _status(bus, "sent"), lambda rows: len(rows) == 2)
+    assert sorted(mail.subject.split()[1] for mail in sink.messages) == ["earned", "to"]
+
+
+async def test_an_old_event_for_an_unknown_member_is_recorded_as_no_contact(bus, make, sink, run_worker):
+    m = make.member()
+    old = make.earned(m, 10, 10)
+    old.occurred_at = datetime.now(UTC) - timedelta(minutes=5)
+    async with run_worker():
+        await bus.publish(old)
+        rows = await _settled(bus, 1)
+    assert [(r["status"], r["reason"]) for r in rows] == [("suppressed", "no_contact")]
+
+
+async def _status(bus, status):
+    return await bus.fetch("SELECT id FROM messages WHERE status = $1", status)
+
