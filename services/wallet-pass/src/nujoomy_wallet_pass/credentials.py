@@ -50,7 +50,11 @@ class PassCredentials:
         # load_cert_chain wants files; the key never leaves a 0600 temp file that is removed at once.
         with tempfile.TemporaryDirectory() as tmp:
             cert_path, key_path = Path(tmp) / "c.pem", Path(tmp) / "k.pem"
-            cert_path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
+            # Leaf then WWDR: the server can only verify the leaf if we send the intermediate too.
+            cert_path.write_bytes(
+                self.certificate.public_bytes(serialization.Encoding.PEM)
+                + self.wwdr.public_bytes(serialization.Encoding.PEM)
+            )
             key_path.touch(mode=0o600)
             key_path.write_bytes(
                 self.key.private_bytes(  # type: ignore[union-attr]
