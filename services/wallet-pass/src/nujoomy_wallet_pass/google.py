@@ -132,10 +132,10 @@ class GoogleClient:
         return response
 
     async def upsert(self, resource: str, body: dict[str, Any]) -> dict[str, Any]:
-        """PATCH the resource; insert it when Google does not know it (404)."""
-        response = await self.call("PATCH", f"/{resource}/{body['id']}", body)
-        if response.status_code == 404:
-            response = await self.call("POST", f"/{resource}", body)
+        """Insert the resource; when Google already has it (409), PATCH it to this state instead."""
+        response = await self.call("POST", f"/{resource}", body)
+        if response.status_code == 409:
+            response = await self.call("PATCH", f"/{resource}/{body['id']}", body)
         if response.status_code >= 300:
             raise GoogleError(response.status_code, _json(response))
         return _json(response)  # type: ignore[no-any-return]
