@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import msgspec
-from nujoomy_contracts.tenant import TENANT_CREATED
+from nujoomy_contracts.tenant import TENANT_CREATED, TENANT_UPDATED
 from nujoomy_kit.ids import uuid7
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,7 @@ from nujoomy_tenant.db import staff as staff_db
 from nujoomy_tenant.db import tenants as tenant_db
 from nujoomy_tenant.domain import program as rules
 from nujoomy_tenant.domain import validation
-from nujoomy_tenant.domain.errors import EmailTaken, SlugTaken
+from nujoomy_tenant.domain.errors import EmailTaken, NotFound, SlugTaken
 from nujoomy_tenant.domain.passwords import hash_password
 from nujoomy_tenant.domain.session_tokens import opaque_token, token_hash
 from nujoomy_tenant.events import publishing
@@ -146,3 +146,18 @@ async def setup_token(db: AsyncSession, staff: RowMapping, purpose: str, ttl: in
 
 def password_link(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/app/password?token={token}"
+
+
+async def set_status(db: AsyncSession, slug: str, status: Literal["active", "suspended"]) -> uuid.UUID:
+    """Suspend or reactivate. Verifiers pick the change up from /internal/v1/tenants/suspended; the
+    events tell the projections (the Program embeds the tenant and its status)."""
+    tenant = await tenant_db.tenant_by_slug(db, slug)
+    if tenant is None:
+        raise NotFound(f"No tenant with the slug {slug!r}")
+    if tenant["status"] != status:
+        await tenant_db.update_tenant(db, tenant["id"], {"status": status})
+        updated = await tenant_db.tenant_by_id(db, tenant["id"])
+        assert updated is not None
+        await publishing.tenant_event(db, TENANT_UPDATED, updated)
+        await publishing.program_changed(db, tenant["id"])
+    return uuid.UUID(str(tenant["id"]))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import msgspec
-
 from nujoomy_kit.settings import ServiceSettings, load_settings
 
 SERVICE = "tenant"

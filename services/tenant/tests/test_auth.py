@@ -1,0 +1,228 @@
+"""Staff sign-in: login, one answer for every failure, throttling, refresh rotation and reuse, logout,
+password links."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import jwt
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+from nujoomy_kit.ids import decode_id
+from nujoomy_kit.tokens import STAFF_AUDIENCE, STAFF_ISSUER, JwksCache, TokenVerifier
+from nujoomy_tenant.app import build_app
+from nujoomy_tenant.settings import Settings
+from tenant_helpers import PASSWORD, Business, bearer, login
+
+Client = AsyncTestClient  # type: ignore[type-arg]
+
+
+def cross_service_verifier(client: Client) -> TokenVerifier:
+    """What another service runs: the kit verifier over a JWKS fetched from this app."""
+
+    async def fetch() -> dict[str, Any]:
+        return (await client.get("/.well-known/jwks.json")).json()  # type: ignore[no-any-return]
+
+    return TokenVerifier(jwks=JwksCache(fetch, min_refresh=0))
+
+
+async def test_login_returns_a_15_minute_ed25519_token_other_services_verify(
+    client: Client, acme: Business
+) -> None:
+    session = await login(client, "acme", acme.owner_email)
+    assert session["expires_in"] == 900
+    assert session["staff"]["role"] == "owner"
+    assert session["staff"]["id"].startswith("stf_")
+    assert session["tenant"]["slug"] == "acme"
+    assert decode_id("ten", session["tenant"]["id"]) == acme.tenant_id
+
+    header = jwt.get_unverified_header(session["access_token"])
+    claims = jwt.decode(session["access_token"], options={"verify_signature": False})
+    assert header["alg"] == "EdDSA"
+    assert header["kid"]
+    assert claims["iss"] == STAFF_ISSUER
+    assert claims["aud"] == STAFF_AUDIENCE
+    assert claims["exp"] - claims["iat"] == 900
+    assert claims["role"] == "owner"
+
+    principal = await cross_service_verifier(client).verify(session["access_token"])
+    assert principal.kind == "staff"
+    assert principal.tenant_id == acme.tenant_id
+    assert principal.staff_id == decode_id("stf", session["staff"]["id"])
+    assert principal.role == "owner"
+
+
+async def test_unknown_user_wrong_password_and_unknown_tenant_get_the_same_answer(
+    client: Client, acme: Business
+) -> None:
+    attempts = [
+        {"tenant": "acme", "email": acme.owner_email, "password": "wrong password!"},
+        {"tenant": "acme", "email": "nobody@acme.test", "password": PASSWORD},
+        {"tenant": "nosuch", "email": acme.owner_email, "password": PASSWORD},
+    ]
+    answers = []
+    for body in attempts:
+        response = await client.post("/auth/login", json=body)
+        assert response.status_code == 401
+        assert response.headers["content-type"].startswith("application/problem+json")
+        answer = response.json()
+        answer.pop("instance", None)
+        answers.append(answer)
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0]["code"] == "invalid_credentials"
+
+
+async def test_repeated_failures_lock_the_account_even_for_the_right_password(
+    client: Client, acme: Business, settings: Settings
+) -> None:
+    wrong = {"tenant": "acme", "email": acme.owner_email, "password": "not the password"}
+    for _ in range(settings.login_max_per_account):
+        assert (await client.post("/auth/login", json=wrong)).status_code == 401
+    right = {**wrong, "password": PASSWORD}
+    response = await client.post("/auth/login", json=right)
+    assert response.status_code == 429
+    assert response.json()["code"] == "too_many_attempts"
+    assert 0 < int(response.headers["retry-after"]) <= settings.login_window_seconds
+
+
+async def test_one_address_guessing_across_accounts_is_throttled(
+    settings: Settings, acme: Business, globex: Business
+) -> None:
+    tight_settings = msgspec.structs.replace(settings, login_max_per_ip=3)
+    async with AsyncTestClient(app=build_app(tight_settings)) as client:
+        attacker = {"X-Forwarded-For": "203.0.113.7"}
+        for i in range(3):
+            body = {"tenant": "acme", "email": f"guess{i}@acme.test", "password": "x" * 12}
+            assert (await client.post("/auth/login", json=body, headers=attacker)).status_code == 401
+        blocked = await client.post(
+            "/auth/login",
+            json={"tenant": "globex", "email": globex.owner_email, "password": PASSWORD},
+            headers=attacker,
+        )
+        assert blocked.status_code == 429
+        # Another client address is not affected.
+        other = await client.post(
+            "/auth/login",
+            json={"tenant": "globex", "email": globex.owner_email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "198.51.100.9"},
+        )
+        assert other.status_code == 200
+
+
+async def test_refresh_rotates_and_reusing_a_spent_token_revokes_the_family(
+    client: Client, acme: Business
+) -> None:
+    first = await login(client, "acme", acme.owner_email)
+    rotated = await client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert rotated.status_code == 200
+    second = rotated.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+
+    # Someone replays the spent token: the whole family ends, including the legitimate newer token.
+    replay = await client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert replay.status_code == 401
+    assert replay.json()["code"] == "refresh_token_reused"
+    after = await client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    assert after.status_code == 401
+    assert after.json()["code"] == "invalid_refresh_token"
+
+    # Another login (another family) is untouched.
+    other = await login(client, "acme", acme.owner_email)
+    assert (
+        await client.post("/auth/refresh", json={"refresh_token": other["refresh_token"]})
+    ).status_code == 200
+
+
+async def test_logout_ends_the_refresh_family(client: Client, acme: Business) -> None:
+    session = await login(client, "acme", acme.owner_email)
+    assert (
+        await client.post("/auth/logout", json={"refresh_token": session["refresh_token"]})
+    ).status_code == 204
+    response = await client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]})
+    assert response.status_code == 401
+
+
+async def test_invited_staff_set_a_password_once_then_sign_in(client: Client, acme: Business) -> None:
+    owner = await login(client, "acme", acme.owner_email)
+    invited = await client.post(
+        "/internal/v1/staff",
+        json={"email": "Barista@Acme.test", "role": "staff", "name": "Bea"},
+        headers=bearer(owner["access_token"]),
+    )
+    assert invited.status_code == 201, invited.text
+    token = invited.json()["password_token"]
+    assert invited.json()["password_url"] == f"https://loyalty.example/app/password?token={token}"
+
+    # Before a password is set nobody can sign in as them.
+    no_password = {"tenant": "acme", "email": "barista@acme.test", "password": "anything at all"}
+    assert (await client.post("/auth/login", json=no_password)).status_code == 401
+
+    weak = await client.post("/auth/password", json={"token": token, "password": "short"})
+    assert weak.status_code == 422
+    assert weak.json()["code"] == "weak_password"
+    done = await client.post("/auth/password", json={"token": token, "password": "a long new secret"})
+    assert done.status_code == 200
+    assert done.json()["email"] == "barista@acme.test"
+    again = await client.post("/auth/password", json={"token": token, "password": "another long secret"})
+    assert again.status_code == 400
+    assert again.json()["code"] == "invalid_token"
+
+    session = await login(client, "acme", "barista@acme.test", "a long new secret")
+    assert session["staff"]["role"] == "staff"
+
+
+async def test_a_disabled_staff_member_cannot_sign_in_or_refresh(client: Client, acme: Business) -> None:
+    owner = await login(client, "acme", acme.owner_email)
+    invited = (
+        await client.post(
+            "/internal/v1/staff",
+            json={"email": "m@acme.test", "role": "manager"},
+            headers=bearer(owner["access_token"]),
+        )
+    ).json()
+    await client.post(
+        "/auth/password", json={"token": invited["password_token"], "password": "manager secret"}
+    )
+    manager = await login(client, "acme", "m@acme.test", "manager secret")
+    disabled = await client.patch(
+        f"/internal/v1/staff/{invited['staff']['id']}",
+        json={"disabled": True},
+        headers=bearer(owner["access_token"]),
+    )
+    assert disabled.status_code == 200
+    assert disabled.json()["disabled"] is True
+    denied = await client.post(
+        "/auth/login", json={"tenant": "acme", "email": "m@acme.test", "password": "manager secret"}
+    )
+    assert denied.status_code == 401
+    assert denied.json()["code"] == "invalid_credentials"
+    refreshed = await client.post("/auth/refresh", json={"refresh_token": manager["refresh_token"]})
+    assert refreshed.status_code == 401
+
+
+async def test_the_last_owner_cannot_be_demoted(client: Client, acme: Business) -> None:
+    owner = await login(client, "acme", acme.owner_email)
+    response = await client.patch(
+        f"/internal/v1/staff/{owner['staff']['id']}",
+        json={"role": "manager"},
+        headers=bearer(owner["access_token"]),
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "last_owner"
+
+
+async def test_concurrent_refreshes_with_one_token_yield_one_session(client: Client, acme: Business) -> None:
+    session = await login(client, "acme", acme.owner_email)
+    body = {"refresh_token": session["refresh_token"]}
+    results = await asyncio.gather(*(client.post("/auth/refresh", json=body) for _ in range(3)))
+    assert sorted(r.status_code for r in results) == [200, 401, 401]
+
+
+@pytest.mark.parametrize("body", [{}, {"tenant": "acme"}, {"tenant": 1, "email": "x", "password": "y"}])
+async def test_malformed_login_bodies_are_problems(client: Client, body: dict[str, Any]) -> None:
+    response = await client.post("/auth/login", json=body)
+    assert response.status_code == 400 or response.status_code == 422
+    assert "code" in response.json()
