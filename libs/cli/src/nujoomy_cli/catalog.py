@@ -1,21 +1,28 @@
-"""`nujoomy events catalog`: docs/events.md, generated from the contracts registry.
+"""The generated reference docs: `nujoomy events catalog` and `nujoomy settings catalog`.
 
-Every (type, version) in `nujoomy_contracts.EVENT_TYPES` with the service that publishes it and the
-JSON Schema of its payload as msgspec produces it (the same Structs that encode and decode the
-events, so the document cannot describe a field the code does not have). A test compares the
-committed docs/events.md with this output, so the catalog never goes stale.
+- docs/events.md: every (type, version) in `nujoomy_contracts.EVENT_TYPES` with the service that
+  publishes it and the JSON Schema of its payload as msgspec produces it (the same Structs that
+  encode and decode the events, so the document cannot describe a field the code does not have).
+- the settings reference in docs/operations.md (between two markers): every field of every service's
+  Settings Struct with its environment variable, type, default and the comment beside it in the code.
+
+Tests compare the committed documents with this output, so neither goes stale.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from nujoomy_contracts import EVENT_TYPES, Envelope
 
-from nujoomy_cli.registry import Registry
+from nujoomy_cli.registry import Registry, ServiceInfo
 
 # Routing keys are `<context>.<entity>.<verb>`; the context names the one service that publishes it.
 PUBLISHERS = {
@@ -26,6 +33,9 @@ PUBLISHERS = {
     "notification": "notification",
 }
 COMMAND = "uv run nujoomy events catalog --output docs/events.md"
+SETTINGS_COMMAND = "uv run nujoomy settings catalog --output docs/operations.md"
+SETTINGS_BEGIN = "<!-- settings:begin -->"
+SETTINGS_END = "<!-- settings:end -->"
 
 
 class UnknownContext(LookupError):
@@ -39,6 +49,13 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
     p.add_argument("--output", type=Path, help="write here instead of standard output")
     p.add_argument("--check", action="store_true", help="exit 1 if --output is not up to date")
     p.set_defaults(run=lambda a: write_catalog(a.output, a.check))
+
+    group = commands.add_parser("settings", help="the settings reference")
+    sub = group.add_subparsers(dest="settings_command", required=True)
+    p = sub.add_parser("catalog", help="render the settings reference (into docs/operations.md)")
+    p.add_argument("--output", type=Path, help=f"rewrite the part between {SETTINGS_BEGIN} and its end")
+    p.add_argument("--check", action="store_true", help="exit 1 if --output is not up to date")
+    p.set_defaults(run=lambda a: write_settings(registry, a.output, a.check))
 
 
 def publisher(event_type: str) -> str:
@@ -99,6 +116,106 @@ def write_catalog(output: Path | None, check: bool = False) -> int:
         current = output.read_text() if output.exists() else ""
         if current != text:
             print(f"{output} is stale; run `{COMMAND}`", file=sys.stderr)
+            return 1
+        return 0
+    output.write_text(text)
+    print(f"wrote {output}")
+    return 0
+
+
+# --- settings reference -------------------------------------------------------------------------
+
+_FIELD_LINE = re.compile(r"^\s+(\w+)\s*:[^#]*?(?:#\s*(.*))?$")
+
+
+def _field_comments(cls: type) -> dict[str, str]:
+    """The comment on a field's line, or the comment lines just above it, in the class source."""
+    comments: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not (isinstance(klass, type) and issubclass(klass, msgspec.Struct)) or klass is msgspec.Struct:
+            continue
+        above: list[str] = []
+        for line in inspect.getsource(klass).splitlines()[1:]:
+            stripped = line.strip()
+            if stripped.startswith("#"):
+                above.append(stripped.lstrip("# ").strip())
+                continue
+            match = _FIELD_LINE.match(line)
+            if match and not stripped.startswith(("def ", "class ", '"""')):
+                text = " ".join([*above, match.group(2) or ""]).strip()
+                if text or match.group(1) not in comments:
+                    comments[match.group(1)] = text
+            above = []
+    return comments
+
+
+def _type_name(tp: Any) -> str:
+    return tp.__name__ if isinstance(tp, type) else str(tp).replace("typing.", "")
+
+
+def _default(field: msgspec.structs.FieldInfo) -> str:
+    if field.default is not msgspec.NODEFAULT:
+        value = field.default
+    elif field.default_factory is not msgspec.NODEFAULT:
+        value = field.default_factory()
+    else:
+        return "(required)"
+    return f"`{msgspec.json.encode(value).decode()}`"
+
+
+def _table(fields: list[msgspec.structs.FieldInfo], env: str, comments: dict[str, str]) -> list[str]:
+    lines = ["| variable | type | default | what |", "|---|---|---|---|"]
+    for f in fields:
+        what = comments.get(f.name, "").replace("|", "\\|")
+        lines.append(f"| `{env}{f.name.upper()}` | `{_type_name(f.type)}` | {_default(f)} | {what} |")
+    return lines
+
+
+def render_settings(services: list[ServiceInfo]) -> str:
+    from nujoomy_kit.settings import COMMON_PREFIX, ServiceSettings
+
+    common = msgspec.structs.fields(ServiceSettings)
+    lines = [
+        SETTINGS_BEGIN,
+        f"<!-- Generated by `{SETTINGS_COMMAND}` from the Settings Structs. Do not edit by hand. -->",
+        "",
+        "### Common to every service",
+        "",
+        f"`{COMMON_PREFIX}<FIELD>` sets a field for every service; `{COMMON_PREFIX}<SERVICE>_<FIELD>`"
+        " (service name upper-cased, `-` as `_`) overrides it for one service. The defaults of",
+        "`DATABASE_URL` and `PORT` are per service (below).",
+        "",
+        *_table(list(common), COMMON_PREFIX, _field_comments(ServiceSettings)),
+        "",
+    ]
+    base = {f.name: f for f in common}
+    for info in sorted(services, key=lambda i: i.name):
+        cls = importlib.import_module(f"{info.package}.settings").Settings
+        prefix = f"{COMMON_PREFIX}{info.name.upper().replace('-', '_')}_"
+        own = [
+            f
+            for f in msgspec.structs.fields(cls)
+            if f.name not in base or _default(f) != _default(base[f.name])
+        ]
+        lines += [f"### {info.name}", "", *_table(own, prefix, _field_comments(cls)), ""]
+    lines.append(SETTINGS_END)
+    return "\n".join(lines)
+
+
+def write_settings(registry: Registry, output: Path | None, check: bool = False) -> int:
+    section = render_settings(list(registry.services.values()))
+    if output is None:
+        sys.stdout.write(section + "\n")
+        return 0
+    current = output.read_text()
+    begin, end = current.find(SETTINGS_BEGIN), current.find(SETTINGS_END)
+    if begin < 0 or end < begin:
+        print(f"{output} has no {SETTINGS_BEGIN} … {SETTINGS_END} section", file=sys.stderr)
+        return 1
+    text = current[:begin] + section + current[end + len(SETTINGS_END) :]
+    if check:
+        if text != current:
+            print(f"{output} is stale; run `{SETTINGS_COMMAND}`", file=sys.stderr)
             return 1
         return 0
     output.write_text(text)
