@@ -26,7 +26,19 @@ async def get(session: AsyncSession, scope: Scope, member_id: uuid.UUID, *, lock
     return member
 
 
+_ENROL_DEFAULTS: dict[str, Any] = {
+    "name": None,
+    "email": None,
+    "phone": None,
+    "external_id": None,
+    "locale": None,
+    "consent_email": False,
+    "consent_sms": False,
+}
+
+
 async def enrol(session: AsyncSession, scope: Scope, fields: dict[str, Any]) -> MemberRow:
+    fields = {**_ENROL_DEFAULTS, **fields}
     program = await get_program(session, scope.tenant_id, scope.mode)
     member_id = uuid7()
     token = new_card_token()
