@@ -22,6 +22,7 @@ from nujoomy_notification.app import build_app
 from nujoomy_notification.delivery.sender import Sender
 from nujoomy_notification.delivery.wiring import build_sender
 from nujoomy_notification.fakes.smtp_sink import SmtpSink
+from nujoomy_notification.fakes.sms_provider import SmsFake, sms_app
 from nujoomy_notification.settings import Settings, load
 from nujoomy_notification.worker import build_worker
 from nujoomy_testing.plugin import MakeDb
@@ -367,5 +368,28 @@ async def real_wallet_pass(
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     yield RealWalletPass(f"http://127.0.0.1:{port}", app.state["wallet"].download_secret)
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)
+
+
+async def serve(app: Litestar) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    return server, task, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+
+
+SMS_SECRET = "sms-test-secret"
+
+
+@pytest.fixture
+async def sms() -> AsyncIterator[tuple[SmsFake, str]]:
+    """The SMS provider fake over real HTTP; (fake, its /messages URL)."""
+    fake = SmsFake(SMS_SECRET)
+    server, task, url = await serve(sms_app(fake))
+    yield fake, f"{url}/messages"
     server.should_exit = True
     await asyncio.wait_for(task, 10)
