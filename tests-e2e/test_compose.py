@@ -128,21 +128,42 @@ def test_service_containers_match_the_code(
     assert f"http://127.0.0.1:{port}/health/ready" in check
 
 
+def is_setting(key: str, service: Any) -> bool:
+    """Whether `load_settings` reads `key` into this service's Settings (service or shared name)."""
+    own_prefix = f"{COMMON_PREFIX}{service.name.upper().replace('-', '_')}_"
+    if key.startswith(own_prefix) and key[len(own_prefix) :].lower() in field_names(
+        service.settings.Settings
+    ):
+        return True
+    # A shared variable must name a field every service has, or it configures nobody.
+    return key.startswith(COMMON_PREFIX) and key[len(COMMON_PREFIX) :].lower() in field_names(ServiceSettings)
+
+
 @pytest.mark.parametrize("service_name", sorted(PORTS))
 def test_every_nujoomy_variable_is_a_real_setting(
     compose: dict[str, Any], services: dict[str, Any], service_name: str
 ) -> None:
     service = services[service_name]
-    fields = field_names(service.settings.Settings)
-    own_prefix = f"{COMMON_PREFIX}{service.name.upper().replace('-', '_')}_"
-    common = field_names(ServiceSettings)
     for role in ("-migrate", "", "-worker"):
         for key in env_of(compose["services"][f"{service.name}{role}"]):
-            assert key.startswith(COMMON_PREFIX), key
-            if key.startswith(own_prefix) and key[len(own_prefix) :].lower() in fields:
-                continue
-            # A shared variable must name a field every service has, or it configures nobody.
-            assert key[len(COMMON_PREFIX) :].lower() in common, f"{key} is not a setting of {service.name}"
+            assert is_setting(key, service), f"{key} is not a setting of {service.name}"
+
+
+@pytest.mark.parametrize("service_name", sorted(PORTS))
+def test_per_service_env_file_and_its_example(
+    compose: dict[str, Any], services: dict[str, Any], service_name: str
+) -> None:
+    service = services[service_name]
+    path = f"deploy/env/{service.name}.env"
+    for role in ("-migrate", "", "-worker"):
+        assert compose["services"][f"{service.name}{role}"]["env_file"] == [{"path": path, "required": False}]
+    example = (ROOT / f"{path}.example").read_text().splitlines()
+    keys = [line.split("=", 1)[0] for line in example if line and not line.startswith("#")]
+    assert keys
+    for key in keys:
+        assert is_setting(key, service), f"{path}.example: {key} is not a setting of {service.name}"
+    # The real files hold secrets and stay out of git.
+    assert "*.env" in (ROOT / "deploy/env/.gitignore").read_text().split()
 
 
 def test_init_script_creates_every_service_database(services: dict[str, Any]) -> None:
