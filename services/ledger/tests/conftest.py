@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # --import-mode=importlib puts nothing on sys.path; the tests share ledger_helpers.py.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ledger_helpers import Api, program, project  # noqa: E402
+from ledger_helpers import Api, program, project
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 

@@ -149,6 +149,7 @@ def test_card_tokens_are_prefixed_random_and_recognisable() -> None:
     tokens = {new_card_token() for _ in range(1000)}
     assert len(tokens) == 1000
     token = tokens.pop()
-    assert looks_like_card(token) and len(token) == 30
+    assert looks_like_card(token)
+    assert len(token) == 30
     assert normalise(token.lower()) == token
     assert not looks_like_card("4006381333931")

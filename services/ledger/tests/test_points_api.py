@@ -97,7 +97,8 @@ async def test_rewards_outside_their_window_or_over_their_limit_are_refused(
     again = await api.redeem(member["id"], reward_id=RWD_COFFEE)
     assert (again.status_code, again.json()["code"]) == (422, "reward_limit_reached")
     replay = await api.redeem(member["id"], reward_id=RWD_COFFEE, idempotency_key="c1")
-    assert replay.status_code == 200 and replay.json()["replayed"]
+    assert replay.status_code == 200
+    assert replay.json()["replayed"]
     early = await api.redeem(member["id"], reward_id=encode_id("rwd", CAKE))
     assert (early.status_code, early.json()["code"]) == (422, "reward_unavailable")
     unknown = await api.redeem(member["id"], reward_id=encode_id("rwd", uuid.uuid4()))

@@ -22,7 +22,7 @@ Limit = Annotated[int, Parameter(ge=1, le=100)]
 
 class MembersController(Controller):
     path = "/internal/v1/members"
-    guards = [require_role("staff")]  # noqa: RUF012 - Litestar's declared shape
+    guards = [require_role("staff")]
 
     @post("/")
     async def enrol(self, db: AsyncSession, principal: Principal, data: MemberIn) -> MemberOut:
@@ -32,6 +32,7 @@ class MembersController(Controller):
     @get("/")
     async def search(
         self,
+        *,
         db: AsyncSession,
         principal: Principal,
         external_id: str | None = None,

@@ -46,7 +46,7 @@ def reverse_window(request: Request) -> timedelta:  # type: ignore[type-arg]
 
 class PointsController(Controller):
     path = "/internal/v1"
-    guards = [require_role("staff")]  # noqa: RUF012
+    guards = [require_role("staff")]
 
     @post("/members/{member_id:str}/earn", status_code=200)
     async def earn(self, db: AsyncSession, principal: Principal, member_id: str, data: EarnIn) -> WriteOut:

@@ -19,7 +19,7 @@ from nujoomy_ledger.operations.scope import Scope
 
 class ReportsController(Controller):
     path = "/internal/v1/reports"
-    guards = [require_role("manager")]  # noqa: RUF012
+    guards = [require_role("manager")]
 
     @get("/outstanding")
     async def outstanding(self, db: AsyncSession, principal: Principal) -> dict[str, int]:

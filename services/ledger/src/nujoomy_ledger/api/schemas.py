@@ -16,12 +16,14 @@ from nujoomy_ledger.operations.posting import Balance
 IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 Reference = Annotated[str, msgspec.Meta(max_length=255)]
+Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Phone = Annotated[str, msgspec.Meta(max_length=32, pattern=r"^\+?[0-9 ()-]{4,31}$")]
 
 
 class MemberIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Text | None = None
-    email: Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
-    phone: Annotated[str, msgspec.Meta(max_length=32, pattern=r"^\+?[0-9 ()-]{4,31}$")] | None = None
+    email: Email | None = None
+    phone: Phone | None = None
     external_id: Text | None = None
     locale: Annotated[str, msgspec.Meta(max_length=35)] | None = None
     consent_email: bool = False
@@ -29,17 +31,11 @@ class MemberIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class MemberPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    name: Text | None | msgspec.UnsetType = msgspec.UNSET
-    email: (
-        Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None | msgspec.UnsetType
-    ) = msgspec.UNSET
-    phone: (
-        Annotated[str, msgspec.Meta(max_length=32, pattern=r"^\+?[0-9 ()-]{4,31}$")]
-        | None
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
-    external_id: Text | None | msgspec.UnsetType = msgspec.UNSET
-    locale: Annotated[str, msgspec.Meta(max_length=35)] | None | msgspec.UnsetType = msgspec.UNSET
+    name: Text | msgspec.UnsetType | None = msgspec.UNSET
+    email: Email | msgspec.UnsetType | None = msgspec.UNSET
+    phone: Phone | msgspec.UnsetType | None = msgspec.UNSET
+    external_id: Text | msgspec.UnsetType | None = msgspec.UNSET
+    locale: Annotated[str, msgspec.Meta(max_length=35)] | msgspec.UnsetType | None = msgspec.UNSET
     consent_email: bool | msgspec.UnsetType = msgspec.UNSET
     consent_sms: bool | msgspec.UnsetType = msgspec.UNSET
 

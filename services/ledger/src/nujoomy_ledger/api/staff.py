@@ -42,7 +42,7 @@ def who(card_token: str | None, member_id: str | None) -> points.Who:
 
 class StaffController(Controller):
     path = "/staff/v1"
-    guards = [require_role("staff")]  # noqa: RUF012
+    guards = [require_role("staff")]
 
     @get("/cards/{card_token:str}")
     async def card(self, db: AsyncSession, principal: Principal, card_token: str) -> CardSummary:

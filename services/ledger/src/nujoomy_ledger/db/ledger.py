@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -82,7 +82,8 @@ async def get_transaction(
     row = (
         await session.execute(
             text(
-                f"SELECT {_TXN_COLUMNS} FROM transactions t WHERE t.id = :id AND t.tenant_id = :tenant AND t.mode = :mode"
+                f"SELECT {_TXN_COLUMNS} FROM transactions t "
+                "WHERE t.id = :id AND t.tenant_id = :tenant AND t.mode = :mode"
             ),
             {"id": txn_id, "tenant": tenant_id, "mode": mode},
         )
@@ -112,6 +113,12 @@ async def member_transactions(
     return [_txn(r._mapping) for r in await session.execute(text(sql), params)]
 
 
+def _period_starts() -> dict[str, datetime]:
+    now = datetime.now(UTC)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return {"day": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1)}
+
+
 async def reward_taken(
     session: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, reward_id: uuid.UUID
 ) -> tuple[int, int, int]:
@@ -130,13 +137,13 @@ async def reward_taken(
                    WHERE r.tenant_id = :tenant AND r.mode = :mode AND r.member_id = :member
                      AND r.reward_id = :reward AND r.status = 'pending'
                 )
-                SELECT count(*) FILTER (WHERE at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'),
-                       count(*) FILTER (WHERE at >= date_trunc('week', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'),
-                       count(*) FILTER (WHERE at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
+                SELECT count(*) FILTER (WHERE at >= :day),
+                       count(*) FILTER (WHERE at >= :week),
+                       count(*) FILTER (WHERE at >= :month)
                   FROM taken
                 """
             ),
-            {"tenant": tenant_id, "mode": mode, "member": member_id, "reward": reward_id},
+            {"tenant": tenant_id, "mode": mode, "member": member_id, "reward": reward_id, **_period_starts()},
         )
     ).one()
     return int(row[0]), int(row[1]), int(row[2])

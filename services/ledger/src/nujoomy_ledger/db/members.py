@@ -173,14 +173,16 @@ async def erase(session: AsyncSession, tenant_id: uuid.UUID, mode: str, member_i
     await session.execute(
         text(
             "UPDATE members SET name = NULL, email = NULL, phone = NULL, external_id = NULL, locale = NULL, "
-            "consent_email = false, consent_sms = false, status = 'erased', erased_at = now(), updated_at = now() "
+            "consent_email = false, consent_sms = false, status = 'erased', erased_at = now(), "
+            "updated_at = now() "
             "WHERE id = :id AND tenant_id = :tenant AND mode = :mode"
         ),
         {"id": member_id, "tenant": tenant_id, "mode": mode},
     )
     await session.execute(
         text(
-            "UPDATE cards SET status = 'revoked', revoked_at = now() WHERE member_id = :id AND status = 'active'"
+            "UPDATE cards SET status = 'revoked', revoked_at = now() "
+            "WHERE member_id = :id AND status = 'active'"
         ),
         {"id": member_id},
     )

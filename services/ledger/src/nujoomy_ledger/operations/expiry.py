@@ -79,7 +79,8 @@ async def time_out_reservations(
             row = (
                 await session.execute(
                     text(
-                        "SELECT id, tenant_id, mode FROM reservations WHERE status = 'pending' AND expires_at <= :now "
+                        "SELECT id, tenant_id, mode FROM reservations "
+                        "WHERE status = 'pending' AND expires_at <= :now "
                         "ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED"
                     ),
                     {"now": now},

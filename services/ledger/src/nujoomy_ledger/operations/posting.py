@@ -107,7 +107,8 @@ async def post(
             shortfall=shortfall,
             available=result.available,
         )
-    assert result.transaction_id is not None and result.created_at is not None
+    assert result.transaction_id is not None
+    assert result.created_at is not None
     if result.outcome == "replay":
         check_replay(result.request or {}, request)
         original = await ledger.get_transaction(session, scope.tenant_id, scope.mode, result.transaction_id)

@@ -40,11 +40,11 @@ async def daily(session: AsyncSession, scope: Scope, start: date, end: date) -> 
         text(
             """
             SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
-                   coalesce(sum(points) FILTER (WHERE kind = 'earn'), 0) AS issued,
-                   coalesce(-sum(points) FILTER (WHERE kind = 'redeem'), 0) AS redeemed,
-                   coalesce(-sum(points) FILTER (WHERE kind = 'expire'), 0) AS expired,
-                   coalesce(sum(points) FILTER (WHERE kind = 'reverse'), 0) AS reversed,
-                   coalesce(sum(points) FILTER (WHERE kind = 'adjust'), 0) AS adjusted
+                   coalesce(sum(points) FILTER (WHERE kind = 'earn'), 0)::bigint AS issued,
+                   coalesce(-sum(points) FILTER (WHERE kind = 'redeem'), 0)::bigint AS redeemed,
+                   coalesce(-sum(points) FILTER (WHERE kind = 'expire'), 0)::bigint AS expired,
+                   coalesce(sum(points) FILTER (WHERE kind = 'reverse'), 0)::bigint AS reversed,
+                   coalesce(sum(points) FILTER (WHERE kind = 'adjust'), 0)::bigint AS adjusted
               FROM transactions
              WHERE tenant_id = :tenant AND mode = :mode
                AND created_at >= CAST(:start AS date) AND created_at < CAST(:end AS date) + 1

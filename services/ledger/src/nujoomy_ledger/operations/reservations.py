@@ -53,7 +53,7 @@ async def _get(
     lock: bool = False,
 ) -> Reservation | None:
     where = "id = :id" if rsv_id is not None else "idempotency_key = :key"
-    sql = f"SELECT {_COLUMNS} FROM reservations WHERE {where} AND tenant_id = :tenant AND mode = :mode"  # noqa: S608
+    sql = f"SELECT {_COLUMNS} FROM reservations WHERE {where} AND tenant_id = :tenant AND mode = :mode"
     if lock:
         sql += " FOR UPDATE"
     params = {"id": rsv_id, "key": key, "tenant": scope.tenant_id, "mode": scope.mode}
@@ -65,7 +65,8 @@ async def _change_reserved(session: AsyncSession, scope: Scope, member_id: uuid.
     row = (
         await session.execute(
             text(
-                "UPDATE balances SET reserved = reserved + :delta, sequence = sequence + 1, updated_at = now() "
+                "UPDATE balances SET reserved = reserved + :delta, sequence = sequence + 1, "
+                "updated_at = now() "
                 "WHERE account_id = :member RETURNING balance, lifetime, reserved, sequence"
             ),
             {"delta": delta, "member": member_id},
@@ -208,7 +209,8 @@ async def redeem(session: AsyncSession, scope: Scope, rsv_id: uuid.UUID) -> Post
     if not posted.replayed:
         await session.execute(
             text(
-                "UPDATE reservations SET status = 'redeemed', resolved_at = now(), transaction_id = :txn WHERE id = :id"
+                "UPDATE reservations SET status = 'redeemed', resolved_at = now(), transaction_id = :txn "
+                "WHERE id = :id"
             ),
             {"txn": posted.transaction.id, "id": reservation.id},
         )
