@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import msgspec
 from litestar.testing import AsyncTestClient
@@ -42,3 +43,43 @@ async def login(client: AsyncTestClient, slug: str, email: str, password: str = 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def outbox_events(db_url: str, routing_key: str | None = None) -> list[dict[str, Any]]:
+    """The events waiting in the outbox (no relay runs in these tests), oldest first."""
+    import asyncpg
+    from nujoomy_kit.db import plain_url
+
+    conn = await asyncpg.connect(plain_url(db_url))
+    try:
+        rows = await conn.fetch("SELECT routing_key, body FROM outbox ORDER BY seq")
+    finally:
+        await conn.close()
+    return [
+        msgspec.json.decode(r["body"]) for r in rows if routing_key is None or r["routing_key"] == routing_key
+    ]
+
+
+async def clear_outbox(db_url: str) -> None:
+    import asyncpg
+    from nujoomy_kit.db import plain_url
+
+    conn = await asyncpg.connect(plain_url(db_url))
+    try:
+        await conn.execute("DELETE FROM outbox")
+    finally:
+        await conn.close()
+
+
+async def staff_session(client: AsyncTestClient, owner_token: str, slug: str, role: str) -> dict:  # type: ignore[type-arg]
+    """Invite a staff member with `role`, set their password, sign them in."""
+    email = f"{role}-{uuid.uuid4().hex[:6]}@{slug}.test"
+    invited = await client.post(
+        "/internal/v1/staff", json={"email": email, "role": role}, headers=bearer(owner_token)
+    )
+    assert invited.status_code == 201, invited.text
+    done = await client.post(
+        "/auth/password", json={"token": invited.json()["password_token"], "password": PASSWORD}
+    )
+    assert done.status_code == 200, done.text
+    return await login(client, slug, email)
