@@ -49,7 +49,9 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 @pytest.fixture
 async def apns(wallet_dir: Path) -> AsyncIterator[ApnsFake]:
     fake = ApnsFake()
-    await fake.start(str(wallet_dir / "apns-fake.pem"), str(wallet_dir / "apns-fake.key"), str(wallet_dir / "ca.pem"))
+    await fake.start(
+        str(wallet_dir / "apns-fake.pem"), str(wallet_dir / "apns-fake.key"), str(wallet_dir / "ca.pem")
+    )
     yield fake
     await fake.stop()
 
@@ -57,7 +59,9 @@ async def apns(wallet_dir: Path) -> AsyncIterator[ApnsFake]:
 @pytest.fixture
 async def google(wallet_dir: Path) -> AsyncIterator[tuple[GoogleFakeState, str]]:
     state = GoogleFakeState(account=ServiceAccount.load(str(wallet_dir / "google-service-account.json")))
-    server = uvicorn.Server(uvicorn.Config(build_fake_app(state), host="127.0.0.1", port=0, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(build_fake_app(state), host="127.0.0.1", port=0, log_level="warning")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)

@@ -30,12 +30,15 @@ async def test_a_push_is_http2_with_the_pass_topic_and_an_empty_body(
         result = await client.push(TOKEN)
         assert result.ok, result
         [push] = apns.pushes_for(TOKEN)
-        assert push.topic == "pass.dev.nujoomy.loyalty" and push.body == b"{}"
+        assert push.topic == "pass.dev.nujoomy.loyalty"
+        assert push.body == b"{}"
         # Many pushes share one connection as concurrent streams.
         results = await asyncio.gather(*(client.push(f"{i:064x}") for i in range(300)))
         assert all(r.ok for r in results)
         assert len(apns.pushes) == 301
-        response = await client._http.post(f"/3/device/{TOKEN}", content=b"{}", headers={"apns-topic": client.topic})
+        response = await client._http.post(
+            f"/3/device/{TOKEN}", content=b"{}", headers={"apns-topic": client.topic}
+        )
         assert response.http_version == "HTTP/2"
     finally:
         await client.aclose()
@@ -46,20 +49,32 @@ async def test_the_fake_refuses_a_wrong_topic_a_bad_token_and_no_client_certific
 ) -> None:
     ctx = wallet.credentials.ssl_context(str(wallet_dir / "ca.pem"))
     async with httpx.AsyncClient(http2=True, verify=ctx, base_url=apns.url) as http:
-        wrong = await http.post(f"/3/device/{TOKEN}", content=b"{}", headers={"apns-topic": "pass.someone.else"})
-        assert wrong.status_code == 400 and wrong.json() == {"reason": "DeviceTokenNotForTopic"}
+        wrong = await http.post(
+            f"/3/device/{TOKEN}", content=b"{}", headers={"apns-topic": "pass.someone.else"}
+        )
+        assert wrong.status_code == 400
+        assert wrong.json() == {"reason": "DeviceTokenNotForTopic"}
         missing = await http.post(f"/3/device/{TOKEN}", content=b"{}")
-        assert missing.status_code == 400 and missing.json()["reason"] == "MissingTopic"
-        bad = await http.post("/3/device/not-a-token", content=b"{}", headers={"apns-topic": wallet.credentials.pass_type_id})
-        assert bad.status_code == 400 and bad.json()["reason"] == "BadDeviceToken"
-        path = await http.post("/4/nowhere", content=b"{}", headers={"apns-topic": wallet.credentials.pass_type_id})
-        assert path.status_code == 404 and path.json()["reason"] == "BadPath"
+        assert missing.status_code == 400
+        assert missing.json()["reason"] == "MissingTopic"
+        bad = await http.post(
+            "/3/device/not-a-token", content=b"{}", headers={"apns-topic": wallet.credentials.pass_type_id}
+        )
+        assert bad.status_code == 400
+        assert bad.json()["reason"] == "BadDeviceToken"
+        path = await http.post(
+            "/4/nowhere", content=b"{}", headers={"apns-topic": wallet.credentials.pass_type_id}
+        )
+        assert path.status_code == 404
+        assert path.json()["reason"] == "BadPath"
     assert apns.pushes == []
     anonymous = ssl.create_default_context(cafile=str(wallet_dir / "ca.pem"))
     anonymous.set_alpn_protocols(["h2"])
     async with httpx.AsyncClient(http2=True, verify=anonymous, base_url=apns.url) as http:
         with pytest.raises(httpx.TransportError):  # TLS refuses a client without a certificate
-            await http.post(f"/3/device/{TOKEN}", content=b"{}", headers={"apns-topic": wallet.credentials.pass_type_id})
+            await http.post(
+                f"/3/device/{TOKEN}", content=b"{}", headers={"apns-topic": wallet.credentials.pass_type_id}
+            )
 
 
 async def test_410_is_final_429_and_500_are_retried_400_is_not(
@@ -81,6 +96,7 @@ async def test_410_is_final_429_and_500_are_retried_400_is_not(
         result = await client.push(rejected)
         assert result.status == 400
         assert len([r for r in apns.rejected if r[0] == rejected]) == 1  # not retried
-        assert apns.pushes_for(gone) == [] and len(apns.pushes_for(busy)) == 1
+        assert apns.pushes_for(gone) == []
+        assert len(apns.pushes_for(busy)) == 1
     finally:
         await client.aclose()

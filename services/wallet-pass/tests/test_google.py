@@ -40,38 +40,55 @@ def an_object(object_id: str, class_id: str, points: int) -> dict[str, object]:
     }
 
 
-async def test_the_fake_refuses_what_google_refuses(google: tuple[GoogleFakeState, str], wallet_dir: Path) -> None:
+async def test_the_fake_refuses_what_google_refuses(
+    google: tuple[GoogleFakeState, str], wallet_dir: Path
+) -> None:
     state, url = google
     client = GoogleClient(f"{url}/walletobjects/v1", f"{url}/token", account(wallet_dir))
     try:
         class_id = f"{ISSUER}.club"
         assert (await client.call("POST", "/loyaltyClass", a_class(class_id))).status_code == 200
-        unknown = await client.call("POST", "/loyaltyObject", {**an_object(f"{ISSUER}.o1", class_id, 1), "points": 5})
+        unknown = await client.call(
+            "POST", "/loyaltyObject", {**an_object(f"{ISSUER}.o1", class_id, 1), "points": 5}
+        )
         assert unknown.status_code == 400
         error = unknown.json()["error"]
-        assert error["code"] == 400 and error["status"] == "INVALID_ARGUMENT"
+        assert error["code"] == 400
+        assert error["status"] == "INVALID_ARGUMENT"
         assert error["message"].startswith('Invalid JSON payload received. Unknown name "points"')
         assert error["errors"][0]["reason"] == "invalid"
         nested = an_object(f"{ISSUER}.o1", class_id, 1)
         nested["loyaltyPoints"] = {"balance": {"integer": 3}}
         response = await client.call("POST", "/loyaltyObject", nested)
-        assert 'Unknown name "integer" at \'loyalty_object.loyalty_points.balance\'' in response.json()["error"]["message"]
+        assert (
+            "Unknown name \"integer\" at 'loyalty_object.loyalty_points.balance'"
+            in response.json()["error"]["message"]
+        )
         wrong_enum = {**an_object(f"{ISSUER}.o1", class_id, 1), "state": "ENABLED"}
         response = await client.call("POST", "/loyaltyObject", wrong_enum)
-        assert response.status_code == 400 and "Invalid value at 'loyalty_object.state'" in response.json()["error"]["message"]
+        assert response.status_code == 400
+        assert "Invalid value at 'loyalty_object.state'" in response.json()["error"]["message"]
         bad_barcode = {**an_object(f"{ISSUER}.o1", class_id, 1), "barcode": {"type": "QR", "value": "x"}}
         assert (await client.call("POST", "/loyaltyObject", bad_barcode)).status_code == 400
         no_state = an_object(f"{ISSUER}.o1", class_id, 1)
         del no_state["state"]
         response = await client.call("POST", "/loyaltyObject", no_state)
-        assert response.status_code == 400 and "state" in response.json()["error"]["message"]
+        assert response.status_code == 400
+        assert "state" in response.json()["error"]["message"]
         orphan = an_object(f"{ISSUER}.o2", f"{ISSUER}.nope", 1)
         assert (await client.call("POST", "/loyaltyObject", orphan)).status_code == 404
         ok = await client.call("POST", "/loyaltyObject", an_object(f"{ISSUER}.o1", class_id, 1))
         assert ok.status_code == 200
-        assert (await client.call("POST", "/loyaltyObject", an_object(f"{ISSUER}.o1", class_id, 1))).status_code == 409
-        patched = await client.patch("loyaltyObject", f"{ISSUER}.o1", {"loyaltyPoints": {"balance": {"int": 9}}, "notifyPreference": "NOTIFY_ON_UPDATE"})
-        assert patched["loyaltyPoints"]["balance"] == {"int": 9} and patched["state"] == "ACTIVE"
+        assert (
+            await client.call("POST", "/loyaltyObject", an_object(f"{ISSUER}.o1", class_id, 1))
+        ).status_code == 409
+        patched = await client.patch(
+            "loyaltyObject",
+            f"{ISSUER}.o1",
+            {"loyaltyPoints": {"balance": {"int": 9}}, "notifyPreference": "NOTIFY_ON_UPDATE"},
+        )
+        assert patched["loyaltyPoints"]["balance"] == {"int": 9}
+        assert patched["state"] == "ACTIVE"
         bad_notify = await client.call("PATCH", f"/loyaltyObject/{ISSUER}.o1", {"notifyPreference": "ALWAYS"})
         assert bad_notify.status_code == 400
         assert state.token_grants == 1  # one token, cached, for all of the above
@@ -86,15 +103,24 @@ async def test_a_request_without_a_valid_token_is_401_and_a_forged_assertion_is_
 
     _, url = google
     async with httpx.AsyncClient() as http:
-        response = await http.get(f"{url}/walletobjects/v1/loyaltyObject/{ISSUER}.x", headers={"Authorization": "Bearer nope"})
-        assert response.status_code == 401 and response.json()["error"]["status"] == "UNAUTHENTICATED"
+        response = await http.get(
+            f"{url}/walletobjects/v1/loyaltyObject/{ISSUER}.x", headers={"Authorization": "Bearer nope"}
+        )
+        assert response.status_code == 401
+        assert response.json()["error"]["status"] == "UNAUTHENTICATED"
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+    stranger = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
     real = account(wallet_dir)
-    forged = GoogleClient(f"{url}/walletobjects/v1", f"{url}/token", ServiceAccount(real.email, "k", stranger))
+    forged = GoogleClient(
+        f"{url}/walletobjects/v1", f"{url}/token", ServiceAccount(real.email, "k", stranger)
+    )
     try:
         with pytest.raises(GoogleError) as refused:
             await forged.token()
@@ -124,6 +150,7 @@ def test_the_save_link_is_a_skinny_savetowallet_jwt(wallet_dir: Path) -> None:
     assert len(token) <= 1800
     public = serialization.load_pem_private_key(sa.private_key.encode(), None).public_key()
     claims = jwt.decode(token, public, algorithms=["RS256"], audience="google")  # type: ignore[arg-type]
-    assert claims["typ"] == "savetowallet" and claims["iss"] == sa.email
+    assert claims["typ"] == "savetowallet"
+    assert claims["iss"] == sa.email
     assert claims["payload"] == {"loyaltyObjects": [{"id": object_id}]}
     assert jwt.get_unverified_header(token)["kid"] == sa.private_key_id

@@ -22,7 +22,6 @@ from nujoomy_wallet_pass.fakes.apns import ApnsFake
 from nujoomy_wallet_pass.iphone import control_waiter, play_iphone
 from nujoomy_wallet_pass.settings import Settings, load
 from nujoomy_wallet_pass.worker import build_runner
-
 from wallet_pass_helpers import apply, balance, enrolled, program, program_updated
 
 TENANT = uuid.UUID("0190f000-0000-7000-8000-00000000a005")
@@ -38,13 +37,19 @@ async def registrations(settings: Settings) -> int:
 
 
 async def test_the_iphone_script_sees_the_new_balance_after_a_push(
-    client: AsyncTestClient, tokens: TestTokens, settings: Settings, apns: ApnsFake  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    tokens: TestTokens,
+    settings: Settings,
+    apns: ApnsFake,  # type: ignore[type-arg]
 ) -> None:
     member = uuid.uuid4()
-    await apply(settings, program_updated(program(TENANT, PROGRAM), "test"), enrolled(TENANT, member, PROGRAM, "test"))
+    await apply(
+        settings, program_updated(program(TENANT, PROGRAM), "test"), enrolled(TENANT, member, PROGRAM, "test")
+    )
     await apply(settings, balance(TENANT, member, 40, 1, "test"))
     links = await client.get(
-        f"/internal/v1/members/{encode_id('mbr', member)}/links", headers=tokens.headers(tokens.internal(TENANT, "test"))
+        f"/internal/v1/members/{encode_id('mbr', member)}/links",
+        headers=tokens.headers(tokens.internal(TENANT, "test")),
     )
     lines: list[str] = []
     phone = asyncio.create_task(
@@ -72,20 +77,34 @@ def free_port() -> int:
 async def test_make_up_material_and_the_apns_fake_process(tmp_path: Path) -> None:
     env = wallet_dev_env(tmp_path)
     material = tmp_path / "wallet"
-    assert (material / "pass.pem").exists() and (material / "google-service-account.json").exists()
+    assert (material / "pass.pem").exists()
+    assert (material / "google-service-account.json").exists()
     first = (material / "pass.pem").read_bytes()
-    assert wallet_dev_env(tmp_path) == env and (material / "pass.pem").read_bytes() == first  # generated once
+    assert wallet_dev_env(tmp_path) == env
+    assert (material / "pass.pem").read_bytes() == first
     settings = load(env)
     wallet = WalletContext.from_settings(settings)
     assert wallet.credentials.pass_type_id == "pass.dev.nujoomy.loyalty"
     assert "DEVELOPMENT" in wallet.credentials.certificate.subject.rfc4514_string()
     port, control = free_port(), free_port()
     argv = [
-        sys.executable, "-m", "nujoomy_wallet_pass.fakes.apns", "--port", str(port), "--control-port", str(control),
-        "--cert", str(material / "apns-fake.pem"), "--key", str(material / "apns-fake.key"), "--ca", str(material / "ca.pem"),
+        sys.executable,
+        "-m",
+        "nujoomy_wallet_pass.fakes.apns",
+        "--port",
+        str(port),
+        "--control-port",
+        str(control),
+        "--cert",
+        str(material / "apns-fake.pem"),
+        "--key",
+        str(material / "apns-fake.key"),
+        "--ca",
+        str(material / "ca.pem"),
     ]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
     try:
+
         async def up() -> int:
             try:
                 async with httpx.AsyncClient() as http:

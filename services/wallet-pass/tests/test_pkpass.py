@@ -20,7 +20,6 @@ from nujoomy_wallet_pass.domain.passjson import PassContent, rgb, store_card, vi
 from nujoomy_wallet_pass.images import default_images
 from nujoomy_wallet_pass.pkpass import build_pkpass
 from nujoomy_wallet_pass.settings import Settings
-
 from wallet_pass_helpers import apply, balance, enrolled, png, program, program_updated, publish_asset
 
 TENANT = uuid.UUID("0190f000-0000-7000-8000-00000000a001")
@@ -39,8 +38,22 @@ def unpack(data: bytes, into: Path) -> dict[str, bytes]:
 def openssl_verify(folder: Path, ca: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(folder / "signature"),
-            "-content", str(folder / "manifest.json"), "-CAfile", str(ca), "-purpose", "any", "-out", "/dev/null",
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(folder / "signature"),
+            "-content",
+            str(folder / "manifest.json"),
+            "-CAfile",
+            str(ca),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
         ],
         capture_output=True,
         text=True,
@@ -53,12 +66,16 @@ def assert_manifest_covers_every_file(files: dict[str, bytes]) -> None:
     hashed = {n for n in files if n not in ("manifest.json", "signature")}
     assert set(manifest) == hashed
     for name in hashed:
-        assert manifest[name] == hashlib.sha1(files[name]).hexdigest()  # noqa: S324
+        assert manifest[name] == hashlib.sha1(files[name]).hexdigest()
 
 
-async def issued_pass(client: AsyncTestClient, tokens: TestTokens, member: uuid.UUID, mode: str = "live") -> bytes:  # type: ignore[type-arg]
+async def issued_pass(
+    client: AsyncTestClient, tokens: TestTokens, member: uuid.UUID, mode: str = "live"
+) -> bytes:  # type: ignore[type-arg]
     headers = tokens.headers(tokens.internal(TENANT, mode))  # type: ignore[arg-type]
-    links = (await client.get(f"/internal/v1/members/{encode_id('mbr', member)}/links", headers=headers)).json()
+    links = (
+        await client.get(f"/internal/v1/members/{encode_id('mbr', member)}/links", headers=headers)
+    ).json()
     path = links["apple_pass_url"].split("127.0.0.1:8003", 1)[1]
     response = await client.get(path)
     assert response.status_code == 200, response.text
@@ -67,7 +84,12 @@ async def issued_pass(client: AsyncTestClient, tokens: TestTokens, member: uuid.
 
 
 async def test_pass_verifies_with_openssl_and_the_manifest_hashes_every_file(
-    client: AsyncTestClient, tokens: TestTokens, settings: Settings, wallet_dir: Path, tmp_path: Path, assets: tuple[str, Path]  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    tokens: TestTokens,
+    settings: Settings,
+    wallet_dir: Path,
+    tmp_path: Path,
+    assets: tuple[str, Path],  # type: ignore[type-arg]
 ) -> None:
     strip = publish_asset(assets[1], png((200, 30, 30), (750, 246)))
     logo = publish_asset(assets[1], png((10, 10, 10), (320, 100)))
@@ -87,19 +109,36 @@ async def test_pass_verifies_with_openssl_and_the_manifest_hashes_every_file(
     assert files["strip@2x.png"] == (assets[1] / strip.lstrip("/")).read_bytes()
     assert {"icon.png", "icon@2x.png", "icon@3x.png", "logo@2x.png"} <= set(files)
     printed = subprocess.run(
-        ["openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(tmp_path / "pass" / "signature")],
-        capture_output=True, text=True, check=True,
+        [
+            "openssl",
+            "cms",
+            "-cmsout",
+            "-print",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp_path / "pass" / "signature"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "signingTime" in printed
     assert "DEVELOPMENT WWDR-like Intermediate" in printed  # the intermediate travels in the signature
 
 
 async def test_pass_json_meets_apples_rules_and_shows_the_member(
-    client: AsyncTestClient, tokens: TestTokens, settings: Settings, tmp_path: Path  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    tokens: TestTokens,
+    settings: Settings,
+    tmp_path: Path,  # type: ignore[type-arg]
 ) -> None:
     member = uuid.uuid4()
     await apply(
-        settings, program_updated(program(TENANT, PROGRAM)), enrolled(TENANT, member, PROGRAM), balance(TENANT, member, 42, 3)
+        settings,
+        program_updated(program(TENANT, PROGRAM)),
+        enrolled(TENANT, member, PROGRAM),
+        balance(TENANT, member, 42, 3),
     )
     files = unpack(await issued_pass(client, tokens, member), tmp_path / "p")
     pj = json.loads(files["pass.json"])
@@ -110,7 +149,8 @@ async def test_pass_json_meets_apples_rules_and_shows_the_member(
     assert pj["webServiceURL"] == "http://127.0.0.1:8003/apple"
     assert len(pj["authenticationToken"]) >= 16
     primary = pj["storeCard"]["primaryFields"][0]
-    assert primary["value"] == 42 and "%@" in primary["changeMessage"]
+    assert primary["value"] == 42
+    assert "%@" in primary["changeMessage"]
     assert pj["barcodes"][0] == {
         "format": "PKBarcodeFormatQR",
         "message": f"NJ1-{member.hex[:20]}",
@@ -126,10 +166,15 @@ async def test_pass_json_meets_apples_rules_and_shows_the_member(
 
 
 async def test_test_mode_pass_is_labelled_test(
-    client: AsyncTestClient, tokens: TestTokens, settings: Settings, tmp_path: Path  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    tokens: TestTokens,
+    settings: Settings,
+    tmp_path: Path,  # type: ignore[type-arg]
 ) -> None:
     member = uuid.uuid4()
-    await apply(settings, program_updated(program(TENANT, PROGRAM), "test"), enrolled(TENANT, member, PROGRAM, "test"))
+    await apply(
+        settings, program_updated(program(TENANT, PROGRAM), "test"), enrolled(TENANT, member, PROGRAM, "test")
+    )
     pj = json.loads(unpack(await issued_pass(client, tokens, member, "test"), tmp_path / "t")["pass.json"])
     assert pj["storeCard"]["headerFields"] == [{"key": "mode", "label": "", "value": "TEST"}]
     assert pj["logoText"].endswith("TEST")
@@ -138,8 +183,15 @@ async def test_test_mode_pass_is_labelled_test(
 
 def test_the_rules_catch_what_wallet_refuses() -> None:
     content = PassContent(
-        serial="pas_1", authentication_token="x" * 16, card_token="c", balance=1, mode="live",
-        pass_type_id="pass.x", team_id="T", organization_name="O", web_service_url="https://x/apple",
+        serial="pas_1",
+        authentication_token="x" * 16,
+        card_token="c",
+        balance=1,
+        mode="live",
+        pass_type_id="pass.x",
+        team_id="T",
+        organization_name="O",
+        web_service_url="https://x/apple",
     )
     good = store_card(content)
     assert violations(good) == []
@@ -160,17 +212,28 @@ def test_the_rules_catch_what_wallet_refuses() -> None:
     assert rgb("#0A7D4F") == "rgb(10, 125, 79)"
 
 
-def test_without_the_intermediate_openssl_refuses_the_chain(settings: Settings, wallet_dir: Path, tmp_path: Path) -> None:
+def test_without_the_intermediate_openssl_refuses_the_chain(
+    settings: Settings, wallet_dir: Path, tmp_path: Path
+) -> None:
     """Proves the check above is real: a signature missing WWDR does not verify against the root."""
     wallet = WalletContext.from_settings(settings)
     content = PassContent(
-        serial="pas_1", authentication_token="x" * 16, card_token="c", balance=1, mode="live",
-        pass_type_id=wallet.credentials.pass_type_id, team_id="T", organization_name="O", web_service_url="https://x/apple",
+        serial="pas_1",
+        authentication_token="x" * 16,
+        card_token="c",
+        balance=1,
+        mode="live",
+        pass_type_id=wallet.credentials.pass_type_id,
+        team_id="T",
+        organization_name="O",
+        web_service_url="https://x/apple",
     )
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    files = unpack(build_pkpass(store_card(content), default_images(None), wallet.credentials), tmp_path / "ok")
+    files = unpack(
+        build_pkpass(store_card(content), default_images(None), wallet.credentials), tmp_path / "ok"
+    )
     assert openssl_verify(tmp_path / "ok", wallet_dir / "ca.pem").returncode == 0
     # The builder-order pitfall: add_certificate before set_data/add_signer silently drops WWDR.
     wrong = (
@@ -186,21 +249,28 @@ def test_without_the_intermediate_openssl_refuses_the_chain(settings: Settings, 
 
 @pytest.mark.parametrize("mode", ["live", "test"])
 async def test_a_download_link_is_signed_and_expires(
-    client: AsyncTestClient, tokens: TestTokens, settings: Settings, mode: str  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    tokens: TestTokens,
+    settings: Settings,
+    mode: str,  # type: ignore[type-arg]
 ) -> None:
     member = uuid.uuid4()
     headers = tokens.headers(tokens.internal(TENANT, mode))  # type: ignore[arg-type]
-    links = (await client.get(f"/internal/v1/members/{encode_id('mbr', member)}/links", headers=headers)).json()
+    links = (
+        await client.get(f"/internal/v1/members/{encode_id('mbr', member)}/links", headers=headers)
+    ).json()
     path = links["apple_pass_url"].split("127.0.0.1:8003", 1)[1]
     assert links["google_save_url"].startswith("https://pay.google.com/gp/v/save/")
     # Links exist before the pass does: the download says so until the enrolment arrives.
     early = await client.get(path)
-    assert early.status_code == 404 and early.json()["code"] == "pass_not_ready"
+    assert early.status_code == 404
+    assert early.json()["code"] == "pass_not_ready"
     await apply(settings, enrolled(TENANT, member, None, mode))
     assert (await client.get(path)).status_code == 200
     tampered = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
     refused = await client.get(tampered)
-    assert refused.status_code == 404 and refused.json()["code"] == "invalid_download_link"
+    assert refused.status_code == 404
+    assert refused.json()["code"] == "invalid_download_link"
 
     from nujoomy_wallet_pass.domain.links import download_token, read_download_token
 
@@ -208,4 +278,5 @@ async def test_a_download_link_is_signed_and_expires(
     expired = download_token(wallet.download_secret, TENANT, mode, member, 1000)  # type: ignore[arg-type]
     assert read_download_token(wallet.download_secret, expired, 2000) is None
     refused = await client.get(f"/apple/passes/{expired}")
-    assert refused.status_code == 404 and refused.json()["code"] == "invalid_download_link"
+    assert refused.status_code == 404
+    assert refused.json()["code"] == "invalid_download_link"

@@ -24,7 +24,6 @@ from nujoomy_wallet_pass.fakes.google import GoogleFakeState
 from nujoomy_wallet_pass.settings import Settings
 from nujoomy_wallet_pass.sync import SyncRunner
 from nujoomy_wallet_pass.worker import build_runner, build_worker
-
 from wallet_pass_helpers import apply, balance, enrolled, program, program_updated, publish
 
 TENANT = uuid.UUID("0190f000-0000-7000-8000-00000000a004")
@@ -56,9 +55,15 @@ async def scalar(settings: Settings, sql: str, *args: object) -> object:
         await conn.close()
 
 
-async def install(client: AsyncTestClient, settings: Settings, member: uuid.UUID, device: str, push: str) -> tuple[str, str]:  # type: ignore[type-arg]
+async def install(
+    client: AsyncTestClient, settings: Settings, member: uuid.UUID, device: str, push: str
+) -> tuple[str, str]:  # type: ignore[type-arg]
     serial = encode_id("pas", pass_id(member, "apple"))
-    token = str(await scalar(settings, "SELECT authentication_token FROM passes WHERE id = $1", pass_id(member, "apple")))
+    token = str(
+        await scalar(
+            settings, "SELECT authentication_token FROM passes WHERE id = $1", pass_id(member, "apple")
+        )
+    )
     response = await client.post(
         f"/apple/v1/devices/{device}/registrations/{PASS_TYPE}/{serial}",
         json={"pushToken": push},
@@ -69,7 +74,9 @@ async def install(client: AsyncTestClient, settings: Settings, member: uuid.UUID
 
 
 async def balance_in_fetched_pass(client: AsyncTestClient, serial: str, token: str) -> int:  # type: ignore[type-arg]
-    response = await client.get(f"/apple/v1/passes/{PASS_TYPE}/{serial}", headers={"Authorization": f"ApplePass {token}"})
+    response = await client.get(
+        f"/apple/v1/passes/{PASS_TYPE}/{serial}", headers={"Authorization": f"ApplePass {token}"}
+    )
     with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
         return int(json.loads(zf.read("pass.json"))["storeCard"]["primaryFields"][0]["value"])
 
@@ -87,7 +94,9 @@ async def test_an_earn_pushes_every_device_patches_google_and_the_pass_shows_it(
     member = uuid.uuid4()
     object_id = google_object_id(settings.google_issuer_id, member)
     async with running_worker(settings):
-        await publish(amqp_url, topology, program_updated(program(TENANT, PROGRAM)), enrolled(TENANT, member, PROGRAM))
+        await publish(
+            amqp_url, topology, program_updated(program(TENANT, PROGRAM)), enrolled(TENANT, member, PROGRAM)
+        )
         # Enrolment creates the Google object (class first), so the save link works.
         await eventually(lambda: asyncio.sleep(0, state.objects().get(object_id)), lambda o: o is not None)
         assert state.objects()[object_id]["loyaltyPoints"]["balance"] == {"int": 0}
@@ -98,16 +107,19 @@ async def test_an_earn_pushes_every_device_patches_google_and_the_pass_shows_it(
         await apns.wait_for(1, phone)
         await apns.wait_for(1, watch)
         await eventually(
-            lambda: asyncio.sleep(0, state.objects()[object_id]["loyaltyPoints"]["balance"]), lambda b: b == {"int": 150}
+            lambda: asyncio.sleep(0, state.objects()[object_id]["loyaltyPoints"]["balance"]),
+            lambda b: b == {"int": 150},
         )
         [patch] = state.patches(object_id)
         assert patch["notifyPreference"] == "NOTIFY_ON_UPDATE"  # within Google's 3 per 24 h
         assert await balance_in_fetched_pass(client, serial, token) == 150
         status = await client.get(
-            f"/internal/v1/members/{encode_id('mbr', member)}/passes", headers=tokens.headers(tokens.internal(TENANT))
+            f"/internal/v1/members/{encode_id('mbr', member)}/passes",
+            headers=tokens.headers(tokens.internal(TENANT)),
         )
         apple = next(p for p in status.json()["data"] if p["wallet"] == "apple")
-        assert apple["last_pushed_at"] is not None and apple["last_fetched_at"] is not None
+        assert apple["last_pushed_at"] is not None
+        assert apple["last_fetched_at"] is not None
         # A stale balance (older sequence) is dropped: no push, no change.
         await publish(amqp_url, topology, balance(TENANT, member, 5, 0), balance(TENANT, member, 170, 2))
         await apns.wait_for(2, phone)
@@ -116,7 +128,10 @@ async def test_an_earn_pushes_every_device_patches_google_and_the_pass_shows_it(
 
 
 async def test_ten_scans_in_a_burst_cost_one_push_per_device(
-    client: AsyncTestClient, settings: Settings, apns: ApnsFake, google: tuple[GoogleFakeState, str]  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    settings: Settings,
+    apns: ApnsFake,
+    google: tuple[GoogleFakeState, str],  # type: ignore[type-arg]
 ) -> None:
     state, _ = google
     member = uuid.uuid4()
@@ -157,7 +172,9 @@ async def test_google_notifications_stay_within_three_per_day(
 
 
 async def test_unregistered_token_deletes_the_registration_and_publishes_removed(
-    client: AsyncTestClient, settings: Settings, apns: ApnsFake  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    settings: Settings,
+    apns: ApnsFake,  # type: ignore[type-arg]
 ) -> None:
     member = uuid.uuid4()
     await apply(settings, enrolled(TENANT, member, None))
@@ -173,12 +190,16 @@ async def test_unregistered_token_deletes_the_registration_and_publishes_removed
         await runner.apns.aclose()
     assert await scalar(settings, "SELECT count(*) FROM apple_registrations WHERE push_token = $1", gone) == 0
     assert await scalar(settings, "SELECT count(*) FROM apple_registrations") == 1
-    assert await scalar(settings, "SELECT count(*) FROM outbox WHERE routing_key = 'wallet.pass.removed'") == 1
+    assert (
+        await scalar(settings, "SELECT count(*) FROM outbox WHERE routing_key = 'wallet.pass.removed'") == 1
+    )
     assert len(apns.pushes_for("55" * 32)) == 1
 
 
 async def test_apns_outage_retries_the_job_later_without_losing_it(
-    client: AsyncTestClient, settings: Settings, apns: ApnsFake  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    settings: Settings,
+    apns: ApnsFake,  # type: ignore[type-arg]
 ) -> None:
     member = uuid.uuid4()
     await apply(settings, enrolled(TENANT, member, None))
@@ -211,7 +232,9 @@ async def test_a_branding_change_re_renders_and_pushes_every_pass_with_progress(
 ) -> None:
     state, _ = google
     members = [uuid.uuid4() for _ in range(30)]
-    await apply(settings, program_updated(program(TENANT, PROGRAM)), *(enrolled(TENANT, m, PROGRAM) for m in members))
+    await apply(
+        settings, program_updated(program(TENANT, PROGRAM)), *(enrolled(TENANT, m, PROGRAM) for m in members)
+    )
     for i, m in enumerate(members):
         await install(client, settings, m, f"dev{i}", f"{i + 1:064x}")
     progress_path = f"/internal/v1/sync/programs/{encode_id('prg', PROGRAM)}"
@@ -220,16 +243,29 @@ async def test_a_branding_change_re_renders_and_pushes_every_pass_with_progress(
         await eventually(lambda: scalar(settings, "SELECT count(*) FROM sync_jobs"), lambda n: n == 0)
         before = len(apns.pushes)
         # An older version arriving late changes nothing.
-        await publish(amqp_url, topology, program_updated(program(TENANT, PROGRAM, version=0, color="#000000")))
-        await publish(amqp_url, topology, program_updated(program(TENANT, PROGRAM, version=2, color="#FF0000", branding_version="b2")))
+        await publish(
+            amqp_url, topology, program_updated(program(TENANT, PROGRAM, version=0, color="#000000"))
+        )
+        await publish(
+            amqp_url,
+            topology,
+            program_updated(program(TENANT, PROGRAM, version=2, color="#FF0000", branding_version="b2")),
+        )
         progress = await eventually(
-            lambda: client.get(progress_path, headers=headers), lambda r: r.json().get("done") is True and r.json()["total"] == 30
+            lambda: client.get(progress_path, headers=headers),
+            lambda r: r.json().get("done") is True and r.json()["total"] == 30,
         )
         assert progress.json()["pushed"] == 30
         await apns.wait_for(before + 30)
     serial = encode_id("pas", pass_id(members[0], "apple"))
-    token = str(await scalar(settings, "SELECT authentication_token FROM passes WHERE id = $1", pass_id(members[0], "apple")))
-    response = await client.get(f"/apple/v1/passes/{PASS_TYPE}/{serial}", headers={"Authorization": f"ApplePass {token}"})
+    token = str(
+        await scalar(
+            settings, "SELECT authentication_token FROM passes WHERE id = $1", pass_id(members[0], "apple")
+        )
+    )
+    response = await client.get(
+        f"/apple/v1/passes/{PASS_TYPE}/{serial}", headers={"Authorization": f"ApplePass {token}"}
+    )
     with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
         assert json.loads(zf.read("pass.json"))["backgroundColor"] == "rgb(255, 0, 0)"
     klass = next(iter(state.stores["loyaltyClass"].values()))
@@ -239,11 +275,14 @@ async def test_a_branding_change_re_renders_and_pushes_every_pass_with_progress(
 
 
 async def test_test_mode_passes_never_reach_the_live_endpoints(
-    client: AsyncTestClient, settings: Settings, apns: ApnsFake, google: tuple[GoogleFakeState, str]  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    settings: Settings,
+    apns: ApnsFake,
+    google: tuple[GoogleFakeState, str],  # type: ignore[type-arg]
 ) -> None:
     import msgspec
 
-    state, url = google
+    state, _url = google
     # Live endpoints point at a closed port: any live call would fail the job; test mode uses the fakes.
     isolated = msgspec.structs.replace(
         settings,
@@ -255,7 +294,9 @@ async def test_test_mode_passes_never_reach_the_live_endpoints(
         google_token_url_test=settings.google_token_url,
     )
     member = uuid.uuid4()
-    await apply(isolated, program_updated(program(TENANT, PROGRAM), "test"), enrolled(TENANT, member, PROGRAM, "test"))
+    await apply(
+        isolated, program_updated(program(TENANT, PROGRAM), "test"), enrolled(TENANT, member, PROGRAM, "test")
+    )
     await install(client, isolated, member, "tphone", "77" * 32)
     await apply(isolated, balance(TENANT, member, 12, 1, "test"))
     runner = build_runner(isolated)

@@ -13,7 +13,6 @@ from nujoomy_kit.ids import encode_id
 from nujoomy_testing.tokens import TestTokens
 from nujoomy_wallet_pass.domain.links import pass_id
 from nujoomy_wallet_pass.settings import Settings
-
 from wallet_pass_helpers import apply, balance, enrolled, program, program_updated
 
 TENANT = uuid.UUID("0190f000-0000-7000-8000-00000000a002")
@@ -27,7 +26,9 @@ async def auth_token(settings: Settings, member: uuid.UUID) -> str:
     conn = await asyncpg.connect(plain_url(settings.database_url))
     try:
         return str(
-            await conn.fetchval("SELECT authentication_token FROM passes WHERE id = $1", pass_id(member, "apple"))
+            await conn.fetchval(
+                "SELECT authentication_token FROM passes WHERE id = $1", pass_id(member, "apple")
+            )
         )
     finally:
         await conn.close()
@@ -43,7 +44,9 @@ async def outbox_types(settings: Settings) -> list[str]:
 
 async def a_member(settings: Settings, mode: str = "live") -> tuple[uuid.UUID, str, str]:
     member = uuid.uuid4()
-    await apply(settings, program_updated(program(TENANT, PROGRAM), mode), enrolled(TENANT, member, PROGRAM, mode))
+    await apply(
+        settings, program_updated(program(TENANT, PROGRAM), mode), enrolled(TENANT, member, PROGRAM, mode)
+    )
     return member, encode_id("pas", pass_id(member, "apple")), await auth_token(settings, member)
 
 
@@ -51,21 +54,30 @@ def reg_path(device: str, serial: str, pass_type: str = PASS_TYPE) -> str:
     return f"/apple/v1/devices/{device}/registrations/{pass_type}/{serial}"
 
 
-async def test_register_is_201_then_200_and_needs_the_pass_token(client: AsyncTestClient, settings: Settings) -> None:  # type: ignore[type-arg]
+async def test_register_is_201_then_200_and_needs_the_pass_token(
+    client: AsyncTestClient, settings: Settings
+) -> None:  # type: ignore[type-arg]
     _, serial, token = await a_member(settings)
     auth = {"Authorization": f"ApplePass {token}"}
     first = await client.post(reg_path("dev1", serial), json={"pushToken": PUSH}, headers=auth)
     assert first.status_code == 201
     again = await client.post(reg_path("dev1", serial), json={"pushToken": PUSH}, headers=auth)
     assert again.status_code == 200
-    for headers in ({}, {"Authorization": "ApplePass wrong-token-wrong-token"}, {"Authorization": f"Bearer {token}"}):
+    for headers in (
+        {},
+        {"Authorization": "ApplePass wrong-token-wrong-token"},
+        {"Authorization": f"Bearer {token}"},
+    ):
         refused = await client.post(reg_path("dev2", serial), json={"pushToken": PUSH}, headers=headers)
         assert refused.status_code == 401
         assert refused.json()["code"] == "invalid_pass_token"
-    unknown = await client.post(reg_path("dev1", encode_id("pas", uuid.uuid4())), json={"pushToken": PUSH}, headers=auth)
+    unknown = await client.post(
+        reg_path("dev1", encode_id("pas", uuid.uuid4())), json={"pushToken": PUSH}, headers=auth
+    )
     assert unknown.status_code == 401
     no_token = await client.post(reg_path("dev3", serial), json={}, headers=auth)
-    assert no_token.status_code == 400 and no_token.json()["code"] == "invalid_push_token"
+    assert no_token.status_code == 400
+    assert no_token.json()["code"] == "invalid_push_token"
     assert await outbox_types(settings) == ["wallet.pass.installed"]  # one install, not two
 
 
@@ -90,18 +102,28 @@ async def test_serials_since_a_tag_and_204_when_none(client: AsyncTestClient, se
     assert body["serialNumbers"] == [serial]
     assert isinstance(body["lastUpdated"], str)  # Wallet breaks on a number here
     tag = body["lastUpdated"]
-    nothing = await client.get(f"/apple/v1/devices/devA/registrations/{PASS_TYPE}", params={"passesUpdatedSince": tag})
+    nothing = await client.get(
+        f"/apple/v1/devices/devA/registrations/{PASS_TYPE}", params={"passesUpdatedSince": tag}
+    )
     assert nothing.status_code == 204
     await apply(settings, balance(TENANT, member, 10, 1))
-    changed = await client.get(f"/apple/v1/devices/devA/registrations/{PASS_TYPE}", params={"passesUpdatedSince": tag})
-    assert changed.status_code == 200 and changed.json()["serialNumbers"] == [serial]
+    changed = await client.get(
+        f"/apple/v1/devices/devA/registrations/{PASS_TYPE}", params={"passesUpdatedSince": tag}
+    )
+    assert changed.status_code == 200
+    assert changed.json()["serialNumbers"] == [serial]
     assert int(changed.json()["lastUpdated"]) > int(tag)
     assert (await client.get(f"/apple/v1/devices/unknown/registrations/{PASS_TYPE}")).status_code == 204
-    bad = await client.get(f"/apple/v1/devices/devA/registrations/{PASS_TYPE}", params={"passesUpdatedSince": "x"})
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid_since_tag"
+    bad = await client.get(
+        f"/apple/v1/devices/devA/registrations/{PASS_TYPE}", params={"passesUpdatedSince": "x"}
+    )
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "invalid_since_tag"
 
 
-async def test_pass_get_and_head_with_last_modified_304_and_401(client: AsyncTestClient, settings: Settings) -> None:  # type: ignore[type-arg]
+async def test_pass_get_and_head_with_last_modified_304_and_401(
+    client: AsyncTestClient, settings: Settings
+) -> None:  # type: ignore[type-arg]
     member, serial, token = await a_member(settings)
     auth = {"Authorization": f"ApplePass {token}"}
     path = f"/apple/v1/passes/{PASS_TYPE}/{serial}"
@@ -109,9 +131,12 @@ async def test_pass_get_and_head_with_last_modified_304_and_401(client: AsyncTes
     assert got.status_code == 200
     assert got.headers["content-type"] == "application/vnd.apple.pkpass"
     modified = got.headers["last-modified"]
-    assert modified.endswith("GMT") and parsedate_to_datetime(modified)
+    assert modified.endswith("GMT")
+    assert parsedate_to_datetime(modified)
     head = await client.head(path, headers=auth)
-    assert head.status_code == 200 and head.headers["last-modified"] == modified and head.content == b""
+    assert head.status_code == 200
+    assert head.headers["last-modified"] == modified
+    assert head.content == b""
     same = await client.get(path, headers={**auth, "If-Modified-Since": modified})
     assert same.status_code == 304
     assert (await client.head(path, headers={**auth, "If-Modified-Since": modified})).status_code == 304
@@ -121,7 +146,9 @@ async def test_pass_get_and_head_with_last_modified_304_and_401(client: AsyncTes
     assert newer.status_code == 200
     assert parsedate_to_datetime(newer.headers["last-modified"]) > parsedate_to_datetime(modified)
     assert (await client.get(path)).status_code == 401
-    assert (await client.get(path, headers={"Authorization": "ApplePass nope-nope-nope-nope"})).status_code == 401
+    assert (
+        await client.get(path, headers={"Authorization": "ApplePass nope-nope-nope-nope"})
+    ).status_code == 401
     assert (await client.head(path)).status_code == 401
     other_type = await client.get(f"/apple/v1/passes/pass.other.type/{serial}", headers=auth)
     assert other_type.status_code == 404
@@ -134,15 +161,20 @@ async def test_log_endpoint_takes_device_logs(client: AsyncTestClient) -> None: 
 
 
 async def test_internal_pass_status_is_isolated_by_tenant_and_mode(
-    client: AsyncTestClient, tokens: TestTokens, settings: Settings  # type: ignore[type-arg]
+    client: AsyncTestClient,
+    tokens: TestTokens,
+    settings: Settings,  # type: ignore[type-arg]
 ) -> None:
     member, serial, token = await a_member(settings)
-    await client.post(reg_path("devZ", serial), json={"pushToken": PUSH}, headers={"Authorization": f"ApplePass {token}"})
+    await client.post(
+        reg_path("devZ", serial), json={"pushToken": PUSH}, headers={"Authorization": f"ApplePass {token}"}
+    )
     path = f"/internal/v1/members/{encode_id('mbr', member)}/passes"
     mine = await client.get(path, headers=tokens.headers(tokens.internal(TENANT, "live")))
     assert mine.status_code == 200
     by_wallet = {p["wallet"]: p for p in mine.json()["data"]}
-    assert by_wallet["apple"]["installed"] is True and by_wallet["apple"]["devices"] == 1
+    assert by_wallet["apple"]["installed"] is True
+    assert by_wallet["apple"]["devices"] == 1
     assert by_wallet["apple"]["id"] == serial
     assert by_wallet["google"]["installed"] is False
     for headers in (
@@ -151,20 +183,26 @@ async def test_internal_pass_status_is_isolated_by_tenant_and_mode(
         tokens.headers(tokens.staff(TENANT), mode="test"),
     ):
         hidden = await client.get(path, headers=headers)
-        assert hidden.status_code == 404 and hidden.json()["code"] == "not_found"
+        assert hidden.status_code == 404
+        assert hidden.json()["code"] == "not_found"
     assert (await client.get(path)).status_code == 401
     staff = await client.get(path, headers=tokens.headers(tokens.staff(TENANT)))
     assert staff.status_code == 200
-    bad = await client.get("/internal/v1/members/txn_nope/passes", headers=tokens.headers(tokens.internal(TENANT)))
+    bad = await client.get(
+        "/internal/v1/members/txn_nope/passes", headers=tokens.headers(tokens.internal(TENANT))
+    )
     assert bad.status_code == 404
 
 
-async def test_concurrent_registrations_of_one_device_count_once(client: AsyncTestClient, settings: Settings) -> None:  # type: ignore[type-arg]
+async def test_concurrent_registrations_of_one_device_count_once(
+    client: AsyncTestClient, settings: Settings
+) -> None:  # type: ignore[type-arg]
     _, serial, token = await a_member(settings)
     auth = {"Authorization": f"ApplePass {token}"}
     results = await asyncio.gather(
         *(client.post(reg_path("devC", serial), json={"pushToken": PUSH}, headers=auth) for _ in range(5))
     )
     codes = sorted(r.status_code for r in results)
-    assert codes.count(201) == 1 and codes.count(200) == 4, codes
+    assert codes.count(201) == 1, codes
+    assert codes.count(200) == 4, codes
     assert (await outbox_types(settings)).count("wallet.pass.installed") == 1

@@ -87,7 +87,9 @@ def program(
     )
 
 
-def enrolled(tenant_id: uuid.UUID, member_id: uuid.UUID, program_id: uuid.UUID | None, mode: str = "live") -> Envelope[Any]:
+def enrolled(
+    tenant_id: uuid.UUID, member_id: uuid.UUID, program_id: uuid.UUID | None, mode: str = "live"
+) -> Envelope[Any]:
     member = Member(
         member_id=member_id, program_id=program_id, name="Lina", email=None, phone=None, external_id=None
     )
@@ -99,7 +101,9 @@ def enrolled(tenant_id: uuid.UUID, member_id: uuid.UUID, program_id: uuid.UUID |
     )
 
 
-def balance(tenant_id: uuid.UUID, member_id: uuid.UUID, points: int, sequence: int, mode: str = "live") -> Envelope[Any]:
+def balance(
+    tenant_id: uuid.UUID, member_id: uuid.UUID, points: int, sequence: int, mode: str = "live"
+) -> Envelope[Any]:
     return new_envelope(
         BALANCE_CHANGED,
         BalanceChanged(

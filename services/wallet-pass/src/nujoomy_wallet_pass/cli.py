@@ -50,10 +50,19 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
         DevProcess(
             name="apns-fake",
             argv=[
-                sys.executable, "-m", "nujoomy_wallet_pass.fakes.apns",
-                "--port", str(FAKE_APNS_PORT), "--control-port", str(FAKE_APNS_CONTROL_PORT),
-                "--cert", str(material / "apns-fake.pem"), "--key", str(material / "apns-fake.key"),
-                "--ca", str(material / "ca.pem"),
+                sys.executable,
+                "-m",
+                "nujoomy_wallet_pass.fakes.apns",
+                "--port",
+                str(FAKE_APNS_PORT),
+                "--control-port",
+                str(FAKE_APNS_CONTROL_PORT),
+                "--cert",
+                str(material / "apns-fake.pem"),
+                "--key",
+                str(material / "apns-fake.key"),
+                "--ca",
+                str(material / "ca.pem"),
             ],
             ready_url=f"{APNS_CONTROL_URL}/health",
             banner=f"APNs fake (HTTP/2, client certs): {APNS_URL}  pushes: {APNS_CONTROL_URL}/pushes",
@@ -63,9 +72,13 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
         DevProcess(
             name="google-wallet-fake",
             argv=[
-                sys.executable, "-m", "nujoomy_wallet_pass.fakes.google",
-                "--port", str(FAKE_GOOGLE_PORT),
-                "--service-account", str(material / "google-service-account.json"),
+                sys.executable,
+                "-m",
+                "nujoomy_wallet_pass.fakes.google",
+                "--port",
+                str(FAKE_GOOGLE_PORT),
+                "--service-account",
+                str(material / "google-service-account.json"),
             ],
             ready_url=f"{GOOGLE_URL}/health",
             banner=f"Google Wallet fake: {GOOGLE_URL}/walletobjects/v1",
@@ -102,7 +115,9 @@ def _iphone(args: argparse.Namespace) -> int:
                 f"/internal/v1/members/{args.member}/links", headers={"Authorization": f"Bearer {token}"}
             )
             links.raise_for_status()
-            run = await play_iphone(http, links.json()["apple_pass_url"], control_waiter(APNS_CONTROL_URL, args.timeout))
+            run = await play_iphone(
+                http, links.json()["apple_pass_url"], control_waiter(APNS_CONTROL_URL, args.timeout)
+            )
             print(f"balance: {run.balance_after}")
             return 0
 

@@ -6,9 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Annotated
 
-from litestar.params import Dependency
-
 from cryptography.hazmat.primitives import serialization
+from litestar.params import Dependency
 
 from nujoomy_wallet_pass.credentials import PassCredentials, load_credentials
 from nujoomy_wallet_pass.google import ServiceAccount

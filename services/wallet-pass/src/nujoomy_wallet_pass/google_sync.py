@@ -102,7 +102,8 @@ class GoogleSync:
         async with self.sessions() as db, db.begin():
             await db.execute(
                 text(
-                    "INSERT INTO google_objects (pass_id, tenant_id, mode, object_id, class_id, balance_sent, "
+                    "INSERT INTO google_objects "
+                    "(pass_id, tenant_id, mode, object_id, class_id, balance_sent, "
                     "notified_at) VALUES (:p, :t, :m, :o, :c, :b, :n) ON CONFLICT (pass_id) DO UPDATE SET "
                     "balance_sent = :b, class_id = :c, notified_at = :n, updated_at = now()"
                 ),

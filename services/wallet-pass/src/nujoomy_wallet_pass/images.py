@@ -10,7 +10,7 @@ import httpx
 from nujoomy_contracts.tenant import Branding
 from PIL import Image
 
-# Apple's variants (points ×1/×2/×3): icon 29×29 is mandatory, logo ≤160×50, storeCard strip 375×123.
+# Apple's variants (points x1/x2/x3): icon 29x29 is mandatory, logo up to 160x50, storeCard strip 375x123.
 APPLE_VARIANTS = {
     "icon": (29, 29),
     "icon@2x": (58, 58),

@@ -57,7 +57,9 @@ async def play_iphone(
     say(f"downloaded {serial}: balance {before}")
     device, push_token = secrets.token_hex(16), secrets.token_hex(32)
     registered = await http.post(
-        f"{base}/v1/devices/{device}/registrations/{pass_type}/{serial}", json={"pushToken": push_token}, headers=auth
+        f"{base}/v1/devices/{device}/registrations/{pass_type}/{serial}",
+        json={"pushToken": push_token},
+        headers=auth,
     )
     if registered.status_code not in (200, 201):
         raise RuntimeError(f"registration refused: {registered.status_code} {registered.text}")
@@ -80,7 +82,9 @@ async def play_iphone(
     return IphoneRun(serial, before, after, device, push_token)
 
 
-def control_waiter(control_url: str, timeout: float = 120.0, interval: float = 0.2) -> Callable[[str], Awaitable[None]]:
+def control_waiter(
+    control_url: str, timeout: float = 120.0, interval: float = 0.2
+) -> Callable[[str], Awaitable[None]]:
     """Wait for a push by polling the APNs fake's control port (another process)."""
     import asyncio
     import time

@@ -33,6 +33,7 @@ async def member_card(
     credentials: PassCredentials,
     tenant_id: uuid.UUID,
     mode: Mode,
+    *,
     member_id: uuid.UUID,
 ) -> MemberCard | None:
     row = (
@@ -53,13 +54,13 @@ async def member_card(
     content = build_content(
         settings,
         credentials,
-        mode,
-        member_id,
-        row.authentication_token,
-        row.card_token,
-        int(row.balance),
-        row.name,
-        program,
+        mode=mode,
+        member_id=member_id,
+        authentication_token=row.authentication_token,
+        card_token=row.card_token,
+        balance=int(row.balance),
+        name=row.name,
+        program=program,
     )
     return MemberCard(content, program, version, row.program_id)
 
@@ -67,6 +68,7 @@ async def member_card(
 def build_content(
     settings: Settings,
     credentials: PassCredentials,
+    *,
     mode: Mode,
     member_id: uuid.UUID,
     authentication_token: str,

@@ -122,13 +122,13 @@ class SyncRunner:
             content = build_content(
                 self.settings,
                 self.wallet.credentials,
-                job.mode,
-                job.member_id,
-                state.authentication_token,
-                state.card_token,
-                int(state.balance),
-                state.name,
-                programs.get((job.tenant_id, job.mode)),
+                mode=job.mode,
+                member_id=job.member_id,
+                authentication_token=state.authentication_token,
+                card_token=state.card_token,
+                balance=int(state.balance),
+                name=state.name,
+                program=programs.get((job.tenant_id, job.mode)),
             )
             try:
                 await self.google.sync_member(job, content, programs.get((job.tenant_id, job.mode)))

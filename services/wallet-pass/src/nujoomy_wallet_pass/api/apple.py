@@ -1,4 +1,4 @@
-"""Apple's PassKit web service under {PUBLIC_URL}/apple (Apple "Wallet Passes › Adding a web service
+"""Apple's PassKit web service under {PUBLIC_URL}/apple (Apple "Wallet Passes: Adding a web service
 to update passes"), and the signed .pkpass download behind a member's apple_pass_url."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import msgspec
 import structlog
-from litestar.params import Parameter
 from litestar import Request, Response, Router, delete, get, head, post
+from litestar.params import Parameter
 from nujoomy_contracts import new_envelope
 from nujoomy_contracts.wallet import PASS_INSTALLED, PASS_REMOVED, PassInstalled, PassRemoved
 from nujoomy_kit.ids import InvalidId, decode_id
@@ -85,7 +85,7 @@ REG_PATH = "/v1/devices/{device:str}/registrations/{pass_type:str}/{serial:str}"
 
 
 @post(REG_PATH, status_code=201)
-async def register_device(
+async def register_device(  # noqa: PLR0917 - Litestar passes these by name
     request: Request[Any, Any, Any],
     db: AsyncSession,
     wallet: Wallet,
@@ -113,7 +113,7 @@ async def register_device(
 
 
 @delete(REG_PATH, status_code=200)
-async def unregister_device(
+async def unregister_device(  # noqa: PLR0917 - Litestar passes these by name
     request: Request[Any, Any, Any],
     db: AsyncSession,
     wallet: Wallet,
@@ -181,7 +181,9 @@ async def _pass_response(
             pass  # an unparseable date is ignored, as RFC 9110 §13.1.3 says
     if not body:
         return Response(b"", status_code=200, headers=headers, media_type=MEDIA_TYPE)
-    card = await member_card(db, wallet.settings, wallet.credentials, row.tenant_id, row.mode, row.member_id)
+    card = await member_card(
+        db, wallet.settings, wallet.credentials, row.tenant_id, row.mode, member_id=row.member_id
+    )
     if card is None:
         raise PassNotFound
     data = await pkpass_for(db, wallet.settings, wallet.credentials, card, row.tenant_id)
@@ -219,7 +221,7 @@ async def download(db: AsyncSession, wallet: Wallet, token: str) -> Response[byt
     if found is None:
         raise InvalidDownloadLink
     tenant_id, mode, member_id = found
-    card = await member_card(db, wallet.settings, wallet.credentials, tenant_id, mode, member_id)
+    card = await member_card(db, wallet.settings, wallet.credentials, tenant_id, mode, member_id=member_id)
     if card is None:
         raise PassNotReady("The card is being issued; try again in a moment")
     data = await pkpass_for(db, wallet.settings, wallet.credentials, card, tenant_id)

@@ -63,7 +63,8 @@ async def updated_serials(
     rows = await db.execute(
         text(
             "SELECT p.id, p.updated_at FROM apple_registrations r JOIN passes p ON p.id = r.pass_id "
-            "WHERE r.device_library_id = :d AND (CAST(:since AS timestamptz) IS NULL OR p.updated_at > :since)"
+            "WHERE r.device_library_id = :d "
+            "AND (CAST(:since AS timestamptz) IS NULL OR p.updated_at > :since)"
         ),
         {"d": device, "since": since},
     )

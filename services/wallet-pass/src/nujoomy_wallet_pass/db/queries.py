@@ -93,7 +93,8 @@ async def store_images(
 async def images_for(db: AsyncSession, tenant_id: uuid.UUID, mode: str, version: str) -> dict[str, bytes]:
     rows = await db.execute(
         text(
-            "SELECT name, data FROM branding_images WHERE tenant_id = :t AND mode = :m AND branding_version = :v"
+            "SELECT name, data FROM branding_images "
+            "WHERE tenant_id = :t AND mode = :m AND branding_version = :v"
         ),
         {"t": tenant_id, "m": mode, "v": version},
     )
@@ -104,6 +105,7 @@ async def enroll(
     db: AsyncSession,
     tenant_id: uuid.UUID,
     mode: str,
+    *,
     member_id: uuid.UUID,
     program_id: uuid.UUID | None,
     name: str | None,
@@ -119,7 +121,8 @@ async def enroll(
     for wallet in ("apple", "google"):
         await db.execute(
             text(
-                "INSERT INTO passes (id, tenant_id, mode, member_id, wallet, authentication_token, updated_at) "
+                "INSERT INTO passes "
+                "(id, tenant_id, mode, member_id, wallet, authentication_token, updated_at) "
                 "VALUES (:id, :t, :m, :mb, :w, :a, date_trunc('second', now())) ON CONFLICT DO NOTHING"
             ),
             {
@@ -145,7 +148,7 @@ async def reissue_card(
 
 
 async def apply_balance(
-    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, balance: int, sequence: int
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, *, balance: int, sequence: int
 ) -> bool | None:
     """True if applied, False if stale (dropped), None if the member is not known yet."""
     result = await db.execute(

@@ -42,7 +42,15 @@ async def on_member_event(db: AsyncSession, event: Envelope[Any]) -> None:
     tenant, mode, data = event.tenant_id, event.mode, event.data
     if isinstance(data, MemberEnrolled):
         m = data.member
-        await queries.enroll(db, tenant, mode, m.member_id, m.program_id, m.name, data.card_token)
+        await queries.enroll(
+            db,
+            tenant,
+            mode,
+            member_id=m.member_id,
+            program_id=m.program_id,
+            name=m.name,
+            card_token=data.card_token,
+        )
         await queries.enqueue(db, tenant, mode, [m.member_id])
     elif isinstance(data, CardReissued):
         if not await queries.reissue_card(db, tenant, mode, data.member_id, data.card_token):
@@ -50,7 +58,9 @@ async def on_member_event(db: AsyncSession, event: Envelope[Any]) -> None:
         await queries.touch_member_passes(db, tenant, mode, data.member_id)
         await queries.enqueue(db, tenant, mode, [data.member_id])
     elif isinstance(data, BalanceChanged):
-        applied = await queries.apply_balance(db, tenant, mode, data.member_id, data.balance, data.sequence)
+        applied = await queries.apply_balance(
+            db, tenant, mode, data.member_id, balance=data.balance, sequence=data.sequence
+        )
         if applied is None:
             raise MemberNotYetKnown(str(data.member_id))
         if applied:

@@ -91,7 +91,8 @@ def problems(resource: str, body: Any) -> list[str]:
             )
         else:
             messages.append(
-                f"Invalid value at '{_where(resource, path)}' ({error.validator}), {json.dumps(error.instance)}"
+                f"Invalid value at '{_where(resource, path)}' ({error.validator}), "
+                f"{json.dumps(error.instance)}"
             )
     return messages
 
