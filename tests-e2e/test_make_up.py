@@ -11,7 +11,9 @@ prefix (this test session's, deleted at session end), the Redis key prefix and t
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -78,6 +80,7 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     for pid in processes_under(target):  # only if `dev down` did not stop them all
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(target.parent, ignore_errors=True)  # the clone and its .venv: ~0.7 GB
 
 
 @pytest.fixture
@@ -92,6 +95,15 @@ async def databases(pg_url: str) -> AsyncIterator[dict[str, str]]:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+EXTRA_PROCESSES = """
+import json
+from urllib.parse import urlparse
+from nujoomy_cli.main import build_parser
+_, registry = build_parser()
+print(json.dumps({p.name: urlparse(p.ready_url).port for p in registry.processes if p.ready_url}))
+"""
 
 
 def stack_env(
@@ -141,6 +153,14 @@ async def test_make_up_from_a_clean_clone_brings_every_service_to_ready(
 
     synced = run(["uv", "sync", "--locked"], clone, env, timeout=600)
     assert synced.returncode == 0, synced.stderr[-3000:]
+
+    # The local fakes that services register (`registry.add_process`) listen on fixed ports, which no
+    # variable moves yet: name the collision instead of letting the supervisor restart them forever.
+    extras = run(["uv", "run", "python", "-c", EXTRA_PROCESSES], clone, env, timeout=120)
+    assert extras.returncode == 0, extras.stderr[-3000:]
+    fakes: dict[str, int] = json.loads(extras.stdout.splitlines()[-1])
+    busy = {name: port for name, port in fakes.items() if listening(port)}
+    assert not busy, f"ports of the dev fakes are taken (a running `make up`?): {busy}"
 
     up = run(
         ["uv", "run", "nujoomy", "dev", "up", "--detach", "--timeout", str(READY_TIMEOUT)],
