@@ -21,8 +21,8 @@ from nujoomy_messaging import Topology, Worker, add_events
 from nujoomy_notification.app import build_app
 from nujoomy_notification.delivery.sender import Sender
 from nujoomy_notification.delivery.wiring import build_sender
-from nujoomy_notification.fakes.smtp_sink import SmtpSink
 from nujoomy_notification.fakes.sms_provider import SmsFake, sms_app
+from nujoomy_notification.fakes.smtp_sink import SmtpSink
 from nujoomy_notification.settings import Settings, load
 from nujoomy_notification.worker import build_worker
 from nujoomy_testing.plugin import MakeDb
@@ -373,7 +373,9 @@ async def real_wallet_pass(
 
 
 async def serve(app: Litestar) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

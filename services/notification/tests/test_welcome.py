@@ -9,11 +9,13 @@ import time
 
 import jwt
 from nujoomy_kit.ids import encode_id
-from nujoomy_wallet_pass.domain.links import pass_id, read_download_token
 from nujoomy_testing import eventually
+from nujoomy_wallet_pass.domain.links import pass_id, read_download_token
 
 
-async def test_enrolment_sends_one_welcome_email_with_wallet_links(bus, make, sink, real_wallet_pass, run_worker):
+async def test_enrolment_sends_one_welcome_email_with_wallet_links(
+    bus, make, sink, real_wallet_pass, run_worker
+):
     m = make.member()
     async with run_worker(wallet_pass_url=real_wallet_pass.url):
         await bus.publish(make.tenant_created())
@@ -27,8 +29,10 @@ async def test_enrolment_sends_one_welcome_email_with_wallet_links(bus, make, si
     html, text = mail.part("text/html"), mail.part("text/plain")
     apple = re.search(r"https://wallet\.nujoomy\.test/apple/passes/([A-Za-z0-9_\-.]+)", text)
     google = re.search(r"https://pay\.google\.com/gp/v/save/([A-Za-z0-9_\-.]+)", text)
-    assert apple and google, text
-    assert apple.group(0) in html and google.group(0) in html
+    assert apple, text
+    assert google, text
+    assert apple.group(0) in html
+    assert google.group(0) in html
     # The links are wallet-pass's own: its download token opens this member's pass, in this tenant and mode.
     assert read_download_token(real_wallet_pass.download_secret, apple.group(1), int(time.time())) == (
         make.TENANT,
@@ -54,7 +58,9 @@ async def test_the_welcome_asks_wallet_pass_with_an_internal_token(bus, make, wa
     assert (principal.kind, principal.tenant_id, principal.mode) == ("internal", make.TENANT, "live")
 
 
-async def test_wallet_pass_down_retries_the_event_and_still_sends_one_welcome(bus, make, sink, wallet, run_worker):
+async def test_wallet_pass_down_retries_the_event_and_still_sends_one_welcome(
+    bus, make, sink, wallet, run_worker
+):
     wallet.fail_next = 2
     m = make.member()
     async with run_worker():

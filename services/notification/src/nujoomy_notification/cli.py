@@ -65,7 +65,7 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
                 str(SINK_SMTP_PORT),
                 "--http-port",
                 str(SINK_HTTP_PORT),
-            ],  # fmt: skip
+            ],
             ready_url=f"http://127.0.0.1:{SINK_HTTP_PORT}/messages",
             banner=f"SMTP sink: smtp://127.0.0.1:{SINK_SMTP_PORT}, mail at http://127.0.0.1:{SINK_HTTP_PORT}/",
         )

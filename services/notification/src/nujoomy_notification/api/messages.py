@@ -33,7 +33,7 @@ async def member_messages(
     mid = decode_or_404("mbr", member_id)
     before = decode_or_404("msg", cursor) if cursor else None
     mode = principal.mode or "live"
-    rows = await queries.member_messages(db, principal.tenant_id, mode, mid, before, limit)
+    rows = await queries.member_messages(db, principal.tenant_id, mode, mid, before=before, limit=limit)
     if not rows and before is None and await get_contact(db, principal.tenant_id, mode, mid) is None:
         raise NotFound("No such member")
     return _page(rows, limit)

@@ -37,23 +37,34 @@ async def get_template(
     db: AsyncSession, principal: Principal, kind: str, locale: str, channel: str = "email"
 ) -> TemplateOut:
     k, loc, c = _key(kind, locale, channel)
-    override = await queries.get_override(db, principal.tenant_id, principal.mode or "live", k, loc, c)
+    override = await queries.get_override(db, principal.tenant_id, principal.mode or "live", (k, loc, c))
     source = override or default_template(k, loc, c)
     return TemplateOut(
-        kind=k, locale=loc, channel=c, source="tenant" if override else "default",
-        subject=source.subject, html=source.html, text=source.text,
-    )  # fmt: skip
+        kind=k,
+        locale=loc,
+        channel=c,
+        source="tenant" if override else "default",
+        subject=source.subject,
+        html=source.html,
+        text=source.text,
+    )
 
 
 @put(PATH, guards=[require_role("manager")])
 async def put_template(
-    db: AsyncSession, principal: Principal, kind: str, locale: str, data: TemplateIn, channel: str = "email"
+    *,
+    db: AsyncSession,
+    principal: Principal,
+    kind: str,
+    locale: str,
+    data: TemplateIn,
+    channel: str = "email",
 ) -> TemplateOut:
     k, loc, c = _key(kind, locale, channel)
     source = TemplateSource(subject=data.subject, html=data.html, text=data.text)
     # Refused now, with the problem, rather than failing when a customer's message is rendered.
     _render_sample(k, loc, c, source)
-    await queries.put_override(db, principal.tenant_id, principal.mode or "live", k, loc, c, source)
+    await queries.put_override(db, principal.tenant_id, principal.mode or "live", (k, loc, c), source)
     return TemplateOut(
         kind=k,
         locale=loc,
@@ -73,14 +84,18 @@ async def revert_template(
     t = templates_table.c
     await db.execute(
         sql_delete(templates_table).where(
-            t.tenant_id == principal.tenant_id, t.mode == (principal.mode or "live"),
-            t.kind == k, t.locale == loc, t.channel == c,
+            t.tenant_id == principal.tenant_id,
+            t.mode == (principal.mode or "live"),
+            t.kind == k,
+            t.locale == loc,
+            t.channel == c,
         )
-    )  # fmt: skip
+    )
 
 
 @post(f"{PATH}/preview", guards=[require_role("staff")], status_code=200)
 async def preview_template(
+    *,
     db: AsyncSession,
     principal: Principal,
     kind: str,
@@ -93,7 +108,7 @@ async def preview_template(
     if data is not None:
         source = TemplateSource(subject=data.subject, html=data.html, text=data.text)
     else:
-        override = await queries.get_override(db, principal.tenant_id, principal.mode or "live", k, loc, c)
+        override = await queries.get_override(db, principal.tenant_id, principal.mode or "live", (k, loc, c))
         source = override or default_template(k, loc, c)
     out = _render_sample(k, loc, c, source)
     return PreviewOut(subject=out.subject, html=out.html, text=out.text)

@@ -78,6 +78,7 @@ async def member_messages(
     tenant_id: uuid.UUID,
     mode: str,
     member_id: uuid.UUID,
+    *,
     before: uuid.UUID | None,
     limit: int,
 ) -> list[MessageRow]:
@@ -156,12 +157,14 @@ _SENT = text(
 )
 _RETRY = text(
     "UPDATE messages m SET send_after = now() + make_interval(secs => v.delay), last_error = v.err "
-    "FROM unnest(CAST(:ids AS uuid[]), CAST(:delays AS float8[]), CAST(:errs AS text[])) AS v(id, delay, err) "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:delays AS float8[]), CAST(:errs AS text[])) "
+    "AS v(id, delay, err) "
     "WHERE m.id = v.id AND m.status = 'queued'"
 )
 _FAILED = text(
     "UPDATE messages m SET status = 'failed', reason = v.reason, last_error = v.err "
-    "FROM unnest(CAST(:ids AS uuid[]), CAST(:reasons AS text[]), CAST(:errs AS text[])) AS v(id, reason, err) "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:reasons AS text[]), CAST(:errs AS text[])) "
+    "AS v(id, reason, err) "
     "WHERE m.id = v.id AND m.status = 'queued'"
 )
 

@@ -50,7 +50,7 @@ async def upsert_contact(db: AsyncSession, tenant_id: uuid.UUID, mode: str, memb
 
 
 async def note_balance(
-    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, balance: int, at: datetime
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, *, balance: int, at: datetime
 ) -> None:
     """Keep the newest balance only: transactions can be consumed out of order."""
     await db.execute(

@@ -11,10 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nujoomy_notification.db.tables import templates
 from nujoomy_notification.domain.rendering import TemplateSource
 
+TemplateKey = tuple[str, str, str]  # (kind, locale, channel)
+
 
 async def get_override(
-    db: AsyncSession, tenant_id: uuid.UUID, mode: str, kind: str, locale: str, channel: str
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, key: TemplateKey
 ) -> TemplateSource | None:
+    kind, locale, channel = key
     row = (
         await db.execute(
             select(templates.c.subject, templates.c.html, templates.c.text).where(
@@ -30,14 +33,9 @@ async def get_override(
 
 
 async def put_override(
-    db: AsyncSession,
-    tenant_id: uuid.UUID,
-    mode: str,
-    kind: str,
-    locale: str,
-    channel: str,
-    source: TemplateSource,
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, key: TemplateKey, source: TemplateSource
 ) -> None:
+    kind, locale, channel = key
     values = {"subject": source.subject, "html": source.html, "text": source.text, "updated_at": func.now()}
     stmt = insert(templates).values(
         tenant_id=tenant_id, mode=mode, kind=kind, locale=locale, channel=channel, **values

@@ -33,7 +33,8 @@ _EN: dict[Kind, tuple[str, str, str]] = {
         "You can now get {{ reward_name }} at {{ tenant_name }}",
         "<p>Good news, {{ member_name or 'friend' }}: with {{ balance }} {{ balance_label | lower }} "
         "you can now redeem <strong>{{ reward_name }}</strong> ({{ reward_cost }}).</p>",
-        "{{ tenant_name }}: you can now redeem {{ reward_name }} ({{ balance }} {{ balance_label | lower }}).",
+        "{{ tenant_name }}: you can now redeem {{ reward_name }} "
+        "({{ balance }} {{ balance_label | lower }}).",
     ),
     "reward_redeemed": (
         "Enjoy your {{ reward_name }}",

@@ -57,21 +57,37 @@ class EventHandlers:
         elif isinstance(data, ledger.TransactionPosted):
             await self._posted(db, event, data)
         elif isinstance(data, ledger.RewardRedeemed):
-            await self._plan(db, event, data.member_id, "reward_redeemed",
-                             {"reward_name": data.reward_name, "points": data.points})  # fmt: skip
+            await self._plan(
+                db,
+                event,
+                data.member_id,
+                "reward_redeemed",
+                {"reward_name": data.reward_name, "points": data.points},
+            )
         elif isinstance(data, ledger.PointsExpiring):
             facts = await projections.get_tenant(db, tid, mode)
             expires_on = data.expires_at.astimezone(tenant_zone(facts.timezone)).date().isoformat()
-            await self._plan(db, event, data.member_id, "points_expiring",
-                             {"points": data.points, "expires_on": expires_on})  # fmt: skip
+            await self._plan(
+                db,
+                event,
+                data.member_id,
+                "points_expiring",
+                {"points": data.points, "expires_on": expires_on},
+            )
 
     async def _plan(
         self, db: AsyncSession, event: Envelope[Any], member_id: Any, kind: Any, values: Any
     ) -> None:
         await self.planner.plan(
-            db, event_id=event.id, tenant_id=event.tenant_id, mode=event.mode, member_id=member_id,
-            kind=kind, values=values, occurred_at=event.occurred_at,
-        )  # fmt: skip
+            db,
+            event_id=event.id,
+            tenant_id=event.tenant_id,
+            mode=event.mode,
+            member_id=member_id,
+            kind=kind,
+            values=values,
+            occurred_at=event.occurred_at,
+        )
 
     async def _enrolled(self, db: AsyncSession, event: Envelope[Any], data: ledger.MemberEnrolled) -> None:
         member = data.member
@@ -83,25 +99,48 @@ class EventHandlers:
             return {"apple_pass_url": found.apple_pass_url, "google_save_url": found.google_save_url}
 
         await self.planner.plan(
-            db, event_id=event.id, tenant_id=event.tenant_id, mode=event.mode, member_id=member.member_id,
-            kind="welcome", values={}, occurred_at=event.occurred_at, lazy=links,
-        )  # fmt: skip
+            db,
+            event_id=event.id,
+            tenant_id=event.tenant_id,
+            mode=event.mode,
+            member_id=member.member_id,
+            kind="welcome",
+            values={},
+            occurred_at=event.occurred_at,
+            lazy=links,
+        )
 
     async def _posted(self, db: AsyncSession, event: Envelope[Any], data: ledger.TransactionPosted) -> None:
         tid, mode = event.tenant_id, event.mode
-        await projections.note_balance(db, tid, mode, data.member_id, data.balance_after, data.posted_at)
+        await projections.note_balance(
+            db, tid, mode, data.member_id, balance=data.balance_after, at=data.posted_at
+        )
         if data.kind == "earn" and data.points > 0:
-            await self._plan(db, event, data.member_id, "points_earned",
-                             {"points": data.points, "reference": data.reference, "balance": data.balance_after})  # fmt: skip
+            await self._plan(
+                db,
+                event,
+                data.member_id,
+                "points_earned",
+                {"points": data.points, "reference": data.reference, "balance": data.balance_after},
+            )
             facts = await projections.get_tenant(db, tid, mode)
             reward = newly_affordable(facts.rewards, data.balance_after - data.points, data.balance_after)
             if reward is not None:
-                await self._plan(db, event, data.member_id, "reward_affordable",
-                                 {"reward_name": reward.name, "reward_cost": reward.cost,
-                                  "balance": data.balance_after})  # fmt: skip
+                await self._plan(
+                    db,
+                    event,
+                    data.member_id,
+                    "reward_affordable",
+                    {"reward_name": reward.name, "reward_cost": reward.cost, "balance": data.balance_after},
+                )
         elif data.kind == "reverse":
-            await self._plan(db, event, data.member_id, "transaction_reversed",
-                             {"points": abs(data.points), "reason": data.reason, "balance": data.balance_after})  # fmt: skip
+            await self._plan(
+                db,
+                event,
+                data.member_id,
+                "transaction_reversed",
+                {"points": abs(data.points), "reason": data.reason, "balance": data.balance_after},
+            )
 
 
 def consumer_specs(settings: Settings) -> list[ConsumerSpec]:

@@ -93,15 +93,20 @@ class Planner:
         }
         out: list[NewMessage] = []
         for channel in channels:
-            decision = self._decide(
-                kind, channel, contact, channel in unsubscribed, 0, live_or_test, zone, now
-            )
+            facts_now = {
+                "kind": kind,
+                "channel": channel,
+                "contact": contact,
+                "unsubscribed": channel in unsubscribed,
+                "mode": live_or_test,
+                "zone": zone,
+                "now": now,
+            }
+            decision = self._decide(sent_today=0, **facts_now)
             if decision.send:
                 # Count only what passes every other rule; the upsert serialises concurrent consumers.
                 count = await projections.bump_today(db, tenant_id, mode, member_id, day)
-                decision = self._decide(
-                    kind, channel, contact, channel in unsubscribed, count - 1, live_or_test, zone, now
-                )
+                decision = self._decide(sent_today=count - 1, **facts_now)
             message = NewMessage(
                 id=uuid7(),
                 tenant_id=tenant_id,
@@ -124,7 +129,15 @@ class Planner:
                     kind,
                     {**base, "unsubscribe_url": self.unsubscribe_url(tenant_id, mode, member_id, channel)},
                 )
-                rendered = await self._render(db, tenant_id, mode, kind, locale, channel, context)
+                rendered = await self._render(
+                    db,
+                    tenant_id=tenant_id,
+                    mode=mode,
+                    kind=kind,
+                    locale=locale,
+                    channel=channel,
+                    context=context,
+                )
                 message.subject, message.html, message.text = rendered.subject, rendered.html, rendered.text
             out.append(message)
         await add_messages(db, out)
@@ -132,6 +145,7 @@ class Planner:
 
     def _decide(
         self,
+        *,
         kind: Kind,
         channel: Channel,
         contact: Contact,
@@ -156,6 +170,7 @@ class Planner:
     async def _render(
         self,
         db: AsyncSession,
+        *,
         tenant_id: uuid.UUID,
         mode: str,
         kind: Kind,
@@ -163,7 +178,7 @@ class Planner:
         channel: Channel,
         context: dict[str, Any],
     ) -> Rendered:
-        override = await templates.get_override(db, tenant_id, mode, kind, locale, channel)
+        override = await templates.get_override(db, tenant_id, mode, (kind, locale, channel))
         if override is not None:
             try:
                 return render(override, channel, locale, context)

@@ -16,7 +16,6 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.di import Provide
-
 from nujoomy_notification.delivery.sms import SIGNATURE_HEADER, TIMESTAMP_HEADER, SmsRequest, signature
 
 MAX_SKEW_S = 300

@@ -115,9 +115,11 @@ def sink_app(sink: SmtpSink) -> Litestar:
         from html import escape
 
         rows = "".join(
-            f"<details><summary>#{m.id} {escape(m.received_at.isoformat())} to {escape(', '.join(m.rcpt_to))}: "
-            f"<b>{escape(m.subject)}</b></summary><pre>{escape(m.part('text/plain'))}</pre>"
-            f"<iframe sandbox srcdoc=\"{escape(m.part('text/html'))}\" style='width:100%;height:320px'></iframe>"
+            f"<details><summary>#{m.id} {escape(m.received_at.isoformat())} "
+            f"to {escape(', '.join(m.rcpt_to))}: <b>{escape(m.subject)}</b></summary>"
+            f"<pre>{escape(m.part('text/plain'))}</pre>"
+            f'<iframe sandbox srcdoc="{escape(m.part("text/html"))}" '
+            "style='width:100%;height:320px'></iframe>"
             "</details>"
             for m in reversed(sink.messages[-200:])
         )
