@@ -8,12 +8,16 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
+import asyncpg
 import msgspec
 import pytest
 import yaml
+from nujoomy_kit.db import plain_url
 from nujoomy_kit.settings import COMMON_PREFIX, ServiceSettings
 
 # The ports the foundation issue fixes; the settings defaults must say the same.
@@ -27,6 +31,7 @@ SIBLING_FIELDS = {
     "notification": "notification_url",
 }
 ROOT = Path(__file__).resolve().parents[1]
+INIT_SCRIPT = "deploy/postgres/init-databases.sh"
 _VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
 
 
@@ -166,12 +171,45 @@ def test_per_service_env_file_and_its_example(
     assert "*.env" in (ROOT / "deploy/env/.gitignore").read_text().split()
 
 
-def test_init_script_creates_every_service_database(services: dict[str, Any]) -> None:
-    script = (ROOT / "deploy/postgres/init-databases.sh").read_text()
-    created = set(re.search(r"for db in ([^;]+);", script).group(1).split())  # type: ignore[union-attr]
+def test_init_script_names_every_service_database(services: dict[str, Any]) -> None:
+    script = (ROOT / INIT_SCRIPT).read_text()
+    created = set(re.search(r"\$\{NUJOOMY_DATABASES:-([^}]+)\}", script).group(1).split())  # type: ignore[union-attr]
     expected = {s.settings.Settings().database_url.rsplit("/", 1)[1] for s in services.values()}
     assert created == expected
-    assert os.access(ROOT / "deploy/postgres/init-databases.sh", os.X_OK)
+    assert os.access(ROOT / INIT_SCRIPT, os.X_OK)
+
+
+async def test_init_script_creates_databases_and_can_run_again(pg_url: str) -> None:
+    """The script itself, against the real PostgreSQL, on throwaway names (the postgres image runs it
+    through psql on its local socket; here psql reaches the test server through PG* variables)."""
+    parsed = urlparse(pg_url)
+    names = [f"e2e_init_{uuid.uuid4().hex[:8]}_{i}" for i in range(2)]
+    env = {
+        **os.environ,
+        "NUJOOMY_DATABASES": " ".join(names),
+        "POSTGRES_USER": parsed.username or "postgres",
+        "PGHOST": parsed.hostname or "127.0.0.1",
+        "PGPORT": str(parsed.port or 5432),
+        "PGPASSWORD": parsed.password or "",
+    }
+    conn = await asyncpg.connect(plain_url(pg_url))
+    try:
+        for _ in range(2):  # a second run keeps what exists instead of failing
+            done = subprocess.run(
+                ["sh", str(ROOT / INIT_SCRIPT)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            rows = await conn.fetch("SELECT datname FROM pg_database WHERE datname = ANY($1::text[])", names)
+            assert sorted(r["datname"] for r in rows) == sorted(names)
+    finally:
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.close()
 
 
 def test_dockerfile_builds_one_non_root_service_with_uv() -> None:
