@@ -1,0 +1,114 @@
+"""Calls from the BFF to the internal services (docs/internal-api.md), with the staff token and mode.
+
+One pooled httpx client per app (created on first use: the gateway's build_app owns the lifespan),
+short timeouts so a slow sibling turns into a clear "unavailable" instead of a hung page.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import httpx
+import msgspec
+from litestar.datastructures import State
+from nujoomy_kit.settings import ServiceSettings
+
+from nujoomy_partner_gateway.bff.config import web_settings
+from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
+
+Service = Literal["tenant", "ledger", "wallet_pass", "notification", "gateway"]
+
+
+def http_client(state: State) -> httpx.AsyncClient:
+    client = state.get("bff_http")
+    if isinstance(client, httpx.AsyncClient) and not client.is_closed:
+        return client
+    timeout = web_settings(state).http_timeout
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+    )
+    state["bff_http"] = client
+    return client
+
+
+def base_url(state: State, service: Service) -> str:
+    settings: ServiceSettings = state["settings"]
+    urls = {
+        "tenant": settings.tenant_url,
+        "ledger": settings.ledger_url,
+        "wallet_pass": settings.wallet_pass_url,
+        "notification": settings.notification_url,
+        "gateway": settings.gateway_url,
+    }
+    return urls[service].rstrip("/")
+
+
+class Backends:
+    """The internal APIs as one caller: `await backends.get("ledger", "/internal/v1/members")`."""
+
+    def __init__(self, state: State, token: str | None = None, mode: str = "live") -> None:
+        self._state = state
+        self._token = token
+        self._mode = mode
+
+    async def call(
+        self,
+        service: Service,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        headers = {"Nujoomy-Mode": self._mode, "Accept": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        url = base_url(self._state, service) + path
+        content = msgspec.json.encode(json) if json is not None else None
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        try:
+            response = await http_client(self._state).request(
+                method, url, content=content, params=clean, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(f"{service} did not answer: {type(exc).__name__} {exc!r}") from exc
+        if response.status_code >= 400:
+            raise _problem(service, response)
+        if not response.content:
+            return None
+        return msgspec.json.decode(response.content)
+
+    async def get(self, service: Service, path: str, **params: Any) -> Any:
+        return await self.call(service, "GET", path, params=params)
+
+    async def post(self, service: Service, path: str, body: Any = None) -> Any:
+        return await self.call(service, "POST", path, json=body if body is not None else {})
+
+    async def patch(self, service: Service, path: str, body: Any) -> Any:
+        return await self.call(service, "PATCH", path, json=body)
+
+    async def delete(self, service: Service, path: str) -> Any:
+        return await self.call(service, "DELETE", path)
+
+
+def _problem(service: Service, response: httpx.Response) -> Exception:
+    if response.status_code >= 500 and response.status_code != 503:
+        return BackendUnavailable(f"{service} failed with {response.status_code}")
+    try:
+        body = msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    extra = {k: v for k, v in body.items() if k not in ("type", "title", "status", "code", "detail")}
+    extra.pop("instance", None)
+    return BackendError(
+        response.status_code,
+        str(body.get("code") or "error"),
+        str(body.get("title") or "Request failed"),
+        body.get("detail"),
+        **extra,
+    )

@@ -1,0 +1,45 @@
+"""The web app's own settings (`NUJOOMY_WEB_*`), read once per app and kept in its state.
+
+The gateway's Settings belong to the partner API; the BFF needs only a secret for its signed tokens
+(CSRF, join form) and the cookie policy, so it keeps them apart instead of widening that struct.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+import msgspec
+from nujoomy_kit.settings import ServiceSettings, load_settings, read_pem
+
+COOKIE_ACCESS = "nj_access"
+COOKIE_REFRESH = "nj_refresh"
+COOKIE_CSRF = "nj_csrf"
+COOKIE_MODE = "nj_mode"
+COOKIE_LANG = "nj_lang"
+
+
+class WebSettings(msgspec.Struct, kw_only=True):
+    # Empty: derived from the internal signing key, so every replica agrees without extra config.
+    secret: str = ""
+    secure_cookies: bool = True
+    http_timeout: float = 5.0
+    join_rate_per_minute: int = 10
+    # A join form older than this is refused (bots replay harvested forms).
+    join_form_max_age: int = 2 * 3600
+
+
+def web_settings(state: Any) -> WebSettings:
+    cached = state.get("web_settings")
+    if isinstance(cached, WebSettings):
+        return cached
+    service: ServiceSettings = state["settings"]
+    loaded = load_settings(WebSettings, "web")
+    if not loaded.secret:
+        seed = read_pem(service.internal_private_key) or secrets.token_hex(32)
+        loaded = msgspec.structs.replace(
+            loaded, secret=hashlib.sha256(b"nujoomy-web:" + seed.encode()).hexdigest()
+        )
+    state["web_settings"] = loaded
+    return loaded

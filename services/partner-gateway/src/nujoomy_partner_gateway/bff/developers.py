@@ -1,0 +1,132 @@
+"""Developers: API keys (the secret shows once), webhook endpoints and their deliveries, per mode.
+
+Keys come from the gateway's staff API (/internal/v1/api_keys). Webhook endpoints are managed at
+/internal/v1/webhook_endpoints (the staff twin of the partner's /v1 routes); while the gateway does
+not serve it the section shows "unavailable" instead of failing the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from nujoomy_kit.problems import DomainError
+
+from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
+from nujoomy_partner_gateway.bff.rendering import CsrfForm, form_as, message_for, page
+from nujoomy_partner_gateway.bff.session import StaffSession, check_csrf, current_lang, require_session
+
+KEYS = "/internal/v1/api_keys"
+HOOKS = "/internal/v1/webhook_endpoints"
+
+
+class KeyForm(CsrfForm, kw_only=True):
+    name: str
+
+
+class EndpointForm(CsrfForm, kw_only=True):
+    url: str
+
+
+async def _render(
+    request: Request[Any, Any, Any], session: StaffSession, *, new_secret: str | None = None, error: str | None = None
+) -> Response[Any]:
+    backends = session.backends(request)
+    keys, hooks = await asyncio.gather(
+        backends.get("gateway", KEYS), backends.get("gateway", HOOKS), return_exceptions=True
+    )
+    warnings: list[str] = []
+    if isinstance(keys, BaseException):
+        warnings.append("api keys")
+        keys = {"data": []}
+    if isinstance(hooks, BaseException):
+        warnings.append("webhooks")
+        hooks = {"data": []}
+    endpoints = list(hooks.get("data") or [])
+    deliveries = await asyncio.gather(
+        *(backends.get("gateway", f"{HOOKS}/{e['id']}/deliveries", limit=10) for e in endpoints),
+        return_exceptions=True,
+    )
+    for endpoint, found in zip(endpoints, deliveries, strict=True):
+        endpoint["deliveries"] = [] if isinstance(found, BaseException) else list(found.get("data") or [])
+    return page(
+        request,
+        session,
+        "developers.html.j2",
+        keys=list(keys.get("data") or []),
+        endpoints=endpoints,
+        warnings=warnings,
+        new_secret=new_secret,
+        error=error,
+    )
+
+
+@get("/app/developers")
+async def developers_page(request: Request[Any, Any, Any]) -> Response[Any]:
+    return await _render(request, await require_session(request, "manager"))
+
+
+async def _act(request: Request[Any, Any, Any], form_kind: type[CsrfForm], call: Any) -> Response[Any]:
+    session = await require_session(request, "manager")
+    form = await form_as(request, form_kind)
+    await check_csrf(request, session, form.csrf)
+    try:
+        answer = await call(session.backends(request), form)
+    except (BackendError, BackendUnavailable) as exc:
+        return await _render(request, session, error=message_for(exc, current_lang(request)))
+    secret = answer.get("secret") if isinstance(answer, dict) else None
+    return await _render(request, session, new_secret=secret)
+
+
+@post("/app/developers/keys")
+async def create_key(request: Request[Any, Any, Any]) -> Response[Any]:
+    async def call(backends: Any, form: KeyForm) -> Any:
+        name = form.name.strip()
+        if not name:
+            raise DomainError("A key needs a name")
+        return await backends.post("gateway", f"{KEYS}/", {"name": name, "scopes": ["read", "write", "webhooks"]})
+
+    return await _act(request, KeyForm, call)
+
+
+@post("/app/developers/keys/{key_id:str}/roll")
+async def roll_key(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
+    return await _act(request, CsrfForm, lambda b, _: b.post("gateway", f"{KEYS}/{key_id}/roll"))
+
+
+@post("/app/developers/keys/{key_id:str}/revoke")
+async def revoke_key(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
+    return await _act(request, CsrfForm, lambda b, _: b.delete("gateway", f"{KEYS}/{key_id}"))
+
+
+@post("/app/developers/webhooks")
+async def add_endpoint(request: Request[Any, Any, Any]) -> Response[Any]:
+    async def call(backends: Any, form: EndpointForm) -> Any:
+        return await backends.post("gateway", f"{HOOKS}/", {"url": form.url.strip()})
+
+    return await _act(request, EndpointForm, call)
+
+
+WEBHOOK_ACTIONS = {"test": "test", "rotate": "rotate_secret", "reveal": "secret"}
+
+
+@post("/app/developers/webhooks/{endpoint_id:str}/{action:str}")
+async def endpoint_action(request: Request[Any, Any, Any], endpoint_id: str, action: str) -> Response[Any]:
+    if action not in WEBHOOK_ACTIONS:
+        raise DomainError("Unknown action")
+    path = f"{HOOKS}/{endpoint_id}/{WEBHOOK_ACTIONS[action]}"
+    if action == "reveal":
+        return await _act(request, CsrfForm, lambda b, _: b.get("gateway", path))
+    return await _act(request, CsrfForm, lambda b, _: b.post("gateway", path))
+
+
+@post("/app/developers/webhooks/{endpoint_id:str}/deliveries/{delivery_id:str}/replay")
+async def replay_delivery(request: Request[Any, Any, Any], endpoint_id: str, delivery_id: str) -> Response[Any]:
+    path = f"{HOOKS}/{endpoint_id}/deliveries/{delivery_id}/replay"
+    return await _act(request, CsrfForm, lambda b, _: b.post("gateway", path))
+
+
+ROUTES = [developers_page, create_key, roll_key, revoke_key, add_endpoint, endpoint_action, replay_delivery]
+_ = msgspec

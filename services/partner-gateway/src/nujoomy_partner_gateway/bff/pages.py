@@ -1,0 +1,188 @@
+"""Sign in and out, the live/test and language switches, and the overview page."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.response import Redirect
+
+from nujoomy_partner_gateway.bff.backends import Backends
+from nujoomy_partner_gateway.bff.charts import bar_chart
+from nujoomy_partner_gateway.bff.config import COOKIE_LANG, COOKIE_MODE, COOKIE_REFRESH
+from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
+from nujoomy_partner_gateway.bff.rendering import CsrfForm, form_as, message_for, page
+from nujoomy_partner_gateway.bff.session import (
+    StaffSession,
+    check_csrf,
+    current_lang,
+    end_session,
+    load_session,
+    queue_cookie,
+    require_session,
+    session_cookie,
+    start_session,
+)
+
+
+class LoginForm(msgspec.Struct, kw_only=True):
+    tenant: str
+    email: str
+    password: str
+
+
+class SwitchForm(CsrfForm, kw_only=True):
+    mode: str = ""
+    lang: str = ""
+
+
+class Overview(msgspec.Struct, kw_only=True):
+    members: int | str = "—"
+    passes_apple: int | str = "—"
+    passes_google: int | str = "—"
+    issued: int | str = "—"
+    redeemed: int | str = "—"
+    expired: int | str = "—"
+    outstanding: int | str = "—"
+    days: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
+
+
+@get("/app/login")
+async def login_page(request: Request[Any, Any, Any], lang: str | None = None) -> Response[Any]:
+    if lang in ("en", "ar"):
+        queue_cookie(request, session_cookie(request, COOKIE_LANG, lang, http_only=False))
+        return Redirect("/app/login", status_code=303)
+    if await load_session(request) is not None:
+        return Redirect("/app", status_code=303)
+    return page(request, None, "login.html.j2")
+
+
+@post("/app/login")
+async def login(request: Request[Any, Any, Any]) -> Response[Any]:
+    form = await form_as(request, LoginForm)
+    body = {"tenant": form.tenant.strip().lower(), "email": form.email.strip(), "password": form.password}
+    try:
+        tokens = await Backends(request.app.state).post("tenant", "/auth/login", body)
+    except (BackendError, BackendUnavailable) as exc:
+        lang = current_lang(request)
+        wrong = isinstance(exc, BackendError) and exc.status in (400, 401, 404, 422)
+        error = message_for(exc, lang) if not wrong else None
+        from nujoomy_partner_gateway.web.i18n import translator
+
+        return page(
+            request,
+            None,
+            "login.html.j2",
+            status=401 if wrong else exc.status,
+            error=error or translator(lang)("sign_in_failed"),
+            tenant=form.tenant,
+            email=form.email,
+        )
+    await start_session(request, tokens)
+    target = "/app/scan" if (tokens.get("staff") or {}).get("role") == "staff" else "/app"
+    return Redirect(target, status_code=303)
+
+
+@post("/app/logout")
+async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
+    session = await load_session(request)
+    if session is not None:
+        form = await form_as(request, SwitchForm)
+        await check_csrf(request, session, form.csrf)
+        refresh = request.cookies.get(COOKIE_REFRESH)
+        if refresh:
+            try:
+                await Backends(request.app.state).post("tenant", "/auth/logout", {"refresh_token": refresh})
+            except (BackendError, BackendUnavailable):
+                pass  # the cookies go regardless; the family expires on its own
+    end_session(request)
+    return Redirect("/app/login", status_code=303)
+
+
+@post("/app/mode")
+async def switch_mode(request: Request[Any, Any, Any]) -> Response[Any]:
+    session = await require_session(request)
+    form = await form_as(request, SwitchForm)
+    await check_csrf(request, session, form.csrf)
+    mode = "test" if form.mode == "test" else "live"
+    queue_cookie(request, session_cookie(request, COOKIE_MODE, mode, http_only=False))
+    return Redirect(request.headers.get("referer") or "/app", status_code=303)
+
+
+@post("/app/lang")
+async def switch_lang(request: Request[Any, Any, Any]) -> Response[Any]:
+    session = await require_session(request)
+    form = await form_as(request, SwitchForm)
+    await check_csrf(request, session, form.csrf)
+    lang = "ar" if form.lang == "ar" else "en"
+    queue_cookie(request, session_cookie(request, COOKIE_LANG, lang, http_only=False))
+    return Redirect(request.headers.get("referer") or "/app", status_code=303)
+
+
+async def load_overview(request: Request[Any, Any, Any], session: StaffSession) -> Overview:
+    """Every figure in one round trip from the browser; a sibling that fails blanks its own tiles only."""
+    backends = session.backends(request)
+    today = datetime.now(UTC).date()
+    start = today - timedelta(days=29)
+    outstanding, daily = await asyncio.gather(
+        backends.get("ledger", "/internal/v1/reports/outstanding"),
+        backends.get("ledger", "/internal/v1/reports/daily", **{"from": start.isoformat(), "to": today.isoformat()}),
+        return_exceptions=True,
+    )
+    result = Overview()
+    if isinstance(outstanding, dict):
+        result.members = int(outstanding.get("members", 0))
+        result.outstanding = int(outstanding.get("outstanding_points", 0))
+        for wallet in ("apple", "google"):
+            if f"passes_{wallet}" in outstanding:
+                setattr(result, f"passes_{wallet}", int(outstanding[f"passes_{wallet}"]))
+    else:
+        result.warnings.append("ledger")
+    if isinstance(daily, dict):
+        days = list(daily.get("data") or [])
+        result.days = days
+        result.issued = sum(int(d.get("issued", 0)) for d in days)
+        result.redeemed = sum(int(d.get("redeemed", 0)) for d in days)
+        result.expired = sum(int(d.get("expired", 0)) for d in days)
+    elif "ledger" not in result.warnings:
+        result.warnings.append("ledger")
+    return result
+
+
+@get("/app")
+async def overview_page(request: Request[Any, Any, Any]) -> Response[Any]:
+    session = await require_session(request)
+    if not session.can("manager"):
+        return Redirect("/app/scan", status_code=303)  # reports are manager+; staff live in the scanner
+    o = await load_overview(request, session)
+    labels = [str(d.get("day", "")) for d in o.days]
+    scans = [int(d.get("scans", d.get("transactions", 0)) or 0) for d in o.days]
+    return page(
+        request,
+        session,
+        "overview.html.j2",
+        o=o,
+        warnings=o.warnings,
+        scans_chart=bar_chart(labels, [("scans", scans, "#2f6fed")]),
+        points_chart=bar_chart(
+            labels,
+            [
+                ("issued", [int(d.get("issued", 0)) for d in o.days], "#1f9d55"),
+                ("redeemed", [int(d.get("redeemed", 0)) for d in o.days], "#d9822b"),
+            ],
+        ),
+    )
+
+
+@get("/bff/overview")
+async def overview_json(request: Request[Any, Any, Any]) -> Overview:
+    session = await require_session(request, "manager")
+    return await load_overview(request, session)
+
+
+ROUTES = [login_page, login, logout, switch_mode, switch_lang, overview_page]
+JSON_ROUTES = [overview_json]

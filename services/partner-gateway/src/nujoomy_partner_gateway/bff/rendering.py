@@ -1,0 +1,84 @@
+"""Page plumbing shared by the page handlers: rendering with the session's language, form decoding,
+and turning failures into pages (sign-in redirect, 403 page) instead of problem+json."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.response import Redirect
+from nujoomy_kit.problems import DomainError, Forbidden, Unauthorized
+
+from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
+from nujoomy_partner_gateway.bff.session import StaffSession, current_lang
+from nujoomy_partner_gateway.web import render
+from nujoomy_partner_gateway.web.i18n import translator
+
+T = TypeVar("T")
+
+
+class CsrfForm(msgspec.Struct, kw_only=True):
+    """Every page form carries the session's CSRF token as `_csrf`."""
+
+    csrf: str = msgspec.field(default="", name="_csrf")
+
+
+def page(
+    request: Request[Any, Any, Any],
+    session: StaffSession | None,
+    template: str,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> Response[str]:
+    return render(request, template, lang=current_lang(request), status=status, session=session, **context)
+
+
+async def form_as(request: Request[Any, Any, Any], kind: type[T]) -> T:
+    form = await request.form()
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        return msgspec.convert(data, kind, strict=False)
+    except msgspec.ValidationError as exc:
+        raise DomainError(str(exc)) from exc
+
+
+def message_for(exc: DomainError, lang: str) -> str:
+    t = translator(lang)
+    if isinstance(exc, BackendUnavailable):
+        return t("unavailable")
+    return exc.detail or exc.title
+
+
+def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Page routes answer humans: a sign-in redirect, a 403 page, or an error page with the reason."""
+    if isinstance(exc, Unauthorized):
+        return Redirect("/app/login", status_code=303)
+    lang = current_lang(request)
+    t = translator(lang)
+    session = request.scope.get("state", {}).get("bff_session")
+    if isinstance(exc, Forbidden) and not isinstance(exc, BackendError):
+        return page(
+            request,
+            session,
+            "error.html.j2",
+            status=403,
+            code=exc.code,
+            title=t("forbidden_title"),
+            body=t("forbidden_body") if exc.code == "forbidden" else exc.title,
+        )
+    if isinstance(exc, DomainError):
+        return page(
+            request,
+            session,
+            "error.html.j2",
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            body=message_for(exc, lang),
+        )
+    raise exc
+
+
+PAGE_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {DomainError: page_error}

@@ -1,0 +1,44 @@
+// Shared helpers for page scripts: JSON calls to the BFF with the CSRF header, and retries that
+// reuse the same idempotency key so a resend never posts twice.
+(function () {
+  "use strict";
+  const NJ = (window.NJ = window.NJ || {});
+  NJ.t = NJ.t || {};
+  NJ.say = function (key, values) {
+    let text = NJ.t[key] || key;
+    for (const k in values || {}) text = text.replace("{" + k + "}", values[k]);
+    return text;
+  };
+  NJ.newKey = function () {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  };
+  // Network failures and 5xx are retried with backoff; 4xx answers are final (the request was seen).
+  NJ.call = async function (method, url, body, opts) {
+    opts = opts || {};
+    const attempts = opts.attempts || 4;
+    let delay = 400;
+    for (let i = 1; ; i++) {
+      try {
+        const res = await fetch(url, {
+          method: method,
+          credentials: "same-origin",
+          headers: Object.assign({ "Accept": "application/json", "X-CSRF-Token": NJ.csrf || "" },
+            body === undefined ? {} : { "Content-Type": "application/json" }),
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const data = res.status === 204 ? null : await res.json().catch(() => null);
+        if (res.ok) return data;
+        if (res.status < 500 || i >= attempts) {
+          const err = new Error((data && (data.detail || data.title)) || res.statusText);
+          err.status = res.status; err.problem = data; throw err;
+        }
+      } catch (e) {
+        if (e.status || i >= attempts) throw e;
+      }
+      if (opts.onRetry) opts.onRetry(i);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 3000);
+    }
+  };
+})();

@@ -1,0 +1,108 @@
+"""Sign-in through the real tenant service, the cookie session, CSRF, roles and languages."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from web_stack import PASSWORD, Business, add_staff  # noqa: E402
+
+
+async def sign_in(web: Any, business: Business, email: str | None = None) -> Any:
+    return await web.post(
+        "/app/login",
+        data={"tenant": business.slug, "email": email or business.owner_email, "password": PASSWORD},
+        follow_redirects=False,
+    )
+
+
+async def test_signed_out_visitor_is_sent_to_the_sign_in_page(web: Any) -> None:
+    response = await web.get("/app", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/app/login"
+
+
+async def test_sign_in_page_speaks_english_and_arabic_right_to_left(web: Any) -> None:
+    english = await web.get("/app/login")
+    assert english.status_code == 200
+    assert 'dir="ltr"' in english.text and "Sign in" in english.text
+    arabic = await web.get("/app/login", headers={"Accept-Language": "ar"})
+    assert 'dir="rtl"' in arabic.text and 'lang="ar"' in arabic.text
+    assert "تسجيل الدخول" in arabic.text
+
+
+async def test_owner_signs_in_and_gets_httponly_secure_strict_cookies(web: Any, acme: Business) -> None:
+    response = await sign_in(web, acme)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/app"
+    cookies = response.headers.get_list("set-cookie")
+    access = next(c for c in cookies if c.startswith("nj_access="))
+    refresh = next(c for c in cookies if c.startswith("nj_refresh="))
+    csrf = next(c for c in cookies if c.startswith("nj_csrf="))
+    for cookie in (access, refresh):
+        assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+    assert "HttpOnly" not in csrf  # the page script must read it to send it back as a header
+    overview = await web.get("/app")
+    assert overview.status_code == 200
+    assert 'data-testid="overview"' in overview.text
+
+
+async def test_wrong_password_stays_on_the_sign_in_page_with_a_reason(web: Any, acme: Business) -> None:
+    response = await web.post(
+        "/app/login", data={"tenant": acme.slug, "email": acme.owner_email, "password": "nope nope nope"}
+    )
+    assert response.status_code == 401
+    assert "wrong" in response.text
+    assert "nj_access=" not in response.headers.get("set-cookie", "")
+
+
+async def test_a_write_without_the_csrf_token_is_refused(web: Any, acme: Business) -> None:
+    await sign_in(web, acme)
+    body = {
+        "background_color": "#112233",
+        "foreground_color": "#FFFFFF",
+        "label_color": "#FBBF24",
+        "program_name": "Acme Stars",
+        "balance_label": "Stars",
+    }
+    refused = await web.patch("/bff/program/branding", json=body)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "csrf_failed"
+    forged = await web.patch("/bff/program/branding", json=body, headers={"X-CSRF-Token": "abc.def"})
+    assert forged.json()["code"] == "csrf_failed"
+    csrf = web.cookies.get("nj_csrf")
+    saved = await web.patch("/bff/program/branding", json=body, headers={"X-CSRF-Token": csrf})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["program_id"].startswith("prg_")
+    page = await web.get("/app/program")
+    assert "#112233" in page.text and "Acme Stars" in page.text and "Stars" in page.text
+
+
+async def test_staff_member_cannot_open_owner_pages(web: Any, acme: Business, tenant_db: str) -> None:
+    await add_staff(tenant_db, acme, "barista@acme.test", "staff")
+    landed = await sign_in(web, acme, "barista@acme.test")
+    assert landed.headers["location"] == "/app/scan"
+    for path in ("/app/staff", "/app/program", "/app/developers", "/app/rewards"):
+        page = await web.get(path)
+        assert page.status_code == 403, path
+        assert 'data-code="forbidden"' in page.text
+    assert (await web.get("/app/scan")).status_code == 200
+
+
+async def test_sign_out_ends_the_session(web: Any, acme: Business) -> None:
+    await sign_in(web, acme)
+    csrf = web.cookies.get("nj_csrf")
+    response = await web.post("/app/logout", data={"_csrf": csrf}, follow_redirects=False)
+    assert response.status_code == 303
+    web.cookies.clear()
+    assert (await web.get("/app", follow_redirects=False)).status_code == 303
+
+
+async def test_mode_switch_sends_test_mode_to_the_services(web: Any, acme: Business) -> None:
+    await sign_in(web, acme)
+    csrf = web.cookies.get("nj_csrf")
+    await web.post("/app/mode", data={"_csrf": csrf, "mode": "test"}, follow_redirects=False)
+    page = await web.get("/app/developers")
+    assert "test-mode" in page.text
