@@ -15,7 +15,7 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.tokens import TestTokens
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web_stack import Business, create_business, gateway_app, served  # noqa: E402
+from web_stack import Business, Stack, create_business, full_stack, gateway_app, served  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[4]
 GATEWAY_MIGRATIONS = ROOT / "services" / "partner-gateway" / "migrations"
@@ -85,3 +85,63 @@ async def web(web_settings: GatewaySettings) -> AsyncIterator[AsyncTestClient]: 
 @pytest.fixture
 async def acme(tenant_db: str) -> Business:
     return await create_business(tenant_db, "acme")
+
+
+@pytest.fixture(scope="session")
+def wallet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from nujoomy_wallet_pass import devcerts
+
+    return devcerts.generate(tmp_path_factory.mktemp("wallet"))
+
+
+@pytest.fixture
+async def stack(
+    make_db: MakeDb,
+    amqp_url: str,
+    redis_url: str,
+    topology: Topology,
+    redis_prefix: str,
+    tokens: TestTokens,
+    wallet_dir: Path,
+) -> AsyncIterator[Stack]:
+    common = {
+        "amqp_url": amqp_url,
+        "redis_url": redis_url,
+        "redis_prefix": redis_prefix,
+        "events_exchange": topology.exchange,
+        "queue_prefix": topology.prefix,
+        "internal_public_key": tokens.internal_public_pem,
+        "internal_private_key": tokens.internal_private_pem,
+    }
+    async with full_stack(
+        tenant_db=await make_db("tenant", TENANT_MIGRATIONS),
+        ledger_db=await make_db("ledger", ROOT / "services" / "ledger" / "migrations"),
+        wallet_db=await make_db("wallet-pass", ROOT / "services" / "wallet-pass" / "migrations"),
+        common=common,
+        wallet_dir=wallet_dir,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def stack_web(
+    stack: Stack, make_db: MakeDb, amqp_url: str, redis_url: str, topology: Topology, redis_prefix: str,
+    tokens: TestTokens,
+) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    settings = load_gateway(
+        {},
+        database_url=await make_db("partner-gateway", GATEWAY_MIGRATIONS),
+        amqp_url=amqp_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        events_exchange=topology.exchange,
+        queue_prefix=topology.prefix,
+        internal_public_key=tokens.internal_public_pem,
+        internal_private_key=tokens.internal_private_pem,
+        tenant_url=stack.tenant_url,
+        ledger_url=stack.ledger_url,
+        wallet_pass_url=stack.wallet_pass_url,
+        public_url="https://loyalty.example",
+    )
+    async with AsyncTestClient(app=gateway_app(settings), base_url="https://testserver.local") as client:
+        yield client

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -88,3 +89,62 @@ async def add_staff(tenant_db_url: str, business: Business, email: str, role: st
             )
     finally:
         await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def working(worker: Any) -> AsyncIterator[Any]:
+    """Runs a service's Worker (outbox relay + consumers) in its own thread and loop."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(worker.run(),), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not worker.started.is_set():
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"the {worker.service} worker did not start")
+        await asyncio.sleep(0.02)
+    try:
+        yield worker
+    finally:
+        loop.call_soon_threadsafe(worker.stop)
+        await asyncio.to_thread(thread.join, 15)
+        loop.close()
+
+
+class Stack(msgspec.Struct):
+    tenant_url: str
+    ledger_url: str
+    wallet_pass_url: str
+    tenant_db: str
+
+
+@contextlib.asynccontextmanager
+async def full_stack(
+    *, tenant_db: str, ledger_db: str, wallet_db: str, common: dict[str, Any], wallet_dir: Path
+) -> AsyncIterator[Stack]:
+    """tenant (api + relay), ledger (api + consumers), wallet-pass (api): the services the pages call."""
+    from nujoomy_ledger.app import build_app as build_ledger
+    from nujoomy_ledger.settings import load as load_ledger
+    from nujoomy_ledger.worker import build_worker as ledger_worker
+    from nujoomy_tenant.app import build_app as build_tenant
+    from nujoomy_tenant.settings import load as load_tenant
+    from nujoomy_tenant.worker import build_worker as tenant_worker
+    from nujoomy_wallet_pass import devcerts
+    from nujoomy_wallet_pass.app import build_app as build_wallet
+    from nujoomy_wallet_pass.settings import load as load_wallet
+
+    prefix = common["redis_prefix"]
+    tenant_settings = load_tenant({}, **{**common, "redis_prefix": prefix + "t:"}, database_url=tenant_db)
+    async with served(build_tenant(tenant_settings)) as tenant_url, working(tenant_worker(tenant_settings)):
+        shared = {**common, "tenant_url": tenant_url}
+        ledger_settings = load_ledger({}, **{**shared, "redis_prefix": prefix + "l:"}, database_url=ledger_db)
+        # Apple and Google are the outside world: links need their identifiers, never their servers here.
+        env = devcerts.wallet_env(wallet_dir, "https://127.0.0.1:9", "http://127.0.0.1:9/wo", "http://127.0.0.1:9/t")
+        wallet_settings = load_wallet(
+            env, **{**shared, "redis_prefix": prefix + "w:"}, database_url=wallet_db, public_url="https://loyalty.example"
+        )
+        async with (
+            served(build_ledger(ledger_settings)) as ledger_url,
+            working(ledger_worker(ledger_settings)),
+            served(build_wallet(wallet_settings)) as wallet_url,
+        ):
+            yield Stack(tenant_url, ledger_url, wallet_url, tenant_db)
