@@ -174,3 +174,24 @@ async def test_transactions_list_newest_first_with_a_cursor(api: Api) -> None:
     ).json()
     assert [t["points"] for t in rest["data"]] == [2, 1]
     assert rest["next_cursor"] is None
+
+
+async def test_manager_adjustments_credit_and_debit_and_reverse(
+    api: Api, client: Any, tokens: TestTokens, tenant: uuid.UUID
+) -> None:
+    member = await api.enrol(name="Ada")
+    url = f"/internal/v1/members/{member['id']}/adjust"
+    staff = tokens.headers(tokens.staff(tenant, role="staff"))
+    manager = tokens.headers(tokens.staff(tenant, role="manager"))
+    body = {"points": 40, "reason": "goodwill", "idempotency_key": "adj-1"}
+    assert (await client.post(url, json=body, headers=staff)).status_code == 403
+    credit = await client.post(url, json=body, headers=manager)
+    assert (credit.status_code, credit.json()["balance"]["balance"]) == (200, 40)
+    too_much = await client.post(
+        url, json={**body, "points": -50, "idempotency_key": "adj-2"}, headers=manager
+    )
+    assert (too_much.json()["code"], too_much.json()["shortfall"]) == ("insufficient_points", 10)
+    debit = await client.post(url, json={**body, "points": -15, "idempotency_key": "adj-3"}, headers=manager)
+    assert debit.json()["balance"]["balance"] == 25
+    undone = await api.reverse(debit.json()["transaction"]["id"])
+    assert undone.json()["balance"]["balance"] == 40

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nujoomy_ledger.api.members import reservation_out
 from nujoomy_ledger.api.params import body_id, cursor, now, path_id
 from nujoomy_ledger.api.schemas import (
+    AdjustIn,
     EarnIn,
     Page,
     RedeemIn,
@@ -76,6 +77,21 @@ class PointsController(Controller):
             points=data.points,
             reward_id=body_id("rwd", data.reward_id, "reward_id"),
             reference=data.reference,
+            now=now(),
+        )
+        return written(posted)
+
+    @post("/members/{member_id:str}/adjust", status_code=200, guards=[require_role("manager")])
+    async def adjust(
+        self, db: AsyncSession, principal: Principal, member_id: str, data: AdjustIn
+    ) -> WriteOut:
+        posted = await points.adjust(
+            db,
+            Scope.of(principal),
+            points.Who(member_id=path_id("mbr", member_id)),
+            key=data.idempotency_key,
+            points=data.points,
+            reason=data.reason,
             now=now(),
         )
         return written(posted)

@@ -68,6 +68,12 @@ class ReverseIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Reference | None = None
 
 
+class AdjustIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    points: int
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    idempotency_key: IdempotencyKey
+
+
 class ReserveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reward_id: str
     idempotency_key: IdempotencyKey

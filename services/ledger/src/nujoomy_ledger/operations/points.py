@@ -220,3 +220,43 @@ async def reverse(
         if "transactions_reversed_once" in str(exc.orig):
             raise AlreadyReversed("This transaction has already been reversed") from None
         raise
+
+
+async def adjust(
+    session: AsyncSession,
+    scope: Scope,
+    who: Who,
+    *,
+    key: str,
+    points: int,
+    reason: str,
+    now: datetime,
+) -> Posted:
+    """A manual correction by a manager: a credit is a new lot (stamped with the program's expiry),
+    a debit draws lots like a spend and, like a spend, cannot take the balance below zero."""
+    if points == 0:
+        raise InvalidInput("An adjustment moves at least one point", field="points")
+    check_points(abs(points))
+    program, member_id = await _load(session, scope, who)
+    request = {"kind": "adjust", "member_id": str(member_id), "points": points, "reason": reason}
+    credit = points > 0
+    return await post(
+        session,
+        scope,
+        member_id=member_id,
+        kind="adjust",
+        plan=Plan(
+            points=points,
+            system="adjustment",
+            lots="new" if credit else "consume",
+            allow_negative=False,
+            lifetime=points if credit else 0,
+        ),
+        key=key,
+        request=request,
+        program_version=program.version,
+        reason=reason,
+        lot_expires=expires_at(program.expiry.kind, program.expiry.months, now, program.tenant.timezone)
+        if credit
+        else None,
+    )
