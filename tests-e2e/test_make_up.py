@@ -188,8 +188,8 @@ async def test_make_up_from_a_clean_clone_brings_every_service_to_ready(
     assert down.returncode == 0, down.stdout + down.stderr
     assert not (clone / ".dev" / "up.pid").exists()
 
-    async def open_ports() -> list[int]:
-        return [p for p in ports.values() if listening(p)]
+    async def open_ports() -> list[int]:  # the services' and the fakes' alike
+        return [p for p in [*ports.values(), *fakes.values()] if listening(p)]
 
     await eventually(open_ports, lambda still: not still, timeout=30)
     # And no process of that run is left behind (the apps, the workers and the supervisor).
