@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -9,8 +11,17 @@ from nujoomy_messaging import Topology
 from nujoomy_partner_gateway.app import build_app
 from nujoomy_partner_gateway.settings import Settings, load
 from nujoomy_testing.plugin import MakeDb
+from nujoomy_testing.tokens import TestTokens
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+Client = AsyncTestClient  # type: ignore[type-arg]
+MakeKey = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+def tokens() -> TestTokens:
+    return TestTokens()
 
 
 @pytest.fixture
@@ -19,7 +30,9 @@ async def db_url(make_db: MakeDb) -> str:
 
 
 @pytest.fixture
-def settings(db_url: str, amqp_url: str, redis_url: str, topology: Topology, redis_prefix: str) -> Settings:
+def settings(
+    db_url: str, amqp_url: str, redis_url: str, topology: Topology, redis_prefix: str, tokens: TestTokens
+) -> Settings:
     return load(
         {},
         database_url=db_url,
@@ -28,10 +41,40 @@ def settings(db_url: str, amqp_url: str, redis_url: str, topology: Topology, red
         redis_prefix=redis_prefix,
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
+        internal_private_key=tokens.internal_private_pem,
+        internal_public_key=tokens.internal_public_pem,
+        dev_mode=True,  # webhook receivers in tests listen on 127.0.0.1
+        log_json=False,
     )
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    async with AsyncTestClient(app=build_app(settings)) as client:
+async def client(settings: Settings, tokens: TestTokens) -> AsyncIterator[Client]:
+    async with AsyncTestClient(app=build_app(settings, verifier=tokens.verifier())) as client:
         yield client
+
+
+@pytest.fixture
+def tenant() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+@pytest.fixture
+def make_key(client: Client, tokens: TestTokens, tenant: uuid.UUID) -> MakeKey:
+    """Create a key the way the dashboard does: the internal API with a manager's staff token."""
+
+    async def make(mode: str = "test", tenant_id: uuid.UUID | None = None, **body: Any) -> str:
+        staff = tokens.staff(tenant_id or tenant, role="manager")
+        response = await client.post(
+            "/internal/v1/api_keys",
+            json={"name": "pos", **body},
+            headers=tokens.headers(staff, mode=mode),  # type: ignore[arg-type]
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["secret"])
+
+    return make
+
+
+def bearer(key: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", **extra}

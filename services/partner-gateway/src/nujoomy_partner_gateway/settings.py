@@ -6,12 +6,29 @@ from collections.abc import Mapping
 
 from nujoomy_kit.settings import ServiceSettings, load_settings
 
+from nujoomy_partner_gateway.domain.deliveries import DEFAULT_SCHEDULE
+
 SERVICE = "partner-gateway"
 
 
 class Settings(ServiceSettings, kw_only=True):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/nujoomy_partner_gateway"
     port: int = 8000
+    # Edge
+    rate_limit_fail_closed: bool = False  # default: a Redis outage lets traffic through (logged, counted)
+    max_in_flight: int = 64  # per key and replica, unless the key sets its own
+    key_cache_ttl: float = 60.0
+    last_used_flush_seconds: float = 5.0
+    key_roll_grace_seconds: int = 24 * 3600
+    downstream_timeout: float = 10.0
+    # Webhooks
+    webhook_schedule: tuple[float, ...] = DEFAULT_SCHEDULE
+    webhook_timeout: float = 15.0
+    webhook_poll_seconds: float = 0.5
+    webhook_batch: int = 200
+    webhook_lease_seconds: float = 60.0
+    webhook_disable_after_seconds: float = 5 * 24 * 3600
+    webhook_secret_grace_seconds: int = 24 * 3600
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

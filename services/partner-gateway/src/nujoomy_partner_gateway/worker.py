@@ -7,12 +7,14 @@ from nujoomy_messaging import PeriodicJob, Worker
 from nujoomy_messaging.topology import topology_from
 
 from nujoomy_partner_gateway.events.consumers import consumer_specs
+from nujoomy_partner_gateway.events.delivery import Dispatcher
 from nujoomy_partner_gateway.settings import SERVICE, Settings
 
 
-def build_worker(settings: Settings) -> Worker:
+def build_worker(settings: Settings, *, relay_poll: float = 1.0) -> Worker:
     _, sessions = database(settings)
-    jobs: list[PeriodicJob] = []
+    dispatcher = Dispatcher(settings, sessions)
+    jobs = [PeriodicJob("webhook-deliveries", settings.webhook_poll_seconds, dispatcher.drain)]
     return Worker(
         service=SERVICE,
         database_url=settings.database_url,
@@ -21,4 +23,5 @@ def build_worker(settings: Settings) -> Worker:
         sessions=sessions,
         consumers=consumer_specs(settings),
         jobs=jobs,
+        relay_poll=relay_poll,
     )

@@ -6,4 +6,19 @@ from typing import Any
 
 
 def route_handlers() -> list[Any]:
-    return []
+    from nujoomy_partner_gateway.api.events import get_event, list_events
+    from nujoomy_partner_gateway.api.keys import ApiKeysController
+    from nujoomy_partner_gateway.api.partner import HANDLERS
+    from nujoomy_partner_gateway.api.webhooks import (
+        InternalWebhookEndpointsController,
+        WebhookEndpointsController,
+    )
+
+    return [
+        ApiKeysController,
+        WebhookEndpointsController,
+        InternalWebhookEndpointsController,
+        list_events,
+        get_event,
+        *HANDLERS,
+    ]

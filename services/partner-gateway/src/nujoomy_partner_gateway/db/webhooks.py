@@ -1,0 +1,297 @@
+"""Webhook endpoints, events, deliveries and attempts. Partner-facing queries filter by (tenant, mode)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from nujoomy_kit.ids import uuid7
+from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nujoomy_partner_gateway.db.tables import (
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_events,
+)
+from nujoomy_partner_gateway.domain.keys import Mode
+
+E, EV, D, A = webhook_endpoints, webhook_events, webhook_deliveries, webhook_attempts
+
+
+def _scoped(table: Any, tenant_id: uuid.UUID, mode: Mode) -> Any:
+    return and_(table.c.tenant_id == tenant_id, table.c.mode == mode)
+
+
+async def create_endpoint(db: AsyncSession, tenant_id: uuid.UUID, mode: Mode, **values: Any) -> Row[Any]:
+    stmt = insert(E).values(id=uuid7(), tenant_id=tenant_id, mode=mode, **values).returning(E)
+    return (await db.execute(stmt)).one()
+
+
+async def list_endpoints(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: Mode, before: uuid.UUID | None, limit: int
+) -> list[Row[Any]]:
+    stmt = select(E).where(_scoped(E, tenant_id, mode), E.c.deleted_at.is_(None))
+    if before is not None:
+        stmt = stmt.where(E.c.id < before)
+    return list((await db.execute(stmt.order_by(E.c.id.desc()).limit(limit))).all())
+
+
+async def get_endpoint(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: Mode, endpoint_id: uuid.UUID
+) -> Row[Any] | None:
+    stmt = select(E).where(_scoped(E, tenant_id, mode), E.c.id == endpoint_id, E.c.deleted_at.is_(None))
+    return (await db.execute(stmt)).first()
+
+
+async def update_endpoint(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: Mode, endpoint_id: uuid.UUID, **values: Any
+) -> Row[Any] | None:
+    stmt = (
+        update(E)
+        .where(_scoped(E, tenant_id, mode), E.c.id == endpoint_id, E.c.deleted_at.is_(None))
+        .values(**values)
+        .returning(E)
+    )
+    return (await db.execute(stmt)).first()
+
+
+async def record_event(
+    db: AsyncSession,
+    *,
+    event_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    mode: Mode,
+    type_: str,
+    body: bytes,
+    source_event_id: uuid.UUID | None,
+    only_endpoint: uuid.UUID | None = None,
+) -> int:
+    """Store the public event and schedule one delivery per subscribed, enabled endpoint of its plane."""
+    await db.execute(
+        pg_insert(EV)
+        .values(
+            id=event_id,
+            tenant_id=tenant_id,
+            mode=mode,
+            type=type_,
+            body=body,
+            source_event_id=source_event_id,
+        )
+        .on_conflict_do_nothing(index_elements=["source_event_id"])
+    )
+    targets = select(
+        func.gen_random_uuid(), E.c.tenant_id, E.c.mode, E.c.id, literal(event_id), func.now()
+    ).where(
+        _scoped(E, tenant_id, mode),
+        E.c.enabled.is_(True),
+        E.c.deleted_at.is_(None),
+        E.c.event_types.overlap([type_, "*"]) if only_endpoint is None else E.c.id == only_endpoint,
+    )
+    result = await db.execute(
+        pg_insert(D)
+        .from_select(["id", "tenant_id", "mode", "endpoint_id", "event_id", "next_attempt_at"], targets)
+        .on_conflict_do_nothing(constraint="webhook_deliveries_once")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def list_events(
+    db: AsyncSession,
+    tenant_id: uuid.UUID,
+    mode: Mode,
+    *,
+    before: uuid.UUID | None,
+    limit: int,
+    type_: str | None,
+) -> list[Row[Any]]:
+    stmt = select(EV.c.id, EV.c.body).where(_scoped(EV, tenant_id, mode))
+    if before is not None:
+        stmt = stmt.where(EV.c.id < before)
+    if type_:
+        stmt = stmt.where(EV.c.type == type_)
+    return list((await db.execute(stmt.order_by(EV.c.id.desc()).limit(limit))).all())
+
+
+async def get_event(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: Mode, event_id: uuid.UUID
+) -> Row[Any] | None:
+    stmt = select(EV.c.id, EV.c.body).where(_scoped(EV, tenant_id, mode), EV.c.id == event_id)
+    return (await db.execute(stmt)).first()
+
+
+_DELIVERY_COLUMNS = (*D.c, EV.c.type.label("event_type"))
+
+
+async def list_deliveries(
+    db: AsyncSession,
+    endpoint_id: uuid.UUID,
+    before: uuid.UUID | None,
+    limit: int,
+    status: str | None = None,
+) -> list[Row[Any]]:
+    stmt = select(*_DELIVERY_COLUMNS).join(EV, EV.c.id == D.c.event_id).where(D.c.endpoint_id == endpoint_id)
+    if before is not None:
+        stmt = stmt.where(D.c.id < before)
+    if status:
+        stmt = stmt.where(D.c.status == status)
+    return list((await db.execute(stmt.order_by(D.c.created_at.desc(), D.c.id.desc()).limit(limit))).all())
+
+
+async def get_delivery(db: AsyncSession, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> Row[Any] | None:
+    stmt = (
+        select(*_DELIVERY_COLUMNS)
+        .join(EV, EV.c.id == D.c.event_id)
+        .where(D.c.endpoint_id == endpoint_id, D.c.id == delivery_id)
+    )
+    return (await db.execute(stmt)).first()
+
+
+async def attempts_of(db: AsyncSession, delivery_id: uuid.UUID) -> list[Row[Any]]:
+    stmt = select(A).where(A.c.delivery_id == delivery_id).order_by(A.c.id)
+    return list((await db.execute(stmt)).all())
+
+
+async def replay(
+    db: AsyncSession,
+    endpoint_id: uuid.UUID,
+    *,
+    delivery_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+) -> int:
+    """Deliver again (same webhook-id, so a partner's dedupe still holds): one delivery, or every
+    event since a time, including events that reached the plane before the endpoint subscribed."""
+    scheduled = 0
+    if since is not None:
+        endpoint = (await db.execute(select(E).where(E.c.id == endpoint_id))).one()
+        missing = select(
+            func.gen_random_uuid(),
+            literal(endpoint.tenant_id),
+            literal(endpoint.mode),
+            literal(endpoint_id),
+            EV.c.id,
+            func.now(),
+        ).where(
+            _scoped(EV, endpoint.tenant_id, endpoint.mode),
+            EV.c.created_at >= since,
+            EV.c.type.in_(list(endpoint.event_types)) if "*" not in endpoint.event_types else literal(True),
+        )
+        await db.execute(
+            pg_insert(D)
+            .from_select(["id", "tenant_id", "mode", "endpoint_id", "event_id", "next_attempt_at"], missing)
+            .on_conflict_do_nothing(constraint="webhook_deliveries_once")
+        )
+    stmt = update(D).where(D.c.endpoint_id == endpoint_id)
+    if delivery_id is not None:
+        stmt = stmt.where(D.c.id == delivery_id)
+    if since is not None:
+        stmt = stmt.where(D.c.created_at >= since)
+    result = await db.execute(stmt.values(status="pending", next_attempt_at=func.now(), finished_at=None))
+    scheduled += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return scheduled
+
+
+# ------------------------------------------------------------------------------------ the dispatcher
+
+
+async def claim_due(db: AsyncSession, limit: int, lease: timedelta) -> list[Row[Any]]:
+    """Due deliveries with everything an attempt needs; leased (pushed into the future) so another
+    dispatcher skips them, and a crashed one's lease simply runs out and they are due again."""
+    due = (
+        select(D.c.id)
+        .where(D.c.status == "pending", D.c.next_attempt_at <= func.now())
+        .order_by(D.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    leased = (
+        update(D)
+        .where(D.c.id.in_(due))
+        .values(next_attempt_at=func.now() + lease)
+        .returning(D.c.id, D.c.attempts, D.c.endpoint_id, D.c.event_id, D.c.tenant_id, D.c.mode)
+        .cte("leased")
+    )
+    stmt = (
+        select(
+            leased,
+            EV.c.body,
+            E.c.url,
+            E.c.secret,
+            E.c.previous_secret,
+            E.c.previous_secret_expires_at,
+            E.c.enabled,
+            E.c.failing_since,
+        )
+        .join(EV, EV.c.id == leased.c.event_id)
+        .join(E, E.c.id == leased.c.endpoint_id)
+    )
+    return list((await db.execute(stmt)).all())
+
+
+async def record_attempts(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await db.execute(insert(A), rows)
+
+
+async def finish_delivery(
+    db: AsyncSession,
+    delivery_id: uuid.UUID,
+    *,
+    status: str,
+    attempts: int,
+    next_attempt_at: datetime | None,
+    code: int | None,
+) -> None:
+    await db.execute(
+        update(D)
+        .where(D.c.id == delivery_id)
+        .values(
+            status=status,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at,
+            last_status_code=code,
+            finished_at=None if status == "pending" else datetime.now(UTC),
+        )
+    )
+
+
+async def endpoint_succeeded(db: AsyncSession, endpoint_ids: set[uuid.UUID]) -> None:
+    if endpoint_ids:
+        await db.execute(
+            update(E)
+            .where(E.c.id.in_(endpoint_ids), E.c.failing_since.is_not(None))
+            .values(failing_since=None)
+        )
+
+
+async def endpoint_failed(db: AsyncSession, endpoint_id: uuid.UUID) -> Row[Any]:
+    stmt = (
+        update(E)
+        .where(E.c.id == endpoint_id)
+        .values(failing_since=func.coalesce(E.c.failing_since, func.now()))
+        .returning(E)
+    )
+    return (await db.execute(stmt)).one()
+
+
+async def disable_endpoint(db: AsyncSession, endpoint_id: uuid.UUID, reason: str) -> Row[Any] | None:
+    stmt = (
+        update(E)
+        .where(E.c.id == endpoint_id, E.c.enabled.is_(True))
+        .values(enabled=False, disabled_reason=reason)
+        .returning(E)
+    )
+    row = (await db.execute(stmt)).first()
+    if row is not None:
+        # Nothing more goes to a disabled endpoint; replay can send these again once it is fixed.
+        await db.execute(
+            update(D)
+            .where(D.c.endpoint_id == endpoint_id, D.c.status == "pending")
+            .values(status="cancelled", finished_at=func.now())
+        )
+    return row

@@ -1,0 +1,304 @@
+"""The ASGI layer in front of every `/v1` route: key → rate limit → concurrency cap → idempotency.
+
+Order matters (BRIEF §6): a request the limiter refuses never claims an idempotency key, and a
+request with a bad key never costs a Redis call. The verified key becomes the request's
+`Principal` (cached in the scope, so `nujoomy_kit.auth.authenticate` returns it to the handlers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import msgspec
+import redis.asyncio as redis
+import structlog
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from nujoomy_kit.ids import encode_id
+from nujoomy_kit.problems import PROBLEM_MEDIA_TYPE, DomainError
+from nujoomy_kit.tokens import Principal
+from prometheus_client import CollectorRegistry, Counter
+
+from nujoomy_partner_gateway.domain import idempotency as idem
+from nujoomy_partner_gateway.domain.errors import (
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InvalidApiKey,
+    InvalidIdempotencyKey,
+    RateLimited,
+    RateLimiterUnavailable,
+    TooManyInFlight,
+)
+from nujoomy_partner_gateway.domain.ratelimit import (
+    policy_for,
+    policy_header,
+    ratelimit_header,
+    retry_after_seconds,
+)
+from nujoomy_partner_gateway.edge.idempotency import IdempotencyStore
+from nujoomy_partner_gateway.edge.keystore import KeyRecord, KeyStore
+from nujoomy_partner_gateway.edge.ratelimit import RateLimiter
+
+log = structlog.get_logger("nujoomy.gateway.edge")
+
+IDEMPOTENCY_SCOPE_KEY = "nujoomy_idempotency_key"
+
+
+class Edge:
+    """What the middleware needs; filled in by the app's lifespan (Redis and the database)."""
+
+    def __init__(self, *, fail_closed: bool, default_max_in_flight: int) -> None:
+        self.fail_closed = fail_closed
+        self.default_max_in_flight = default_max_in_flight
+        self.keys: KeyStore | None = None
+        self.limiter: RateLimiter | None = None
+        self.idempotency: IdempotencyStore | None = None
+        self.in_flight: dict[str, int] = defaultdict(int)
+        self.fail_open: Counter | None = None
+
+    def bind_metrics(self, registry: CollectorRegistry) -> None:
+        self.fail_open = Counter(
+            "gateway_ratelimit_unavailable_total",
+            "Requests that met an unreachable rate limiter (Redis): let through, or refused if fail-closed",
+            registry=registry,
+        )
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        async def handle(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http" or not scope["path"].startswith("/v1"):  # type: ignore[comparison-overlap]
+                await app(scope, receive, send)
+                return
+            await self._partner_request(app, scope, receive, send)
+
+        return handle
+
+    async def _partner_request(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        extra: list[tuple[bytes, bytes]] = []
+        try:
+            key = await self._authenticate(scope)
+            key_id = encode_id("key", key.id)
+            extra = await self._rate_limit(key, key_id)
+        except DomainError as exc:
+            await _problem(send, scope, exc, extra)
+            return
+        limit = key.max_in_flight or self.default_max_in_flight
+        if self.in_flight[key_id] >= limit:
+            await _problem(send, scope, TooManyInFlight(f"At most {limit} requests at once"), extra)
+            return
+        self.in_flight[key_id] += 1
+        try:
+            scope["nujoomy_principal"] = Principal(  # type: ignore[typeddict-unknown-key]
+                kind="internal",
+                tenant_id=key.tenant_id,
+                mode=key.mode,
+                key_id=key_id,
+                scopes=key.scopes,
+                subject=key_id,
+            )
+            send_with_headers = _adding_headers(send, extra)
+            header = _header(scope, b"idempotency-key")
+            if scope["method"] == "POST" and header is not None:
+                await self._idempotent(
+                    app,
+                    scope=scope,
+                    receive=receive,
+                    send=send_with_headers,
+                    key=key,
+                    key_id=key_id,
+                    header=header,
+                )
+            else:
+                await app(scope, receive, send_with_headers)
+        finally:
+            self.in_flight[key_id] -= 1
+            if self.in_flight[key_id] <= 0:
+                del self.in_flight[key_id]
+
+    async def _authenticate(self, scope: Scope) -> KeyRecord:
+        header = _header(scope, b"authorization") or ""
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise InvalidApiKey("Send your API key as `Authorization: Bearer nj_…`")
+        assert self.keys is not None
+        return await self.keys.verify(secret.strip())
+
+    async def _rate_limit(self, key: KeyRecord, key_id: str) -> list[tuple[bytes, bytes]]:
+        policy = policy_for(key.mode, key.rate, key.burst)
+        headers = [(b"ratelimit-policy", policy_header(policy).encode())]
+        assert self.limiter is not None
+        try:
+            decision = await self.limiter.check(key_id, policy)
+        except (redis.RedisError, OSError) as exc:
+            if self.fail_open is not None:
+                self.fail_open.inc()
+            if self.fail_closed:
+                log.warning("rate_limiter_unreachable_refusing", error=repr(exc))
+                raise RateLimiterUnavailable("Try again shortly") from exc
+            log.warning("rate_limiter_unreachable_failing_open", error=repr(exc))
+            return headers
+        headers.append((b"ratelimit", ratelimit_header(decision).encode()))
+        if not decision.allowed:
+            exc = RateLimited(f"This key allows {policy.rate:g} requests/s with bursts of {policy.burst}")
+            exc.headers = {"Retry-After": str(retry_after_seconds(decision))}  # type: ignore[attr-defined]
+            exc.extra_headers = headers  # type: ignore[attr-defined]
+            raise exc
+        return headers
+
+    async def _idempotent(
+        self,
+        app: ASGIApp,
+        *,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: KeyRecord,
+        key_id: str,
+        header: str,
+    ) -> None:
+        try:
+            idempotency_key = idem.parse_header(header)
+        except idem.BadKey as exc:
+            await _problem(send, scope, InvalidIdempotencyKey(str(exc)), [])
+            return
+        body = await _read_body(receive)
+        fingerprint = idem.fingerprint(
+            scope["method"], scope["path"], scope.get("query_string", b"").decode(), body
+        )
+        store = self.idempotency
+        assert store is not None
+        record_key = store.key(key_id, key.mode, scope["method"], scope["path"], idempotency_key)
+        scope[IDEMPOTENCY_SCOPE_KEY] = idempotency_key  # type: ignore[literal-required]
+        try:
+            existing = await store.claim(record_key, fingerprint)
+        except (redis.RedisError, OSError) as exc:
+            # The ledger's own uniqueness on the forwarded key still prevents a second effect.
+            log.warning("idempotency_store_unreachable", error=repr(exc))
+            await app(scope, _replaying(body), send)
+            return
+        if existing is not None:
+            if existing.fingerprint != fingerprint:
+                await _problem(
+                    send, scope, IdempotencyKeyReused("This key was used with another request"), []
+                )
+            elif existing.state == "in_flight":
+                await _problem(
+                    send, scope, IdempotencyKeyInUse("Retry when the first request has finished"), []
+                )
+            else:
+                await _replay(send, existing)
+            return
+        captured = _Capture(send)
+        try:
+            await app(scope, _replaying(body), captured.send)
+        except BaseException:
+            await store.release(record_key)
+            raise
+        if idem.storable(captured.status, captured.code()):
+            await store.complete(
+                record_key,
+                idem.Record(
+                    state="done",
+                    fingerprint=fingerprint,
+                    status=captured.status,
+                    headers=captured.headers,
+                    body=b"".join(captured.body),
+                ),
+            )
+        else:
+            await store.release(record_key)
+
+
+class _Capture:
+    """Passes the response through while keeping a copy for the idempotency record."""
+
+    _KEEP = (b"content-type", b"location")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.status = 500
+        self.headers: list[tuple[str, str]] = []
+        self.body: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = [
+                (k.decode(), v.decode()) for k, v in message.get("headers", []) if k.lower() in self._KEEP
+            ]
+        elif message["type"] == "http.response.body":
+            self.body.append(message.get("body", b""))
+        await self._send(message)
+
+    def code(self) -> str | None:
+        try:
+            data = json.loads(b"".join(self.body))
+        except ValueError:
+            return None
+        return data.get("code") if isinstance(data, dict) else None
+
+
+async def _replay(send: Send, record: idem.Record) -> None:
+    headers = [(k.encode(), v.encode()) for k, v in record.headers]
+    headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": record.status, "headers": headers})
+    await send({"type": "http.response.body", "body": record.body, "more_body": False})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _adding_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start" and extra:
+            message = {**message, "headers": [*message.get("headers", []), *extra]}  # type: ignore[typeddict-item]
+        await send(message)
+
+    return wrapped
+
+
+async def _problem(send: Send, scope: Scope, exc: DomainError, extra: list[tuple[bytes, bytes]]) -> None:
+    data: dict[str, Any] = msgspec.to_builtins(exc.problem(instance=scope["path"]))
+    for name, value in (data.pop("extra", None) or {}).items():
+        data.setdefault(name, value)
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), *extra]
+    headers += getattr(exc, "extra_headers", [])
+    headers += [(k.lower().encode(), v.encode()) for k, v in (getattr(exc, "headers", None) or {}).items()]
+    await send({"type": "http.response.start", "status": exc.status, "headers": _dedupe(headers)})
+    await send({"type": "http.response.body", "body": msgspec.json.encode(data), "more_body": False})
+
+
+def _dedupe(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    seen: dict[bytes, tuple[bytes, bytes]] = {}
+    for name, value in headers:
+        seen[name] = (name, value)
+    return list(seen.values())
