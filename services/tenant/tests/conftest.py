@@ -8,6 +8,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from nujoomy_messaging import Topology
 from nujoomy_tenant.app import build_app
+from nujoomy_tenant.domain import passwords
 from nujoomy_tenant.settings import Settings, load
 from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.tokens import TestTokens
@@ -45,6 +46,9 @@ def settings(
         # The in-process test client's peer address; lets tests play a gateway forwarding client IPs.
         trusted_proxies=["testclient"],
         public_url="https://loyalty.example",
+        # Cheap argon2 for speed; the production cost is a setting, the behaviour is the same.
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
     )
 
 
@@ -52,6 +56,12 @@ def settings(
 async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     async with AsyncTestClient(app=build_app(settings)) as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing() -> None:
+    # Businesses made directly through provisioning (before any app is built) hash cheaply too.
+    passwords.configure(time_cost=1, memory_kib=1024)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from typing import Any
 
 import jwt
 import msgspec
-import pytest
 from litestar.testing import AsyncTestClient
 from nujoomy_kit.ids import decode_id
 from nujoomy_kit.tokens import STAFF_AUDIENCE, STAFF_ISSUER, JwksCache, TokenVerifier
@@ -221,8 +220,8 @@ async def test_concurrent_refreshes_with_one_token_yield_one_session(client: Cli
     assert sorted(r.status_code for r in results) == [200, 401, 401]
 
 
-@pytest.mark.parametrize("body", [{}, {"tenant": "acme"}, {"tenant": 1, "email": "x", "password": "y"}])
-async def test_malformed_login_bodies_are_problems(client: Client, body: dict[str, Any]) -> None:
-    response = await client.post("/auth/login", json=body)
-    assert response.status_code == 400 or response.status_code == 422
-    assert "code" in response.json()
+async def test_malformed_login_bodies_are_problems(client: Client) -> None:
+    for body in [{}, {"tenant": "acme"}, {"tenant": 1, "email": "x", "password": "y"}]:
+        response = await client.post("/auth/login", json=body)
+        assert response.status_code == 422
+        assert response.json()["code"] == "invalid_input"

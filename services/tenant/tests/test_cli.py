@@ -19,6 +19,8 @@ Client = AsyncTestClient  # type: ignore[type-arg]
 def run_cli(argv: list[str], settings: Settings, monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setenv("NUJOOMY_TENANT_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("NUJOOMY_PUBLIC_URL", settings.public_url)
+    monkeypatch.setenv("NUJOOMY_TENANT_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("NUJOOMY_TENANT_ARGON2_MEMORY_KIB", "1024")
     parser, _ = build_parser()
     args = parser.parse_args(argv)
     return int(args.run(args) or 0)

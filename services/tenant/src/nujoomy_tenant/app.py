@@ -21,6 +21,7 @@ from nujoomy_kit.web import service_app
 from nujoomy_tenant.api import route_handlers
 from nujoomy_tenant.db import keys as key_db
 from nujoomy_tenant.db import tenants as tenant_db
+from nujoomy_tenant.domain import passwords
 from nujoomy_tenant.settings import SERVICE, Settings
 
 
@@ -59,6 +60,7 @@ def signing_key_lifespan() -> Callable[[Litestar], AbstractAsyncContextManager[N
 
 
 def build_app(settings: Settings, *, verifier: TokenVerifier | None = None) -> Litestar:
+    passwords.configure(settings.argon2_time_cost, settings.argon2_memory_kib)
     app_ref: list[Litestar] = []  # the verifier's fetchers need the app's sessions, made at start-up
     app = service_app(
         service=SERVICE,

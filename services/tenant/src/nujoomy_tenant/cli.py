@@ -16,6 +16,7 @@ from nujoomy_kit.problems import DomainError
 from nujoomy_tenant import demo, provisioning
 from nujoomy_tenant.db import keys as key_db
 from nujoomy_tenant.db import tenants as tenant_db
+from nujoomy_tenant.domain import passwords
 from nujoomy_tenant.events.consumers import CONSUMER_NAMES
 from nujoomy_tenant.settings import SERVICE, Settings, load
 
@@ -84,6 +85,8 @@ async def after_start(env: Mapping[str, str]) -> list[str]:
 
 
 def _run(lines_coroutine: object) -> int:
+    settings = load()
+    passwords.configure(settings.argon2_time_cost, settings.argon2_memory_kib)
     try:
         lines = asyncio.run(lines_coroutine)  # type: ignore[arg-type]
     except DomainError as exc:

@@ -28,6 +28,9 @@ class Settings(ServiceSettings, kw_only=True):
     # How long a verifier may believe its list of suspended tenants ("stop working within a minute").
     suspended_cache_seconds: float = 30.0
     max_image_bytes: int = 2 * 1024 * 1024
+    # argon2id cost (RFC 9106 "second recommended option" is t=3, m=64 MiB); tests lower it for speed.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
