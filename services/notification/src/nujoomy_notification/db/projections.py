@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 from nujoomy_contracts import ledger, tenant
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -179,3 +179,52 @@ async def clear_member(db: AsyncSession, tenant_id: uuid.UUID, mode: str, member
                 table.c.tenant_id == tenant_id, table.c.mode == mode, table.c.member_id == member_id
             )
         )
+
+
+class TemplateOverride(msgspec.Struct, kw_only=True):
+    locale: str
+    channel: str
+    subject: str
+    html: str
+    text: str
+
+
+class MemberFacts(msgspec.Struct, kw_only=True):
+    """Everything deciding one event's messages needs, read in one round trip."""
+
+    contact: ContactRow | None
+    tenant: TenantFacts
+    unsubscribed: set[str]
+    overrides: dict[tuple[str, str], TemplateOverride]  # (locale, channel) -> the tenant's template
+
+
+_FACTS = text(
+    """
+    SELECT
+      (SELECT row_to_json(c) FROM (
+         SELECT name, email, phone, locale, consent_email, consent_sms, balance FROM contacts
+         WHERE tenant_id = :t AND mode = :m AND member_id = :member) c) AS contact,
+      (SELECT row_to_json(x) FROM (
+         SELECT name, timezone, locale, balance_label, rewards FROM tenants
+         WHERE tenant_id = :t AND mode = :m) x) AS tenant,
+      ARRAY(SELECT channel FROM unsubscribes
+            WHERE tenant_id = :t AND mode = :m AND member_id = :member) AS unsubscribed,
+      (SELECT json_agg(o) FROM (
+         SELECT locale, channel, subject, html, text FROM templates
+         WHERE tenant_id = :t AND mode = :m AND kind = :kind) o) AS overrides
+    """
+)
+
+
+async def member_facts(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, kind: str
+) -> MemberFacts:
+    row = (await db.execute(_FACTS, {"t": tenant_id, "m": mode, "member": member_id, "kind": kind})).one()
+    # The driver has already decoded the json columns into dicts and lists.
+    overrides = msgspec.convert(row.overrides or [], list[TemplateOverride])
+    return MemberFacts(
+        contact=msgspec.convert(row.contact, ContactRow) if row.contact else None,
+        tenant=msgspec.convert(row.tenant, TenantFacts) if row.tenant else TenantFacts(),
+        unsubscribed=set(row.unsubscribed or ()),
+        overrides={(o.locale, o.channel): o for o in overrides},
+    )

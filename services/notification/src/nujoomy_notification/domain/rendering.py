@@ -7,10 +7,11 @@ access at render time; on top of that we refuse any `_name` attribute or item st
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import msgspec
-from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -67,10 +68,22 @@ def _const(node: nodes.Node) -> object:
     return node.value if isinstance(node, nodes.Const) else None
 
 
-def _render_one(source: str, env: ImmutableSandboxedEnvironment, field: str, context: dict[str, Any]) -> str:
+@lru_cache(maxsize=1024)
+def _compile(source: str, autoescape: bool, field: str) -> Template:
+    """Check and compile once per distinct source: compiling costs far more than rendering, and a
+    tenant's templates are the same for every message."""
+    env = _HTML if autoescape else _PLAIN
     _check_safe(source, env, field)
     try:
-        out = env.from_string(source).render(context)
+        return env.from_string(source)
+    except TemplateError as exc:
+        raise TemplateInvalid(f"{field}: {exc}", field=field) from exc
+
+
+def _render_one(source: str, env: ImmutableSandboxedEnvironment, field: str, context: dict[str, Any]) -> str:
+    template = _compile(source, env is _HTML, field)
+    try:
+        out = template.render(context)
     except SecurityError as exc:
         raise TemplateUnsafe(f"{field}: {exc}", field=field) from exc
     except TemplateError as exc:

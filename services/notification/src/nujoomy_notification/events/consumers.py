@@ -65,7 +65,7 @@ class EventHandlers:
                 {"reward_name": data.reward_name, "points": data.points},
             )
         elif isinstance(data, ledger.PointsExpiring):
-            facts = await projections.get_tenant(db, tid, mode)
+            facts = (await projections.member_facts(db, tid, mode, data.member_id, "points_expiring")).tenant
             expires_on = data.expires_at.astimezone(tenant_zone(facts.timezone)).date().isoformat()
             await self._plan(
                 db,
@@ -76,10 +76,18 @@ class EventHandlers:
             )
 
     async def _plan(
-        self, db: AsyncSession, event: Envelope[Any], member_id: Any, kind: Any, values: Any
+        self,
+        db: AsyncSession,
+        event: Envelope[Any],
+        member_id: Any,
+        kind: Any,
+        values: Any,
+        *,
+        known: projections.MemberFacts | None = None,
     ) -> None:
         await self.planner.plan(
             db,
+            known=known,
             event_id=event.id,
             tenant_id=event.tenant_id,
             mode=event.mode,
@@ -116,15 +124,17 @@ class EventHandlers:
             db, tid, mode, data.member_id, balance=data.balance_after, at=data.posted_at
         )
         if data.kind == "earn" and data.points > 0:
+            known = await projections.member_facts(db, tid, mode, data.member_id, "points_earned")
             await self._plan(
                 db,
                 event,
                 data.member_id,
                 "points_earned",
                 {"points": data.points, "reference": data.reference, "balance": data.balance_after},
+                known=known,
             )
-            facts = await projections.get_tenant(db, tid, mode)
-            reward = newly_affordable(facts.rewards, data.balance_after - data.points, data.balance_after)
+            rewards = known.tenant.rewards
+            reward = newly_affordable(rewards, data.balance_after - data.points, data.balance_after)
             if reward is not None:
                 await self._plan(
                     db,

@@ -15,7 +15,7 @@ import structlog
 from nujoomy_kit.ids import uuid7
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nujoomy_notification.db import projections, templates
+from nujoomy_notification.db import projections
 from nujoomy_notification.db.messages import NewMessage, add_messages
 from nujoomy_notification.domain import unsubscribe
 from nujoomy_notification.domain.context import build_context
@@ -23,7 +23,7 @@ from nujoomy_notification.domain.defaults import default_template
 from nujoomy_notification.domain.errors import TemplateInvalid
 from nujoomy_notification.domain.kinds import CHANNELS, Channel, Kind, pick_locale
 from nujoomy_notification.domain.policy import Contact, Decision, decide, local_day, recipient, tenant_zone
-from nujoomy_notification.domain.rendering import Rendered, render
+from nujoomy_notification.domain.rendering import Rendered, TemplateSource, render
 from nujoomy_notification.settings import Settings
 
 log = structlog.get_logger("nujoomy.notification")
@@ -66,13 +66,15 @@ class Planner:
         values: dict[str, Any],
         occurred_at: datetime,
         lazy: LazyValues | None = None,
+        known: projections.MemberFacts | None = None,
     ) -> list[NewMessage]:
+        """`known`: the facts, when the caller already read them (for the same kind) in this transaction."""
         now = self._now()
         live_or_test = "live" if mode == "live" else "test"
-        row = await projections.get_contact(db, tenant_id, mode, member_id)
+        known = known or await projections.member_facts(db, tenant_id, mode, member_id, kind)
+        row, facts = known.contact, known.tenant
         if row is None and (now - occurred_at).total_seconds() < self.settings.contact_grace_s:
             raise ContactNotYetKnown(f"member {member_id} is not known yet")
-        facts = await projections.get_tenant(db, tenant_id, mode)
         contact = Contact(
             email=row.email if row else None,
             phone=row.phone if row else None,
@@ -82,7 +84,7 @@ class Planner:
         zone = tenant_zone(facts.timezone)
         day = local_day(now, zone)
         locale = pick_locale(row.locale if row else None, facts.locale)
-        unsubscribed = await projections.unsubscribed_channels(db, tenant_id, mode, member_id)
+        unsubscribed = known.unsubscribed
         channels = [c for c in CHANNELS if recipient(contact, c)] or ["email"]
         base: dict[str, Any] = {
             "member_name": (row.name if row else None) or "",
@@ -129,15 +131,11 @@ class Planner:
                     kind,
                     {**base, "unsubscribe_url": self.unsubscribe_url(tenant_id, mode, member_id, channel)},
                 )
-                rendered = await self._render(
-                    db,
-                    tenant_id=tenant_id,
-                    mode=mode,
-                    kind=kind,
-                    locale=locale,
-                    channel=channel,
-                    context=context,
+                found = known.overrides.get((locale, channel))
+                override = (
+                    TemplateSource(subject=found.subject, html=found.html, text=found.text) if found else None
                 )
+                rendered = self._render(override, kind=kind, locale=locale, channel=channel, context=context)
                 message.subject, message.html, message.text = rendered.subject, rendered.html, rendered.text
             out.append(message)
         await add_messages(db, out)
@@ -167,18 +165,15 @@ class Planner:
             rules=self.rules,
         )
 
-    async def _render(
+    def _render(
         self,
-        db: AsyncSession,
+        override: TemplateSource | None,
         *,
-        tenant_id: uuid.UUID,
-        mode: str,
         kind: Kind,
         locale: Any,
         channel: Channel,
         context: dict[str, Any],
     ) -> Rendered:
-        override = await templates.get_override(db, tenant_id, mode, (kind, locale, channel))
         if override is not None:
             try:
                 return render(override, channel, locale, context)

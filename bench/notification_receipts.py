@@ -1,0 +1,266 @@
+"""Notification receipts: 10,000 earn events → 10,000 receipts accepted by the SMTP sink.
+
+Runs the real notification worker (outbox relay → RabbitMQ → consumer deciding and rendering each
+receipt into PostgreSQL → sender over a pool of kept-open SMTP connections) against the SMTP sink
+(aiosmtpd) in its own process, in a scratch database and exchange. 10,000 members, one earn each (so
+the per-member daily cap does not interfere), consent given, no quiet hours for receipts.
+
+Baseline in the same run: the same number of already-rendered messages sent with raw aiosmtplib over
+the same number of connections to the same sink — the ceiling the sender could reach with no
+database, broker or rendering at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+import aiosmtplib
+import asyncpg
+import httpx
+from nujoomy_contracts import encode_envelope, ledger, new_envelope
+from nujoomy_kit.db import run_migrations, with_database
+from nujoomy_notification.__main__ import MIGRATIONS
+from nujoomy_notification.delivery.email import build_email
+from nujoomy_notification.delivery.transport import Outgoing
+from nujoomy_notification.settings import load
+from nujoomy_notification.worker import build_worker
+
+from bench.report import table
+
+NAME = "notification_receipts"
+DESCRIPTION = (
+    "notification: earn events → receipts at the SMTP sink, msgs/s, vs raw aiosmtplib to the same sink"
+)
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+TENANT = uuid.UUID("0193b000-0000-7000-8000-00000000be01")
+CONNECTIONS = 8
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def _sink():
+    smtp, http = _free_port(), _free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "nujoomy_notification.fakes.smtp_sink",
+        "--smtp-port",
+        str(smtp),
+        "--http-port",
+        str(http),
+    ]
+    proc = await asyncio.create_subprocess_exec(*argv)
+    url = f"http://127.0.0.1:{http}"
+    async with httpx.AsyncClient() as client:
+        try:
+            for _ in range(200):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{url}/stats")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+            yield smtp, url, client
+        finally:
+            proc.terminate()
+            await asyncio.wait_for(proc.wait(), 10)
+
+
+async def _received(client: httpx.AsyncClient, url: str) -> int:
+    return int((await client.get(f"{url}/stats")).json()["received"])
+
+
+async def _wait_for(client: httpx.AsyncClient, url: str, total: int, timeout: float = 600) -> float:
+    deadline = time.perf_counter() + timeout
+    while await _received(client, url) < total:
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"only {await _received(client, url)} of {total} arrived")
+        await asyncio.sleep(0.05)
+    return time.perf_counter()
+
+
+async def baseline(smtp_port: int, url: str, client: httpx.AsyncClient, total: int) -> float:
+    """Raw aiosmtplib: pre-rendered messages over CONNECTIONS kept-open connections."""
+    before = await _received(client, url)
+    emails = [
+        build_email(
+            Outgoing(
+                message_id=f"msg_{i}",
+                recipient=f"m{i}@example.com",
+                subject="You earned 12 points",
+                html="<p>You earned <strong>12</strong> points.</p>",
+                text="You earned 12 points.",
+            ),
+            "Nujoomy <no-reply@nujoomy.dev>",
+        )[0]
+        for i in range(total)
+    ]
+
+    async def lane(chunk: list) -> None:
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=smtp_port, start_tls=False)
+        await smtp.connect()
+        for email in chunk:
+            await smtp.send_message(email)
+        await smtp.quit()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane(emails[i::CONNECTIONS]) for i in range(CONNECTIONS)))
+    await _wait_for(client, url, before + total)
+    return time.perf_counter() - started
+
+
+async def _scratch() -> tuple[str, str]:
+    name = f"bench_notification_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = with_database(ADMIN, name)
+    await asyncio.to_thread(run_migrations, MIGRATIONS, url)
+    return name, url
+
+
+async def _seed(url: str, members: list[uuid.UUID]) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "INSERT INTO tenants (tenant_id, mode, name, timezone, locale) VALUES ($1, 'live', 'Qahwa House', "
+            "'Asia/Riyadh', 'en')",
+            TENANT,
+        )
+        await conn.copy_records_to_table(
+            "contacts",
+            records=[
+                (TENANT, "live", m, "Member", f"m{i}@example.com", "en", True) for i, m in enumerate(members)
+            ],
+            columns=["tenant_id", "mode", "member_id", "name", "email", "locale", "consent_email"],
+        )
+    finally:
+        await conn.close()
+
+
+async def _publish(url: str, members: list[uuid.UUID]) -> None:
+    """The ledger's side: earn events committed into an outbox, 500 per transaction."""
+    conn = await asyncpg.connect(url)
+    try:
+        for start in range(0, len(members), 500):
+            rows = []
+            for m in members[start : start + 500]:
+                env = new_envelope(
+                    ledger.TRANSACTION_POSTED,
+                    ledger.TransactionPosted(
+                        transaction_id=uuid.uuid4(),
+                        member_id=m,
+                        kind="earn",
+                        points=12,
+                        balance_after=12,
+                        reference="bench",
+                        posted_at=datetime.now(UTC),
+                    ),
+                    tenant_id=TENANT,
+                    mode="live",
+                )
+                rows.append((env.id, f"member:{m}", env.type, encode_envelope(env)))
+            await conn.copy_records_to_table(
+                "outbox", records=rows, columns=["event_id", "aggregate", "routing_key", "body"]
+            )
+    finally:
+        await conn.close()
+
+
+async def pipeline(
+    smtp_port: int, sink_url: str, client: httpx.AsyncClient, total: int
+) -> tuple[float, float]:
+    """Returns (seconds until every receipt row was decided, seconds until the sink had them all)."""
+    name, url = await _scratch()
+    prefix = f"bench.{uuid.uuid4().hex[:8]}."
+    members = [uuid.uuid4() for _ in range(total)]
+    await _seed(url, members)
+    settings = load(
+        {},
+        database_url=url,
+        amqp_url=AMQP,
+        events_exchange=f"{prefix}events",
+        queue_prefix=prefix,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_starttls=False,
+        smtp_connections=CONNECTIONS,
+        quiet_start=0,
+        quiet_end=0,
+        sender_poll_s=0.05,
+        log_level="WARNING",
+    )
+    worker = build_worker(settings)
+    task = asyncio.create_task(worker.run())
+    await asyncio.wait_for(worker.started.wait(), 30)
+    before = await _received(client, sink_url)
+    conn = await asyncpg.connect(url)
+    try:
+        started = time.perf_counter()
+        await _publish(url, members)
+        decided = 0.0
+        while True:
+            n = await conn.fetchval("SELECT count(*) FROM messages")
+            if n >= total and not decided:
+                decided = time.perf_counter() - started
+            if await _received(client, sink_url) >= before + total:
+                break
+            await asyncio.sleep(0.05)
+        delivered = time.perf_counter() - started
+        # The sink has them all; the sender records the last batch's outcome just after.
+        for _ in range(200):
+            sent = await conn.fetchval("SELECT count(*) FROM messages WHERE status = 'sent'")
+            if sent == total:
+                break
+            await asyncio.sleep(0.05)
+        assert sent == total, f"{sent} of {total} rows marked sent"
+        return decided or delivered, delivered
+    finally:
+        await conn.close()
+        worker.stop()
+        await asyncio.wait_for(task, 30)
+        admin = await asyncpg.connect(ADMIN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def run(args: argparse.Namespace) -> None:
+    import logging
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    total = 1_000 if getattr(args, "quick", False) else 10_000
+    async with _sink() as (smtp_port, sink_url, client):
+        raw = await baseline(smtp_port, sink_url, client, total)
+        decided, delivered = await pipeline(smtp_port, sink_url, client, total)
+    table(
+        ["what", "messages", "seconds", "msgs/s"],
+        [
+            ["baseline: raw aiosmtplib, 8 connections", total, f"{raw:.2f}", f"{total / raw:.0f}"],
+            ["events → receipt rows decided (consumer)", total, f"{decided:.2f}", f"{total / decided:.0f}"],
+            [
+                "events → receipts at the sink (end to end)",
+                total,
+                f"{delivered:.2f}",
+                f"{total / delivered:.0f}",
+            ],
+        ],
+    )
+    print("goal: ≥ 200 receipts/s end to end")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    asyncio.run(run(parser.parse_args()))
