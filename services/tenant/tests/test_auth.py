@@ -4,15 +4,19 @@ password links."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Any
 
+import asyncpg
 import jwt
 import msgspec
 from litestar.testing import AsyncTestClient
+from nujoomy_kit.db import make_engine, make_sessionmaker, plain_url
 from nujoomy_kit.ids import decode_id
 from nujoomy_kit.tokens import STAFF_AUDIENCE, STAFF_ISSUER, JwksCache, TokenVerifier
 from nujoomy_tenant.app import build_app
 from nujoomy_tenant.settings import Settings
+from nujoomy_tenant.worker import purge_job
 from tenant_helpers import PASSWORD, Business, bearer, login
 
 Client = AsyncTestClient  # type: ignore[type-arg]
@@ -225,3 +229,27 @@ async def test_malformed_login_bodies_are_problems(client: Client) -> None:
         response = await client.post("/auth/login", json=body)
         assert response.status_code == 422
         assert response.json()["code"] == "invalid_input"
+
+
+async def test_the_worker_purges_long_expired_tokens_only(
+    client: Client, acme: Business, db_url: str
+) -> None:
+    old = await login(client, "acme", acme.owner_email)
+    fresh = await login(client, "acme", acme.owner_email)
+    conn = await asyncpg.connect(plain_url(db_url))
+    try:
+        await conn.execute(
+            "UPDATE refresh_tokens SET expires_at = now() - interval '3 days' WHERE token_hash = $1",
+            hashlib.sha256(old["refresh_token"].encode()).hexdigest(),
+        )
+        engine = make_engine(db_url, pool_size=1)
+        try:
+            assert await purge_job(make_sessionmaker(engine)).run() == 1
+        finally:
+            await engine.dispose()
+        assert await conn.fetchval("SELECT count(*) FROM refresh_tokens") == 1
+    finally:
+        await conn.close()
+    assert (
+        await client.post("/auth/refresh", json={"refresh_token": fresh["refresh_token"]})
+    ).status_code == 200

@@ -128,3 +128,10 @@ async def revoke_staff_sessions(
 async def staff_count(db: AsyncSession, tenant_id: uuid.UUID) -> int:
     query = select(func.count()).select_from(staff).where(staff.c.tenant_id == tenant_id)
     return int((await db.execute(query)).scalar_one())
+
+
+async def purge_expired(db: AsyncSession, before: datetime) -> int:
+    """Delete refresh and one-time tokens that expired before `before`; nothing can use them again."""
+    refresh = await db.execute(refresh_tokens.delete().where(refresh_tokens.c.expires_at < before))
+    setup = await db.execute(staff_tokens.delete().where(staff_tokens.c.expires_at < before))
+    return int(getattr(refresh, "rowcount", 0) or 0) + int(getattr(setup, "rowcount", 0) or 0)
