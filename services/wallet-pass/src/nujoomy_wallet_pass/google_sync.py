@@ -1,8 +1,15 @@
 """Keeping Google Wallet in step: the program's loyalty class (re-sent when the branding changes) and
-each member's loyalty object (inserted once, then PATCHed with the new balance)."""
+each member's loyalty object (inserted once, then PATCHed with the new balance).
+
+The runner hands in the object state it loaded for the whole batch and writes back what this
+returns, so a member costs Google calls only, no database round trips of its own.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,9 +30,34 @@ from nujoomy_wallet_pass.domain.links import google_class_id, google_object_id, 
 from nujoomy_wallet_pass.domain.passjson import PassContent
 from nujoomy_wallet_pass.google import GoogleClient
 
+OBJECT_STATE = text(
+    "SELECT pass_id, balance_sent, notified_at, class_id FROM google_objects "
+    "WHERE pass_id = ANY(CAST(:ids AS uuid[]))"
+)
+SAVE_OBJECTS = text(
+    "INSERT INTO google_objects (pass_id, tenant_id, mode, object_id, class_id, balance_sent, notified_at) "
+    "SELECT p, t, m, o, c, b, CAST(n AS timestamptz[]) FROM unnest(CAST(:p AS uuid[]), CAST(:t AS uuid[]), "
+    "CAST(:m AS text[]), CAST(:o AS text[]), CAST(:c AS text[]), CAST(:b AS bigint[]), CAST(:n AS text[])) "
+    "AS x(p, t, m, o, c, b, n) ON CONFLICT (pass_id) DO UPDATE SET balance_sent = excluded.balance_sent, "
+    "class_id = excluded.class_id, notified_at = excluded.notified_at, updated_at = now()"
+)
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    pass_id: uuid.UUID
+    tenant_id: uuid.UUID
+    mode: str
+    object_id: str
+    class_id: str
+    balance_sent: int
+    notified_at: list[datetime]
+
 
 class GoogleSync:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], wallet: WalletContext) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], wallet: WalletContext, concurrency: int = 20
+    ) -> None:
         assert wallet.account is not None
         s = wallet.settings
         self.sessions = sessions
@@ -37,6 +69,9 @@ class GoogleSync:
             "test": GoogleClient(s.google_base_url_test, s.google_token_url_test, wallet.account),
         }
         self._classes: dict[str, str] = {}
+        self._class_locks: dict[str, asyncio.Lock] = {}
+        # Google rate-limits per issuer; keep our calls in flight bounded (429s are backed off too).
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def aclose(self) -> None:
         for client in self.clients.values():
@@ -56,64 +91,80 @@ class GoogleSync:
         version = branding_version(program) if program else "default"
         if self._classes.get(class_id) == version:
             return class_id
-        async with self.sessions() as db:
-            stored = (
-                await db.execute(
-                    text("SELECT branding_version FROM google_classes WHERE class_id = :c"), {"c": class_id}
-                )
-            ).scalar()
-        if stored != version:
-            body = loyalty_class(class_id, content, self._logo(program))
-            await self.clients[job.mode].upsert("loyaltyClass", body)
-            async with self.sessions() as db, db.begin():
-                await db.execute(
-                    text(
-                        "INSERT INTO google_classes (class_id, tenant_id, mode, branding_version) "
-                        "VALUES (:c, :t, :m, :v) ON CONFLICT (class_id) DO UPDATE SET branding_version = :v"
-                    ),
-                    {"c": class_id, "t": job.tenant_id, "m": job.mode, "v": version},
-                )
-        self._classes[class_id] = version
+        async with self._class_locks.setdefault(class_id, asyncio.Lock()):
+            if self._classes.get(class_id) == version:
+                return class_id
+            async with self.sessions() as db:
+                stored = (
+                    await db.execute(
+                        text("SELECT branding_version FROM google_classes WHERE class_id = :c"),
+                        {"c": class_id},
+                    )
+                ).scalar()
+            if stored != version:
+                body = loyalty_class(class_id, content, self._logo(program))
+                await self.clients[job.mode].upsert("loyaltyClass", body)
+                async with self.sessions() as db, db.begin():
+                    await db.execute(
+                        text(
+                            "INSERT INTO google_classes (class_id, tenant_id, mode, branding_version) "
+                            "VALUES (:c, :t, :m, :v) ON CONFLICT (class_id) DO UPDATE SET branding_version = :v"
+                        ),
+                        {"c": class_id, "t": job.tenant_id, "m": job.mode, "v": version},
+                    )
+            self._classes[class_id] = version
         return class_id
 
-    async def sync_member(self, job: Any, content: PassContent, program: Program | None) -> None:
+    async def sync_member(
+        self, job: Any, content: PassContent, program: Program | None, row: Any | None
+    ) -> ObjectState | None:
+        """Bring the member's object up to `content`; return its new state, or None if nothing changed."""
         client = self.clients[job.mode]
         class_id = await self._ensure_class(job, content, program)
         object_id = google_object_id(self.issuer, job.member_id)
-        pid = pass_id(job.member_id, "google")
-        async with self.sessions() as db:
-            row = (
-                await db.execute(
-                    text("SELECT balance_sent, notified_at, class_id FROM google_objects WHERE pass_id = :p"),
-                    {"p": pid},
-                )
-            ).first()
         now = datetime.now(UTC)
         notified = list(row.notified_at) if row else []
-        if row is None or row.class_id != class_id or job.priority > 0:
-            await client.upsert("loyaltyObject", loyalty_object(object_id, class_id, content))
-        elif row.balance_sent != content.balance:
-            notify = may_notify(notified, now)
-            await client.patch("loyaltyObject", object_id, balance_patch(content, notify))
-            if notify:
-                notified = [*recent_notifications(notified, now), now]
-        else:
-            return
-        async with self.sessions() as db, db.begin():
-            await db.execute(
-                text(
-                    "INSERT INTO google_objects "
-                    "(pass_id, tenant_id, mode, object_id, class_id, balance_sent, "
-                    "notified_at) VALUES (:p, :t, :m, :o, :c, :b, :n) ON CONFLICT (pass_id) DO UPDATE SET "
-                    "balance_sent = :b, class_id = :c, notified_at = :n, updated_at = now()"
-                ),
-                {
-                    "p": pid,
-                    "t": job.tenant_id,
-                    "m": job.mode,
-                    "o": object_id,
-                    "c": class_id,
-                    "b": content.balance,
-                    "n": notified,
-                },
-            )
+        # A branding change reaches Google through the class (colours, logo, name live there), so a
+        # re-sync job only touches objects whose own data is behind.
+        async with self._slots:
+            if row is None or row.class_id != class_id:
+                await client.upsert("loyaltyObject", loyalty_object(object_id, class_id, content))
+            elif row.balance_sent != content.balance:
+                notify = may_notify(notified, now)
+                await client.patch("loyaltyObject", object_id, balance_patch(content, notify))
+                if notify:
+                    notified = [*recent_notifications(notified, now), now]
+            else:
+                return None
+        return ObjectState(
+            pass_id(job.member_id, "google"),
+            job.tenant_id,
+            job.mode,
+            object_id,
+            class_id,
+            content.balance,
+            notified,
+        )
+
+
+async def load_object_states(db: AsyncSession, member_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    ids = [pass_id(m, "google") for m in member_ids]
+    return {r.pass_id: r for r in await db.execute(OBJECT_STATE, {"ids": ids})}
+
+
+async def save_object_states(db: AsyncSession, states: list[ObjectState]) -> None:
+    if not states:
+        return
+    await db.execute(
+        SAVE_OBJECTS,
+        {
+            "p": [s.pass_id for s in states],
+            "t": [s.tenant_id for s in states],
+            "m": [s.mode for s in states],
+            "o": [s.object_id for s in states],
+            "c": [s.class_id for s in states],
+            "b": [s.balance_sent for s in states],
+            # Postgres array literals: a text[] of '{…}' literals, one per row (unnest cannot take 2-D ragged).
+            "n": ["{" + ",".join(f'"{t.isoformat()}"' for t in s.notified_at) + "}" for s in states],
+        },
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from nujoomy_kit.resources import database
 from nujoomy_messaging import PeriodicJob, Worker
 from nujoomy_messaging.topology import topology_from
@@ -15,6 +17,8 @@ from nujoomy_wallet_pass.sync import SyncRunner
 
 
 def build_runner(settings: Settings) -> SyncRunner:
+    # httpx logs every request at INFO: one line per push would cost more than the push.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     _, sessions = database(settings)
     wallet = WalletContext.from_settings(settings)
     google = GoogleSync(sessions, wallet) if wallet.account is not None and settings.google_enabled else None

@@ -150,21 +150,29 @@ async def reissue_card(
 async def apply_balance(
     db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, *, balance: int, sequence: int
 ) -> bool | None:
-    """True if applied, False if stale (dropped), None if the member is not known yet."""
-    result = await db.execute(
-        text(
-            "UPDATE members SET balance = :b, sequence = :s, updated_at = now() "
-            "WHERE tenant_id = :t AND mode = :m AND member_id = :mb AND sequence < :s RETURNING 1"
-        ),
-        {"t": tenant_id, "m": mode, "mb": member_id, "b": balance, "s": sequence},
-    )
-    if result.first() is not None:
+    """Apply a newer balance, move the member's passes' Last-Modified and queue (or bump) the update
+    job, in one statement (this runs for every scan). True if applied, False if stale (dropped),
+    None if the member is not known yet."""
+    row = (
+        await db.execute(
+            text(
+                "WITH applied AS (UPDATE members SET balance = :b, sequence = :s, updated_at = now() "
+                "WHERE tenant_id = :t AND mode = :m AND member_id = :mb AND sequence < :s RETURNING member_id), "
+                f"touched AS (UPDATE passes SET updated_at = {_NEXT_SECOND} WHERE tenant_id = :t AND mode = :m "
+                "AND member_id IN (SELECT member_id FROM applied) RETURNING 1), "
+                "queued AS (INSERT INTO sync_jobs (tenant_id, mode, member_id) "
+                "SELECT :t, :m, member_id FROM applied ON CONFLICT (tenant_id, mode, member_id) DO UPDATE SET "
+                "generation = sync_jobs.generation + 1, due_at = LEAST(sync_jobs.due_at, now()), priority = 0 "
+                "RETURNING 1) "
+                "SELECT (SELECT count(*) FROM applied) AS applied, "
+                "EXISTS (SELECT 1 FROM members WHERE tenant_id = :t AND mode = :m AND member_id = :mb) AS known"
+            ),
+            {"t": tenant_id, "m": mode, "mb": member_id, "b": balance, "s": sequence},
+        )
+    ).one()
+    if row.applied:
         return True
-    exists = await db.execute(
-        text("SELECT 1 FROM members WHERE tenant_id = :t AND mode = :m AND member_id = :mb"),
-        {"t": tenant_id, "m": mode, "mb": member_id},
-    )
-    return False if exists.first() else None
+    return False if row.known else None
 
 
 async def touch_member_passes(

@@ -63,10 +63,7 @@ async def on_member_event(db: AsyncSession, event: Envelope[Any]) -> None:
         )
         if applied is None:
             raise MemberNotYetKnown(str(data.member_id))
-        if applied:
-            await queries.touch_member_passes(db, tenant, mode, data.member_id)
-            await queries.enqueue(db, tenant, mode, [data.member_id])
-        else:
+        if not applied:
             log.info("stale_balance_dropped", member_id=str(data.member_id), sequence=data.sequence)
 
 

@@ -201,7 +201,8 @@ def _subject_field(cert: dict[str, object] | None, name: str) -> str:
 
 
 async def _control(fake: ApnsFake, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """GET /pushes[?token=], DELETE /pushes, POST /responses {"token","status","times"?}, GET /health."""
+    """GET /pushes[?token=], GET /pushes/count, DELETE /pushes, POST /responses {"token","status","times"?},
+    GET /health."""
     try:
         request = (await reader.readline()).decode().split()
         length = 0
@@ -221,6 +222,8 @@ async def _control(fake: ApnsFake, reader: asyncio.StreamReader, writer: asyncio
                 if token is None or p.token == token
             ]
             payload = json.dumps({"pushes": items, "rejected": fake.rejected[-100:]}).encode()
+        elif path == "/pushes/count" and method == "GET":
+            payload = json.dumps({"count": len(fake.pushes), "rejected": len(fake.rejected)}).encode()
         elif path == "/pushes" and method == "DELETE":
             fake.pushes.clear()
         elif path == "/responses" and method == "POST":

@@ -231,6 +231,23 @@ async def fake_object(request: Request[Any, Any, Any], object_id: str) -> Respon
     return Response(msgspec.json.encode(stored), media_type="application/json")
 
 
+@post("/fake/seed", status_code=200)
+async def fake_seed(request: Request[Any, Any, Any]) -> dict[str, int]:
+    """Benchmarks: load resources Google would already hold (stored as given, without checks)."""
+    fake, body = _state(request), await _body(request)
+    for resource, items in body.items():
+        for item in items:
+            fake.stores[resource][item["id"]] = item
+    return {resource: len(store) for resource, store in fake.stores.items()}
+
+
+@get("/fake/stats")
+async def fake_stats(request: Request[Any, Any, Any]) -> dict[str, int]:
+    fake = _state(request)
+    patches = sum(1 for m, _, _ in fake.requests if m == "PATCH")
+    return {"requests": len(fake.requests), "patches": patches, "token_grants": fake.token_grants}
+
+
 @get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -238,7 +255,17 @@ async def health() -> dict[str, str]:
 
 def build_fake_app(fake: GoogleFakeState) -> Litestar:
     return Litestar(
-        route_handlers=[token, insert, fetch, patch_resource, update_resource, fake_object, health],
+        route_handlers=[
+            token,
+            insert,
+            fetch,
+            patch_resource,
+            update_resource,
+            fake_object,
+            fake_seed,
+            fake_stats,
+            health,
+        ],
         state=State({"fake": fake}),
         openapi_config=None,
     )
