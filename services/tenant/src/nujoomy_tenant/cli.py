@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from nujoomy_cli.registry import Registry
 from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
@@ -84,11 +84,11 @@ async def after_start(env: Mapping[str, str]) -> list[str]:
     return lines[1:]
 
 
-def _run(lines_coroutine: object) -> int:
+def _run(lines_coroutine: Coroutine[Any, Any, list[str]]) -> int:
     settings = load()
     passwords.configure(settings.argon2_time_cost, settings.argon2_memory_kib)
     try:
-        lines = asyncio.run(lines_coroutine)  # type: ignore[arg-type]
+        lines = asyncio.run(lines_coroutine)
     except DomainError as exc:
         print(f"error ({exc.code}): {exc.detail or exc.title}")
         return 1

@@ -44,7 +44,8 @@ async def _insert_new(db: AsyncSession) -> RowMapping:
     result = await db.execute(
         signing_keys.insert().values(kid=kid, private_pem=private_pem(private)).returning(signing_keys)
     )
-    return result.mappings().one()
+    row: RowMapping = result.mappings().one()
+    return row
 
 
 async def rotate(db: AsyncSession, now: datetime, overlap: timedelta) -> tuple[str, list[str]]:

@@ -84,7 +84,8 @@ async def consume_setup_token(db: AsyncSession, token_hash: str, now: datetime) 
         .values(used_at=now)
         .returning(staff_tokens)
     )
-    return result.mappings().first()
+    row: RowMapping | None = result.mappings().first()
+    return row
 
 
 async def insert_refresh_token(db: AsyncSession, values: dict[str, Any]) -> None:

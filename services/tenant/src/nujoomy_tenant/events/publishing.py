@@ -6,10 +6,9 @@ Tenant facts hold for both modes, so every event goes out twice, once per mode (
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
-from nujoomy_contracts import new_envelope
+from nujoomy_contracts import Mode, new_envelope
 from nujoomy_contracts.tenant import (
     PROGRAM_UPDATED,
     STAFF_CREATED,
@@ -30,14 +29,14 @@ from nujoomy_tenant.db import tenants as tenant_db
 from nujoomy_tenant.domain.errors import NotFound
 from nujoomy_tenant.domain.program import branding_version
 
-MODES = ("live", "test")
+MODES: tuple[Mode, ...] = ("live", "test")
 
 
 def asset_path(sha256: str) -> str:
     return f"/assets/{sha256}.png"
 
 
-def tenant_struct(row: Mapping[str, Any]) -> Tenant:
+def tenant_struct(row: Any) -> Tenant:
     return Tenant(
         tenant_id=row["id"],
         slug=row["slug"],
@@ -52,7 +51,7 @@ def tenant_struct(row: Mapping[str, Any]) -> Tenant:
     )
 
 
-def branding_struct(program: Mapping[str, Any]) -> Branding:
+def branding_struct(program: Any) -> Branding:
     colors = (program["background_color"], program["foreground_color"], program["label_color"])
     images: dict[str, str] = dict(program["images"])
     return Branding(
@@ -64,7 +63,7 @@ def branding_struct(program: Mapping[str, Any]) -> Branding:
     )
 
 
-def reward_struct(row: Mapping[str, Any]) -> Reward:
+def reward_struct(row: Any) -> Reward:
     return Reward(
         reward_id=row["id"],
         name=row["name"],
@@ -128,7 +127,7 @@ async def program_changed(db: AsyncSession, tenant_id: uuid.UUID) -> Program:
     return program
 
 
-async def tenant_event(db: AsyncSession, type_: str, tenant: Mapping[str, Any]) -> None:
+async def tenant_event(db: AsyncSession, type_: str, tenant: Any) -> None:
     data = tenant_struct(tenant)
     await add_events(
         db,
@@ -139,7 +138,7 @@ async def tenant_event(db: AsyncSession, type_: str, tenant: Mapping[str, Any]) 
     )
 
 
-async def staff_created(db: AsyncSession, tenant_id: uuid.UUID, staff: Mapping[str, Any]) -> None:
+async def staff_created(db: AsyncSession, tenant_id: uuid.UUID, staff: Any) -> None:
     data = StaffCreated(staff_id=staff["id"], email=staff["email"], name=staff["name"], role=staff["role"])
     await add_events(
         db,
