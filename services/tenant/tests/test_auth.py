@@ -253,3 +253,13 @@ async def test_the_worker_purges_long_expired_tokens_only(
     assert (
         await client.post("/auth/refresh", json={"refresh_token": fresh["refresh_token"]})
     ).status_code == 200
+
+
+async def test_a_burst_of_parallel_guesses_gets_no_more_tries_than_the_limit(
+    client: Client, acme: Business, settings: Settings
+) -> None:
+    wrong = {"tenant": "acme", "email": acme.owner_email, "password": "not the password"}
+    results = await asyncio.gather(*(client.post("/auth/login", json=wrong) for _ in range(12)))
+    codes = sorted(r.status_code for r in results)
+    assert codes.count(401) == settings.login_max_per_account
+    assert codes.count(429) == 12 - settings.login_max_per_account

@@ -16,7 +16,7 @@ from nujoomy_tenant import sessions
 from nujoomy_tenant.api.schemas import LoginIn, PasswordIn, RefreshIn
 from nujoomy_tenant.api.throttle import LoginThrottle, client_address
 from nujoomy_tenant.db import keys as key_db
-from nujoomy_tenant.domain.errors import InvalidCredentials, RefreshTokenReused
+from nujoomy_tenant.domain.errors import RefreshTokenReused
 from nujoomy_tenant.settings import Settings
 
 
@@ -27,12 +27,8 @@ async def login(
     settings: Settings = state["settings"]
     throttle = LoginThrottle(state["redis"], settings)
     ip = client_address(request, settings.trusted_proxies)
-    await throttle.check(data.tenant, data.email, ip)
-    try:
-        staff = await sessions.authenticate(db, data.tenant, data.email, data.password)
-    except InvalidCredentials:
-        await throttle.failed(data.tenant, data.email, ip)
-        raise
+    await throttle.attempt(data.tenant, data.email, ip)
+    staff = await sessions.authenticate(db, data.tenant, data.email, data.password)
     await throttle.succeeded(data.tenant, data.email, ip)
     return await sessions.start_session(db, staff, settings)
 

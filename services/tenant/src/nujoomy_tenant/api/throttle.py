@@ -1,7 +1,8 @@
-"""Login throttling in Redis: failures counted per account and per client address in a fixed window.
+"""Login throttling in Redis: attempts counted per account and per client address in a fixed window.
 
-Checked before the password is verified (so a locked account costs no argon2 time) and counted only
-on failure; a success clears the account's counter.
+An attempt is counted *before* the password is checked, in one pipeline with the check, so a burst
+of parallel guesses cannot all slip through before the first failure is recorded; a success takes
+its own attempt back (and clears the account). A locked account costs no argon2 time.
 """
 
 from __future__ import annotations
@@ -21,28 +22,27 @@ class LoginThrottle:
         self._prefix = f"{settings.redis_prefix}tenant:login:"
 
     def _keys(self, slug: str, email: str, ip: str) -> tuple[str, str]:
-        return f"{self._prefix}acct:{slug.lower()}:{email.lower()}", f"{self._prefix}ip:{ip}"
+        return f"{self._prefix}acct:{slug.strip().lower()}:{email.strip().lower()}", f"{self._prefix}ip:{ip}"
 
-    async def check(self, slug: str, email: str, ip: str) -> None:
+    async def attempt(self, slug: str, email: str, ip: str) -> None:
+        """Count this attempt; raise TooManyAttempts if it is over either limit."""
         account, address = self._keys(slug, email, ip)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(account).ttl(account).get(address).ttl(address)
-            acct_n, acct_ttl, ip_n, ip_ttl = await pipe.execute()
-        if acct_n is not None and int(acct_n) >= self._settings.login_max_per_account:
-            raise TooManyAttempts(max(int(acct_ttl), 1))
-        if ip_n is not None and int(ip_n) >= self._settings.login_max_per_ip:
-            raise TooManyAttempts(max(int(ip_ttl), 1))
-
-    async def failed(self, slug: str, email: str, ip: str) -> None:
         window = self._settings.login_window_seconds
         async with self._redis.pipeline(transaction=True) as pipe:
-            for key in self._keys(slug, email, ip):
-                # NX: the window starts at the first failure and is not extended by later ones.
-                pipe.incr(key).expire(key, window, nx=True)
-            await pipe.execute()
+            # NX: the window starts at the first attempt and later ones do not extend it.
+            pipe.incr(account).expire(account, window, nx=True).ttl(account)
+            pipe.incr(address).expire(address, window, nx=True).ttl(address)
+            acct_n, _, acct_ttl, ip_n, _, ip_ttl = await pipe.execute()
+        if acct_n > self._settings.login_max_per_account:
+            raise TooManyAttempts(max(int(acct_ttl), 1))
+        if ip_n > self._settings.login_max_per_ip:
+            raise TooManyAttempts(max(int(ip_ttl), 1))
 
     async def succeeded(self, slug: str, email: str, ip: str) -> None:
-        await self._redis.delete(self._keys(slug, email, ip)[0])
+        account, address = self._keys(slug, email, ip)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(account).decr(address)
+            await pipe.execute()
 
 
 def client_address(request: Request[Any, Any, Any], trusted_proxies: list[str]) -> str:
