@@ -208,6 +208,11 @@ class Server:
         assert self.proc.stdout is not None
         self.port = int(self.proc.stdout.readline())
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server process so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
@@ -465,8 +470,10 @@ async def main(quick: bool) -> None:
         await closed_loop(server.port, auth, CONCURRENCY, 2 if quick else 3, members)  # warm-up
         await reset(url)
 
+        cpu_before = server.cpu_seconds()
         http_rps, http_errors = await closed_loop(server.port, auth, CONCURRENCY, seconds, members)
         posted, ledger_sum = await check_ledger(url)
+        cpu_per_earn_ms = (server.cpu_seconds() - cpu_before) / max(posted, 1) * 1000
         await reset(url)
 
         latencies, open_errors = await open_loop(server.port, auth, 500, seconds, members)
@@ -481,6 +488,8 @@ async def main(quick: bool) -> None:
                 [f"http earn, closed loop c={CONCURRENCY}", f"{http_rps:.0f} req/s ({http_errors} errors)"],
                 [f"pgbench same SQL, c={CONCURRENCY}", f"{ceiling:.0f} tps"],
                 ["ratio http / pgbench", f"{http_rps / ceiling:.2f} (goal >= 0.33)"],
+                ["app CPU per earn (server process)", f"{cpu_per_earn_ms:.2f} ms"],
+                ["load average (1 min, 2 cores, shared)", f"{os.getloadavg()[0]:.1f}"],
                 ["open loop 500 req/s", f"{summary_ms(latencies)} ({open_errors} errors, n={len(ms)})"],
                 ["p99 at 500 req/s", f"{percentile(ms, 99):.1f} ms (goal < 25 ms)"],
                 [

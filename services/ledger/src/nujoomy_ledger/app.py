@@ -7,14 +7,17 @@ from litestar.di import Provide
 from nujoomy_kit.auth import provide_principal
 from nujoomy_kit.health import broker_check, database_check
 from nujoomy_kit.lifespan import core_lifespan, provide_db
+from nujoomy_kit.resources import token_verifier
 from nujoomy_kit.tokens import TokenVerifier
 from nujoomy_kit.web import service_app
 
 from nujoomy_ledger.api import route_handlers
+from nujoomy_ledger.auth_cache import CachingVerifier
 from nujoomy_ledger.settings import SERVICE, Settings
 
 
 def build_app(settings: Settings, *, verifier: TokenVerifier | None = None) -> Litestar:
+    verifier = CachingVerifier(verifier or token_verifier(settings))
     return service_app(
         service=SERVICE,
         route_handlers=route_handlers(),
