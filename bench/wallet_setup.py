@@ -191,6 +191,8 @@ async def rig(count: int) -> AsyncIterator[Rig]:
         "NUJOOMY_WALLET_PASS_SYNC_INTERVAL_SECONDS": "0.02",
         "NUJOOMY_WALLET_PASS_SYNC_BATCH": "500",
         "NUJOOMY_WALLET_PASS_DB_POOL_SIZE": "20",
+        # WALLET_BENCH_GOOGLE=0 measures the Apple path alone.
+        "NUJOOMY_WALLET_PASS_GOOGLE_ENABLED": os.environ.get("WALLET_BENCH_GOOGLE", "1"),
     }
     settings = load(env)
     worker = None
