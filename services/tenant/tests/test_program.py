@@ -176,3 +176,34 @@ async def test_who_may_change_what(client: Client, acme: Business, tokens: TestT
         await client.patch("/internal/v1/tenant", json=rename, headers=bearer(owner["access_token"]))
     ).json()["name"] == "Acme Coffee"
     assert (await client.get("/internal/v1/program")).status_code == 401
+
+
+async def test_a_tenant_change_publishes_tenant_updated_and_a_program_version(
+    client: Client, acme: Business, db_url: str
+) -> None:
+    headers = await owner_headers(client, acme)
+    await clear_outbox(db_url)
+    response = await client.patch(
+        "/internal/v1/tenant", json={"name": "Acme Roasters", "currency": "chf"}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["currency"] == "CHF"
+    events = await outbox_events(db_url)
+    assert sorted((e["type"], e["mode"]) for e in events) == [
+        ("tenant.program.updated", "live"),
+        ("tenant.program.updated", "test"),
+        ("tenant.tenant.updated", "live"),
+        ("tenant.tenant.updated", "test"),
+    ]
+    program = next(e["data"] for e in events if e["type"] == PROGRAM_UPDATED)
+    assert program["currency"] == "CHF"
+    assert program["tenant"]["name"] == "Acme Roasters"
+
+
+async def test_tokens_not_signed_by_this_service_are_refused(
+    client: Client, acme: Business, tokens: TestTokens
+) -> None:
+    forged = tokens.staff(acme.tenant_id, role="owner")  # right claims, a key the JWKS does not hold
+    response = await client.get("/internal/v1/program", headers=bearer(forged))
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
