@@ -15,7 +15,7 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.tokens import TestTokens
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web_stack import Business, Stack, create_business, full_stack, gateway_app, served  # noqa: E402
+from web_stack import Business, Stack, create_business, full_stack, gateway_app, served
 
 ROOT = Path(__file__).resolve().parents[4]
 GATEWAY_MIGRATIONS = ROOT / "services" / "partner-gateway" / "migrations"
@@ -125,7 +125,12 @@ async def stack(
 
 @pytest.fixture
 async def stack_web(
-    stack: Stack, make_db: MakeDb, amqp_url: str, redis_url: str, topology: Topology, redis_prefix: str,
+    stack: Stack,
+    make_db: MakeDb,
+    amqp_url: str,
+    redis_url: str,
+    topology: Topology,
+    redis_prefix: str,
     tokens: TestTokens,
 ) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     settings = load_gateway(

@@ -13,7 +13,7 @@ from nujoomy_testing import eventually
 from nujoomy_testing.tokens import TestTokens
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web_stack import PASSWORD, Stack, add_staff, create_business  # noqa: E402
+from web_stack import PASSWORD, Stack, add_staff, create_business
 
 
 async def enrol_member(stack: Stack, tokens: TestTokens, tenant_id: Any) -> dict[str, Any]:
@@ -21,9 +21,12 @@ async def enrol_member(stack: Stack, tokens: TestTokens, tenant_id: Any) -> dict
     headers = tokens.headers(tokens.internal(tenant_id, "live"))
     async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
         await eventually(
-            lambda: ledger.get("/internal/v1/rewards"), lambda r: r.status_code == 200 and r.json() is not None
+            lambda: ledger.get("/internal/v1/rewards"),
+            lambda r: r.status_code == 200 and r.json() is not None,
         )
-        created = await ledger.post("/internal/v1/members", json={"name": "Layla", "email": "layla@example.com"})
+        created = await ledger.post(
+            "/internal/v1/members", json={"name": "Layla", "email": "layla@example.com"}
+        )
         assert created.status_code == 201, created.text
         return created.json()  # type: ignore[no-any-return]
 
@@ -40,15 +43,19 @@ async def test_staff_scans_earns_redeems_and_undoes(stack: Stack, stack_web: Any
     )
     assert signed.headers["location"] == "/app/scan"
     page = await web.get("/app/scan")
-    assert page.status_code == 200 and 'data-testid="card-code"' in page.text
+    assert page.status_code == 200
+    assert 'data-testid="card-code"' in page.text
     csrf = {"X-CSRF-Token": web.cookies.get("nj_csrf")}
 
     card = await eventually(
         lambda: web.get(f"/bff/scan/cards/{member['card_token']}"), lambda r: r.status_code == 200
     )
     assert card.json()["balance"] == 0
-    earn = {"card_token": member["card_token"], "idempotency_key": "act-earn-0001",
-            "amount": {"value": "12.50", "currency": "EUR"}}
+    earn = {
+        "card_token": member["card_token"],
+        "idempotency_key": "act-earn-0001",
+        "amount": {"value": "12.50", "currency": "EUR"},
+    }
     first = await web.post("/bff/scan/earn", json=earn, headers=csrf)
     assert first.status_code == 200, first.text
     again = await web.post("/bff/scan/earn", json=earn, headers=csrf)  # the flaky-network retry

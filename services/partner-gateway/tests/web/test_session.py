@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web_stack import PASSWORD, Business, add_staff  # noqa: E402
+from web_stack import PASSWORD, Business, add_staff
 
 
 async def sign_in(web: Any, business: Business, email: str | None = None) -> Any:
@@ -27,9 +27,11 @@ async def test_signed_out_visitor_is_sent_to_the_sign_in_page(web: Any) -> None:
 async def test_sign_in_page_speaks_english_and_arabic_right_to_left(web: Any) -> None:
     english = await web.get("/app/login")
     assert english.status_code == 200
-    assert 'dir="ltr"' in english.text and "Sign in" in english.text
+    assert 'dir="ltr"' in english.text
+    assert "Sign in" in english.text
     arabic = await web.get("/app/login", headers={"Accept-Language": "ar"})
-    assert 'dir="rtl"' in arabic.text and 'lang="ar"' in arabic.text
+    assert 'dir="rtl"' in arabic.text
+    assert 'lang="ar"' in arabic.text
     assert "تسجيل الدخول" in arabic.text
 
 
@@ -42,7 +44,9 @@ async def test_owner_signs_in_and_gets_httponly_secure_strict_cookies(web: Any, 
     refresh = next(c for c in cookies if c.startswith("nj_refresh="))
     csrf = next(c for c in cookies if c.startswith("nj_csrf="))
     for cookie in (access, refresh):
-        assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+        assert "HttpOnly" in cookie
+        assert "Secure" in cookie
+        assert "SameSite=strict" in cookie
     assert "HttpOnly" not in csrf  # the page script must read it to send it back as a header
     overview = await web.get("/app")
     assert overview.status_code == 200
@@ -77,7 +81,9 @@ async def test_a_write_without_the_csrf_token_is_refused(web: Any, acme: Busines
     assert saved.status_code == 200, saved.text
     assert saved.json()["program_id"].startswith("prg_")
     page = await web.get("/app/program")
-    assert "#112233" in page.text and "Acme Stars" in page.text and "Stars" in page.text
+    assert "#112233" in page.text
+    assert "Acme Stars" in page.text
+    assert "Stars" in page.text
 
 
 async def test_staff_member_cannot_open_owner_pages(web: Any, acme: Business, tenant_db: str) -> None:

@@ -27,7 +27,9 @@ PASSWORD = "correct horse battery"
 async def served(app: Litestar) -> AsyncIterator[str]:
     """Serves `app` on 127.0.0.1:<ephemeral> from its own thread and event loop (so a test client
     that blocks the test's loop cannot starve it); yields its base URL. Lifespan runs inside uvicorn."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -85,7 +87,13 @@ async def add_staff(tenant_db_url: str, business: Business, email: str, role: st
     try:
         async with transaction(make_sessionmaker(engine)) as db:
             await provisioning.invite_staff(
-                db, business.tenant_id, email=email, name=role.title(), role=role, invite_ttl=3600, password=PASSWORD
+                db,
+                business.tenant_id,
+                email=email,
+                name=role.title(),
+                role=role,
+                invite_ttl=3600,
+                password=PASSWORD,
             )
     finally:
         await engine.dispose()
@@ -138,9 +146,14 @@ async def full_stack(
         shared = {**common, "tenant_url": tenant_url}
         ledger_settings = load_ledger({}, **{**shared, "redis_prefix": prefix + "l:"}, database_url=ledger_db)
         # Apple and Google are the outside world: links need their identifiers, never their servers here.
-        env = devcerts.wallet_env(wallet_dir, "https://127.0.0.1:9", "http://127.0.0.1:9/wo", "http://127.0.0.1:9/t")
+        env = devcerts.wallet_env(
+            wallet_dir, "https://127.0.0.1:9", "http://127.0.0.1:9/wo", "http://127.0.0.1:9/t"
+        )
         wallet_settings = load_wallet(
-            env, **{**shared, "redis_prefix": prefix + "w:"}, database_url=wallet_db, public_url="https://loyalty.example"
+            env,
+            **{**shared, "redis_prefix": prefix + "w:"},
+            database_url=wallet_db,
+            public_url="https://loyalty.example",
         )
         async with (
             served(build_ledger(ledger_settings)) as ledger_url,

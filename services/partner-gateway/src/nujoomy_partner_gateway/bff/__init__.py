@@ -33,6 +33,11 @@ def web_route_handlers() -> list[Any]:
             exception_handlers=PAGE_EXCEPTION_HANDLERS,
             include_in_schema=False,
         ),
-        Router(path="/", route_handlers=json_routes, middleware=[session_cookies_middleware], tags=["dashboard bff"]),
+        Router(
+            path="/",
+            route_handlers=json_routes,
+            middleware=[session_cookies_middleware],
+            tags=["dashboard bff"],
+        ),
         create_static_files_router(path=STATIC_PATH, directories=[STATIC_DIR], include_in_schema=False),
     ]

@@ -32,6 +32,18 @@ def http_client(state: State) -> httpx.AsyncClient:
     return client
 
 
+def self_client(app: Any) -> httpx.AsyncClient:
+    """The gateway's own staff API (keys, webhooks), called in-process: same app, no network hop."""
+    client = app.state.get("bff_self")
+    if isinstance(client, httpx.AsyncClient) and not client.is_closed:
+        return client
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway", timeout=10.0
+    )
+    app.state["bff_self"] = client
+    return client
+
+
 def base_url(state: State, service: Service) -> str:
     settings: ServiceSettings = state["settings"]
     urls = {
@@ -47,8 +59,9 @@ def base_url(state: State, service: Service) -> str:
 class Backends:
     """The internal APIs as one caller: `await backends.get("ledger", "/internal/v1/members")`."""
 
-    def __init__(self, state: State, token: str | None = None, mode: str = "live") -> None:
+    def __init__(self, state: State, token: str | None = None, mode: str = "live", app: Any = None) -> None:
         self._state = state
+        self._app = app
         self._token = token
         self._mode = mode
 
@@ -64,15 +77,15 @@ class Backends:
         headers = {"Nujoomy-Mode": self._mode, "Accept": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
-        url = base_url(self._state, service) + path
+        in_process = service == "gateway" and self._app is not None
+        url = path if in_process else base_url(self._state, service) + path
         content = msgspec.json.encode(json) if json is not None else None
         if content is not None:
             headers["Content-Type"] = "application/json"
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
-            response = await http_client(self._state).request(
-                method, url, content=content, params=clean, headers=headers
-            )
+            client = self_client(self._app) if in_process else http_client(self._state)
+            response = await client.request(method, url, content=content, params=clean, headers=headers)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"{service} did not answer: {type(exc).__name__} {exc!r}") from exc
         if response.status_code >= 400:

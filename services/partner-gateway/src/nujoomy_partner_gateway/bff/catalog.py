@@ -10,7 +10,7 @@ from nujoomy_kit.problems import InvalidInput
 from nujoomy_kit.tokens import Role
 
 from nujoomy_partner_gateway.bff.errors import BackendError
-from nujoomy_partner_gateway.bff.rendering import form_as, message_for, page
+from nujoomy_partner_gateway.bff.rendering import message_for, page
 from nujoomy_partner_gateway.bff.session import check_csrf, current_lang, require_session
 
 KINDS: dict[str, dict[str, Any]] = {

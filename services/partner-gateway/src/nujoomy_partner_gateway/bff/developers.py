@@ -31,7 +31,11 @@ class EndpointForm(CsrfForm, kw_only=True):
 
 
 async def _render(
-    request: Request[Any, Any, Any], session: StaffSession, *, new_secret: str | None = None, error: str | None = None
+    request: Request[Any, Any, Any],
+    session: StaffSession,
+    *,
+    new_secret: str | None = None,
+    error: str | None = None,
 ) -> Response[Any]:
     backends = session.backends(request)
     keys, hooks = await asyncio.gather(
@@ -86,7 +90,9 @@ async def create_key(request: Request[Any, Any, Any]) -> Response[Any]:
         name = form.name.strip()
         if not name:
             raise DomainError("A key needs a name")
-        return await backends.post("gateway", f"{KEYS}/", {"name": name, "scopes": ["read", "write", "webhooks"]})
+        return await backends.post(
+            "gateway", f"{KEYS}/", {"name": name, "scopes": ["read", "write", "webhooks"]}
+        )
 
     return await _act(request, KeyForm, call)
 
@@ -123,7 +129,9 @@ async def endpoint_action(request: Request[Any, Any, Any], endpoint_id: str, act
 
 
 @post("/app/developers/webhooks/{endpoint_id:str}/deliveries/{delivery_id:str}/replay")
-async def replay_delivery(request: Request[Any, Any, Any], endpoint_id: str, delivery_id: str) -> Response[Any]:
+async def replay_delivery(
+    request: Request[Any, Any, Any], endpoint_id: str, delivery_id: str
+) -> Response[Any]:
     path = f"{HOOKS}/{endpoint_id}/deliveries/{delivery_id}/replay"
     return await _act(request, CsrfForm, lambda b, _: b.post("gateway", path))
 

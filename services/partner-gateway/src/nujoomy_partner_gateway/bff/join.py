@@ -78,18 +78,17 @@ async def public_tenant(request: Request[Any, Any, Any], slug: str) -> dict[str,
 
 
 async def check_rate(request: Request[Any, Any, Any]) -> None:
-    """A fixed one-minute window per client address: cheap, and enough to blunt scripted sign-ups."""
+    """A window per client address that opens at its first sign-up: cheap, enough to blunt scripts."""
     settings: ServiceSettings = request.app.state["settings"]
     limit = web_settings(request.app.state).join_rate_per_minute
     ip = request.client.host if request.client else "unknown"
-    window = int(time.time() // 60)
-    key = f"{settings.redis_prefix}web:join:{ip}:{window}"
+    key = f"{settings.redis_prefix}web:join:{ip}"
     redis = request.app.state["redis"]
-    count = await redis.incr(key)
-    if count == 1:
-        await redis.expire(key, 90)
+    async with redis.pipeline(transaction=True) as pipe:
+        count, _ = await pipe.incr(key).expire(key, 60, nx=True).execute()
     if count > limit:
-        raise JoinRateLimited(60 - int(time.time()) % 60)
+        ttl = await redis.ttl(key)
+        raise JoinRateLimited(max(1, int(ttl)))
 
 
 def _context(request: Request[Any, Any, Any], slug: str, tenant: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +114,9 @@ def _logo(tenant: dict[str, Any]) -> str | None:
 async def join_page(request: Request[Any, Any, Any], slug: str) -> Response[str]:
     tenant = await public_tenant(request, slug)
     lang = current_lang(request) if request.cookies.get("nj_lang") else (tenant.get("locale") or "en")[:2]
-    return render(request, "join.html.j2", lang=lang, session=None, done=False, **_context(request, slug, tenant))
+    return render(
+        request, "join.html.j2", lang=lang, session=None, done=False, **_context(request, slug, tenant)
+    )
 
 
 @post("/join/{slug:str}")
@@ -133,12 +134,20 @@ async def join(request: Request[Any, Any, Any], slug: str) -> Response[str]:
     try:
         if not email and not phone:
             raise InvalidInput("Give an email or a phone number")
-        links = await enrol(request, tenant, form, email, phone, lang)
+        links = await enrol(request, tenant, form, email=email, phone=phone, lang=lang)
     except (InvalidInput, BackendError, BackendUnavailable) as exc:
         context["form"] = form
         status = exc.status if exc.status != 401 else 503
-        return render(request, "join.html.j2", lang=lang, status=status, session=None, done=False,
-                      error=message_for(exc, lang), **context)
+        return render(
+            request,
+            "join.html.j2",
+            lang=lang,
+            status=status,
+            session=None,
+            done=False,
+            error=message_for(exc, lang),
+            **context,
+        )
     return render(request, "join.html.j2", lang=lang, session=None, done=True, links=links, **context)
 
 
@@ -146,6 +155,7 @@ async def enrol(
     request: Request[Any, Any, Any],
     tenant: dict[str, Any],
     form: JoinForm,
+    *,
     email: str | None,
     phone: str | None,
     lang: str,
@@ -179,7 +189,9 @@ async def join_asset(request: Request[Any, Any, Any], name: str) -> Response[byt
     """Tenant images are content-addressed and public; proxied so the browser talks to one origin."""
     from nujoomy_partner_gateway.bff.backends import base_url, http_client
 
-    response = await http_client(request.app.state).get(f"{base_url(request.app.state, 'tenant')}/assets/{name}")
+    response = await http_client(request.app.state).get(
+        f"{base_url(request.app.state, 'tenant')}/assets/{name}"
+    )
     if response.status_code != 200:
         raise NotFound("No such image")
     return Response(

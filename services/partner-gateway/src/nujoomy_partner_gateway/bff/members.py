@@ -33,7 +33,10 @@ class ReverseForm(CsrfForm, kw_only=True):
 
 @get("/app/members")
 async def members_page(
-    request: Request[Any, Any, Any], email: str | None = None, phone: str | None = None, cursor: str | None = None
+    request: Request[Any, Any, Any],
+    email: str | None = None,
+    phone: str | None = None,
+    cursor: str | None = None,
 ) -> Response[Any]:
     session = await require_session(request)
     warnings: list[str] = []
@@ -55,7 +58,9 @@ async def members_page(
     )
 
 
-async def _member_page(request: Request[Any, Any, Any], member_id: str, error: str | None = None) -> Response[Any]:
+async def _member_page(
+    request: Request[Any, Any, Any], member_id: str, error: str | None = None
+) -> Response[Any]:
     session = await require_session(request)
     backends = session.backends(request)
     member, txns, passes, messages = await asyncio.gather(
@@ -100,7 +105,11 @@ async def adjust(request: Request[Any, Any, Any], member_id: str) -> Response[An
     if form.points == 0 or not form.reason.strip():
         raise InvalidInput("Give a non-zero number of points and a reason")
     verb = "earn" if form.points > 0 else "redeem"
-    body = {"points": abs(form.points), "reference": form.reason.strip()[:200], "idempotency_key": form.idempotency_key}
+    body = {
+        "points": abs(form.points),
+        "reference": form.reason.strip()[:200],
+        "idempotency_key": form.idempotency_key,
+    }
     try:
         await session.backends(request).post("ledger", f"/internal/v1/members/{member_id}/{verb}", body)
     except BackendError as exc:

@@ -96,7 +96,10 @@ async def upload_logo(request: Request[Any, Any, Any]) -> Any:
     response = await http_client(request.app.state).post(
         f"{base_url(request.app.state, 'tenant')}/internal/v1/branding/logo",
         content=body,
-        headers={"Authorization": f"Bearer {session.access_token}", "Content-Type": "application/octet-stream"},
+        headers={
+            "Authorization": f"Bearer {session.access_token}",
+            "Content-Type": "application/octet-stream",
+        },
     )
     del backends
     return msgspec.json.decode(response.content)

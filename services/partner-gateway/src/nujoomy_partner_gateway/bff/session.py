@@ -48,7 +48,7 @@ class StaffSession(msgspec.Struct, frozen=True):
         return ROLE_RANK[self.role] >= ROLE_RANK[minimum]
 
     def backends(self, request: Request[Any, Any, Any]) -> Backends:
-        return Backends(request.app.state, self.access_token, self.mode)
+        return Backends(request.app.state, self.access_token, self.mode, app=request.app)
 
 
 def csrf_token(secret: str, subject: str) -> str:
@@ -70,7 +70,9 @@ def queue_cookie(request: Request[Any, Any, Any], cookie: Cookie) -> None:
     request.scope.setdefault("state", {}).setdefault(PENDING, []).append(cookie)  # type: ignore[typeddict-item]
 
 
-def session_cookie(request: Request[Any, Any, Any], key: str, value: str, *, http_only: bool = True) -> Cookie:
+def session_cookie(
+    request: Request[Any, Any, Any], key: str, value: str, *, http_only: bool = True
+) -> Cookie:
     return Cookie(
         key=key,
         value=value,
@@ -171,5 +173,9 @@ async def check_csrf(request: Request[Any, Any, Any], session: StaffSession, for
     sent = request.headers.get("x-csrf-token") or form_value
     cookie = request.cookies.get(COOKIE_CSRF, "")
     secret = web_settings(request.app.state).secret
-    if not sent or not hmac.compare_digest(sent, cookie) or not csrf_valid(secret, session.principal.subject, sent):
+    if (
+        not sent
+        or not hmac.compare_digest(sent, cookie)
+        or not csrf_valid(secret, session.principal.subject, sent)
+    ):
         raise CsrfFailed()

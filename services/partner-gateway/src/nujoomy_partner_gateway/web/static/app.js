@@ -2,8 +2,17 @@
 // reuse the same idempotency key so a resend never posts twice.
 (function () {
   "use strict";
+  // Page data comes from data- attributes: the CSP allows no inline script. The CSRF token is read
+  // from its cookie (deliberately not httpOnly) at call time, so a rotated token is picked up.
   const NJ = (window.NJ = window.NJ || {});
-  NJ.t = NJ.t || {};
+  const data = document.body.dataset;
+  NJ.lang = data.lang || "en";
+  NJ.currency = data.currency || "EUR";
+  try { NJ.t = JSON.parse(data.strings || "{}"); } catch (e) { NJ.t = {}; }
+  NJ.csrfToken = function () {
+    const m = document.cookie.match(/(?:^|;\s*)nj_csrf=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  };
   NJ.say = function (key, values) {
     let text = NJ.t[key] || key;
     for (const k in values || {}) text = text.replace("{" + k + "}", values[k]);
@@ -23,7 +32,7 @@
         const res = await fetch(url, {
           method: method,
           credentials: "same-origin",
-          headers: Object.assign({ "Accept": "application/json", "X-CSRF-Token": NJ.csrf || "" },
+          headers: Object.assign({ "Accept": "application/json", "X-CSRF-Token": NJ.csrfToken() },
             body === undefined ? {} : { "Content-Type": "application/json" }),
           body: body === undefined ? undefined : JSON.stringify(body),
         });

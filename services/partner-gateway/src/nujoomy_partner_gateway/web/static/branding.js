@@ -44,7 +44,7 @@
       const logo = form.querySelector('input[name="logo"]').files[0];
       if (logo) {
         await fetch("/bff/program/logo", { method: "POST", body: logo, credentials: "same-origin",
-          headers: { "X-CSRF-Token": NJ.csrf, "Content-Type": "application/octet-stream" } });
+          headers: { "X-CSRF-Token": NJ.csrfToken(), "Content-Type": "application/octet-stream" } });
       }
       const saved = await NJ.call("PATCH", "/bff/program/branding", {
         background_color: f.get("background_color"), foreground_color: f.get("foreground_color"),

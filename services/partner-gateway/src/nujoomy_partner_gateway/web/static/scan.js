@@ -76,9 +76,13 @@
   });
   $("earn-btn").addEventListener("click", () => {
     if (!(parseFloat(amount) > 0)) { say("bad", NJ.say("failed")); return; }
-    act("earn", { amount: { value: amount, currency: window.NJ_CURRENCY || "EUR" } });
+    act("earn", { amount: { value: amount, currency: NJ.currency } });
   });
   $("undo-btn").addEventListener("click", () => { if (last) act("undo", { transaction_id: last }); });
+  // A wedge that fires before this script loads submits the form natively (GET ?code=…): honour it.
+  const early = new URLSearchParams(location.search).get("code");
+  if (early) { history.replaceState(null, "", location.pathname); lookup(early); }
+  document.body.dataset.scannerReady = "1";
 
   // Camera: BarcodeDetector where the browser has it, otherwise the vendored jsQR on canvas frames.
   $("camera-btn").addEventListener("click", async () => {

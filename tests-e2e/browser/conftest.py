@@ -1,0 +1,120 @@
+"""Browser tests: the real services in-process (each build_app served by uvicorn on an ephemeral
+port, databases from make_db), the gateway with the web routes, and Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nujoomy_messaging import Topology
+from nujoomy_partner_gateway.settings import load as load_gateway
+from nujoomy_testing.plugin import MakeDb
+from nujoomy_testing.tokens import TestTokens
+from playwright.async_api import Browser, async_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "services" / "partner-gateway" / "tests" / "web"))
+from web_stack import Stack, full_stack, gateway_app, served  # noqa: E402
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def wallet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from nujoomy_wallet_pass import devcerts
+
+    return devcerts.generate(tmp_path_factory.mktemp("wallet"))
+
+
+@pytest.fixture
+def tokens() -> TestTokens:
+    return TestTokens()
+
+
+@pytest.fixture
+async def stack(
+    make_db: MakeDb,
+    amqp_url: str,
+    redis_url: str,
+    topology: Topology,
+    redis_prefix: str,
+    tokens: TestTokens,
+    wallet_dir: Path,
+) -> AsyncIterator[Stack]:
+    common = {
+        "amqp_url": amqp_url,
+        "redis_url": redis_url,
+        "redis_prefix": redis_prefix,
+        "events_exchange": topology.exchange,
+        "queue_prefix": topology.prefix,
+        "internal_public_key": tokens.internal_public_pem,
+        "internal_private_key": tokens.internal_private_pem,
+    }
+    async with full_stack(
+        tenant_db=await make_db("tenant", ROOT / "services" / "tenant" / "migrations"),
+        ledger_db=await make_db("ledger", ROOT / "services" / "ledger" / "migrations"),
+        wallet_db=await make_db("wallet-pass", ROOT / "services" / "wallet-pass" / "migrations"),
+        common=common,
+        wallet_dir=wallet_dir,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def site(
+    stack: Stack,
+    make_db: MakeDb,
+    amqp_url: str,
+    redis_url: str,
+    topology: Topology,
+    redis_prefix: str,
+    tokens: TestTokens,
+) -> AsyncIterator[str]:
+    """The gateway's base URL, on `localhost` so Chromium keeps the Secure cookies over plain http."""
+    settings = load_gateway(
+        {},
+        database_url=await make_db("partner-gateway", ROOT / "services" / "partner-gateway" / "migrations"),
+        amqp_url=amqp_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        events_exchange=topology.exchange,
+        queue_prefix=topology.prefix,
+        internal_public_key=tokens.internal_public_pem,
+        internal_private_key=tokens.internal_private_pem,
+        tenant_url=stack.tenant_url,
+        ledger_url=stack.ledger_url,
+        wallet_pass_url=stack.wallet_pass_url,
+        public_url="http://localhost",
+    )
+    async with served(gateway_app(settings)) as url:
+        yield url.replace("127.0.0.1", "localhost")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+def shot() -> Any:
+    async def take(page: Any, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    return take

@@ -1,0 +1,161 @@
+"""What people do through the web app, in Debian's Chromium against the real services."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from nujoomy_testing import eventually
+from nujoomy_testing.tokens import TestTokens
+from playwright.async_api import Browser, Page, expect
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "services" / "partner-gateway" / "tests" / "web"))
+from web_stack import PASSWORD, Stack, add_staff, create_business  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+async def sign_in(browser: Browser, site: str, slug: str, email: str, **context: Any) -> Page:
+    options: dict[str, Any] = {"viewport": {"width": 1200, "height": 860}, **context}
+    page = await (await browser.new_context(**options)).new_page()
+    await page.goto(f"{site}/app/login")
+    await page.fill("input[name=tenant]", slug)
+    await page.fill("input[name=email]", email)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    return page
+
+
+async def set_color(page: Page, name: str, value: str) -> None:
+    await page.eval_on_selector(
+        f"input[name={name}]",
+        "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }",
+        value,
+    )
+
+
+async def test_owner_edits_branding_with_live_preview_and_sees_the_resync(
+    stack: Stack, site: str, browser: Browser, shot: Any
+) -> None:
+    business = await create_business(stack.tenant_db, "bakery")
+    page = await sign_in(browser, site, "bakery", business.owner_email)
+    await expect(page.get_by_test_id("overview")).to_be_visible()
+    await shot(page, "overview")
+
+    await page.goto(f"{site}/app/program")
+    apple = page.get_by_test_id("preview-apple")
+    await page.fill("input[name=program_name]", "Bakery Crumbs")
+    await page.fill("input[name=balance_label]", "Crumbs")
+    await set_color(page, "background_color", "#7a1f5c")
+    await expect(apple.locator("[data-bind=name]")).to_have_text("Bakery Crumbs")
+    await expect(page.get_by_test_id("preview-google").locator("[data-bind=label]")).to_have_text("Crumbs")
+    background = await apple.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background == "rgb(122, 31, 92)"
+    await page.click("#branding-form button[type=submit]")
+    await expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
+    # No pass is installed yet, so the re-sync is complete at once: "0 of 0 pushed".
+    await expect(page.get_by_test_id("sync-progress")).to_have_attribute("data-done", "1")
+    await shot(page, "program-branding")
+    await page.reload()
+    await expect(page.locator("input[name=program_name]")).to_have_value("Bakery Crumbs")
+
+
+async def test_owner_creates_a_test_api_key_shown_once(
+    stack: Stack, site: str, browser: Browser, shot: Any
+) -> None:
+    business = await create_business(stack.tenant_db, "diner")
+    page = await sign_in(browser, site, "diner", business.owner_email)
+    await page.get_by_test_id("mode-switch").click()
+    await expect(page.locator("body.test-mode")).to_be_visible()
+    await page.goto(f"{site}/app/developers")
+    await page.get_by_test_id("key-name").fill("POS integration")
+    await page.get_by_test_id("create-key").click()
+    secret = await page.get_by_test_id("new-secret").locator("code").inner_text()
+    assert secret.startswith("nj_")
+    await expect(page.get_by_test_id("keys")).to_contain_text("POS integration")
+    await shot(page, "developers")
+    await page.goto(f"{site}/app/developers")
+    await expect(page.get_by_test_id("new-secret")).to_have_count(0)  # shown once only
+    await expect(page.get_by_test_id("keys")).to_contain_text("POS integration")
+
+
+async def test_staff_scans_with_a_wedge_earns_redeems_and_undoes(
+    stack: Stack, site: str, browser: Browser, tokens: TestTokens, shot: Any
+) -> None:
+    business = await create_business(stack.tenant_db, "roastery")
+    await add_staff(stack.tenant_db, business, "barista@roastery.test", "staff")
+    owner = await sign_in(browser, site, "roastery", business.owner_email)
+    await owner.goto(f"{site}/app/rewards")
+    await owner.fill("input[name=name]", "Espresso")
+    await owner.fill("input[name=cost]", "10")
+    await owner.click("form.card button.primary")
+    await expect(owner.get_by_test_id("rewards")).to_contain_text("Espresso")
+
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
+        # the reward reaches the ledger through tenant.program.updated (outbox -> broker -> consumer)
+        await eventually(
+            lambda: ledger.get("/internal/v1/rewards"),
+            lambda r: r.status_code == 200 and "Espresso" in r.text,
+            timeout=20,
+        )
+        member = (
+            await ledger.post("/internal/v1/members", json={"name": "Omar", "phone": "+971500000001"})
+        ).json()
+
+    page = await sign_in(
+        browser, site, "roastery", "barista@roastery.test", viewport={"width": 420, "height": 900}
+    )
+    await expect(page.get_by_test_id("card-code")).to_be_focused()
+    await expect(page.locator("body[data-scanner-ready]")).to_have_count(1)
+    await page.keyboard.type(member["card_token"])  # a keyboard-wedge scanner types, then Enter
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_test_id("member-panel")).to_be_visible()
+    await expect(page.get_by_test_id("balance")).to_have_text("0")
+    for key in ("1", "2"):
+        await page.click(f"#keypad [data-key='{key}']")
+    await expect(page.get_by_test_id("amount")).to_have_text("12")
+    await page.get_by_test_id("earn").click()
+    await expect(page.get_by_test_id("feedback")).to_have_text("Earned 12 points")
+    await expect(page.get_by_test_id("balance")).to_have_text("12")
+    await page.get_by_test_id("rewards").get_by_role("button", name="Espresso · 10").click()
+    await expect(page.get_by_test_id("feedback")).to_have_text("Redeemed 10 points")
+    await expect(page.get_by_test_id("balance")).to_have_text("2")
+    await shot(page, "scanner")
+    await page.get_by_test_id("undo").click()
+    await expect(page.get_by_test_id("feedback")).to_have_text("Undone")
+    await expect(page.get_by_test_id("balance")).to_have_text("12")
+
+
+async def test_staff_cannot_open_owner_pages(stack: Stack, site: str, browser: Browser, shot: Any) -> None:
+    business = await create_business(stack.tenant_db, "kiosk")
+    await add_staff(stack.tenant_db, business, "till@kiosk.test", "staff")
+    page = await sign_in(browser, site, "kiosk", "till@kiosk.test")
+    await expect(page).to_have_url(f"{site}/app/scan")
+    for path in ("/app/staff", "/app/developers", "/app/program"):
+        response = await page.goto(f"{site}{path}")
+        assert response is not None, path
+        assert response.status == 403, path
+        await expect(page.get_by_test_id("error-page")).to_have_attribute("data-code", "forbidden")
+    await expect(page.locator("nav")).not_to_contain_text("Staff")
+    await shot(page, "forbidden")
+
+
+async def test_join_page_and_arabic_sign_in(stack: Stack, site: str, browser: Browser, shot: Any) -> None:
+    await create_business(stack.tenant_db, "souk")
+    page = await (await browser.new_context(viewport={"width": 1000, "height": 900})).new_page()
+    await page.goto(f"{site}/join/souk")
+    await expect(page.get_by_test_id("join-form")).to_be_visible()
+    await expect(page.locator(".poster svg")).to_be_visible()
+    await shot(page, "join")
+    arabic = await (
+        await browser.new_context(locale="ar", extra_http_headers={"Accept-Language": "ar"})
+    ).new_page()
+    await arabic.goto(f"{site}/app/login")
+    await expect(arabic.locator("html")).to_have_attribute("dir", "rtl")
+    await expect(arabic.locator("button[type=submit]")).to_have_text("تسجيل الدخول")
+    await shot(arabic, "sign-in-arabic")
