@@ -263,3 +263,30 @@ async def test_a_burst_of_parallel_guesses_gets_no_more_tries_than_the_limit(
     codes = sorted(r.status_code for r in results)
     assert codes.count(401) == settings.login_max_per_account
     assert codes.count(429) == 12 - settings.login_max_per_account
+
+
+async def test_staff_change_their_own_password_and_other_sessions_end(client: Client, acme: Business) -> None:
+    here = await login(client, "acme", acme.owner_email)
+    there = await login(client, "acme", acme.owner_email)
+    headers = bearer(here["access_token"])
+    change = "/auth/password/change"
+    wrong = await client.post(
+        change,
+        json={"current_password": "nope nope nope", "new_password": "x" * 12},
+        headers=headers,
+    )
+    assert wrong.status_code == 401
+    weak = await client.post(
+        change, json={"current_password": PASSWORD, "new_password": "short"}, headers=headers
+    )
+    assert weak.json()["code"] == "weak_password"
+    done = await client.post(
+        "/auth/password/change",
+        json={"current_password": PASSWORD, "new_password": "brand new secret"},
+        headers=headers,
+    )
+    assert done.status_code == 204
+    assert (
+        await client.post("/auth/refresh", json={"refresh_token": there["refresh_token"]})
+    ).status_code == 401
+    await login(client, "acme", acme.owner_email, "brand new secret")

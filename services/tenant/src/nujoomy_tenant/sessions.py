@@ -180,3 +180,16 @@ async def set_password(db: AsyncSession, token: str, password: str) -> RowMappin
     staff = await staff_db.staff_member(db, used["tenant_id"], used["staff_id"])
     assert staff is not None
     return staff
+
+
+async def change_password(
+    db: AsyncSession, tenant_id: uuid.UUID, staff_id: uuid.UUID, current: str, new: str
+) -> RowMapping:
+    """A signed-in staff member changes their own password; every refresh family of theirs ends."""
+    staff = await staff_db.staff_member(db, tenant_id, staff_id)
+    if staff is None or staff["disabled"] or not verify_password(staff["password_hash"], current):
+        raise InvalidCredentials("The current password is wrong")
+    validation.password(new)
+    await staff_db.update_staff(db, tenant_id, staff_id, {"password_hash": hash_password(new)})
+    await staff_db.revoke_staff_sessions(db, tenant_id, staff_id, datetime.now(UTC))
+    return staff

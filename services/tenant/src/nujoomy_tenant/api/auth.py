@@ -8,12 +8,13 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
-from nujoomy_kit.problems import problem_response
-from nujoomy_kit.tokens import load_private_key, public_jwk
+from nujoomy_kit.auth import require_authenticated
+from nujoomy_kit.problems import Forbidden, problem_response
+from nujoomy_kit.tokens import Principal, load_private_key, public_jwk
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_tenant import sessions
-from nujoomy_tenant.api.schemas import LoginIn, PasswordIn, RefreshIn
+from nujoomy_tenant.api.schemas import LoginIn, PasswordChangeIn, PasswordIn, RefreshIn
 from nujoomy_tenant.api.throttle import LoginThrottle, client_address
 from nujoomy_tenant.db import keys as key_db
 from nujoomy_tenant.domain.errors import RefreshTokenReused
@@ -52,6 +53,16 @@ async def set_password(data: PasswordIn, db: AsyncSession) -> sessions.StaffOut:
     return sessions.staff_out(await sessions.set_password(db, data.token, data.password))
 
 
+@post("/auth/password/change", status_code=HTTP_204_NO_CONTENT, guards=[require_authenticated])
+async def change_password(data: PasswordChangeIn, db: AsyncSession, principal: Principal) -> None:
+    """For a staff session only: an internal token acts for nobody in particular."""
+    if principal.kind != "staff" or principal.staff_id is None:
+        raise Forbidden("Only a signed-in staff member changes their own password")
+    await sessions.change_password(
+        db, principal.tenant_id, principal.staff_id, data.current_password, data.new_password
+    )
+
+
 @get("/.well-known/jwks.json")
 async def jwks(db: AsyncSession, state: State) -> Response[dict[str, Any]]:
     settings: Settings = state["settings"]
@@ -61,4 +72,4 @@ async def jwks(db: AsyncSession, state: State) -> Response[dict[str, Any]]:
     return Response({"keys": keys}, headers={"Cache-Control": "public, max-age=60"})
 
 
-ROUTES = [login, refresh, logout, set_password, jwks]
+ROUTES = [login, refresh, logout, set_password, change_password, jwks]

@@ -26,6 +26,11 @@ class PasswordIn(msgspec.Struct, kw_only=True):
     password: str
 
 
+class PasswordChangeIn(msgspec.Struct, kw_only=True):
+    current_password: str
+    new_password: str
+
+
 class TenantPatch(msgspec.Struct, kw_only=True):
     name: str | UnsetType = UNSET
     locale: str | UnsetType = UNSET

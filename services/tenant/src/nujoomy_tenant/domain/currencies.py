@@ -1,5 +1,5 @@
 """ISO 4217 active currency codes (a static list: a loyalty program's currency changes rarely and a
-typo must be refused at once). Minor-unit exponents matter for earn rules on amounts."""
+typo must be refused at once)."""
 
 from __future__ import annotations
 
@@ -162,30 +162,3 @@ ISO_4217: frozenset[str] = frozenset(
         "ZWL",
     }
 )
-
-# Currencies whose minor unit is not 2 decimals (ISO 4217 exponent); all others use 2.
-MINOR_UNITS: dict[str, int] = {
-    "BHD": 3,
-    "BIF": 0,
-    "CLP": 0,
-    "DJF": 0,
-    "GNF": 0,
-    "IQD": 3,
-    "ISK": 0,
-    "JOD": 3,
-    "JPY": 0,
-    "KMF": 0,
-    "KRW": 0,
-    "KWD": 3,
-    "LYD": 3,
-    "OMR": 3,
-    "PYG": 0,
-    "RWF": 0,
-    "TND": 3,
-    "UGX": 0,
-    "VND": 0,
-    "VUV": 0,
-    "XAF": 0,
-    "XOF": 0,
-    "XPF": 0,
-}
