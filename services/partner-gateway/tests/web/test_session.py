@@ -112,3 +112,44 @@ async def test_mode_switch_sends_test_mode_to_the_services(web: Any, acme: Busin
     await web.post("/app/mode", data={"_csrf": csrf, "mode": "test"}, follow_redirects=False)
     page = await web.get("/app/developers")
     assert "test-mode" in page.text
+
+
+async def test_an_unusable_access_token_is_refreshed_with_the_refresh_cookie(
+    web: Any, acme: Business
+) -> None:
+    await sign_in(web, acme)
+    old_refresh = web.cookies.get("nj_refresh")
+    web.cookies.set("nj_access", "expired.or.garbage", domain="testserver.local")
+    page = await web.get("/app", follow_redirects=False)
+    assert page.status_code == 200  # refreshed behind the page, no sign-in needed
+    rotated = page.headers.get_list("set-cookie")
+    assert any(c.startswith("nj_access=") and "expired" not in c for c in rotated)
+    assert web.cookies.get("nj_refresh") != old_refresh  # the tenant rotated the pair
+
+
+async def test_a_spent_refresh_token_ends_the_session(web: Any, acme: Business) -> None:
+    await sign_in(web, acme)
+    spent = web.cookies.get("nj_refresh")
+    web.cookies.set("nj_access", "garbage", domain="testserver.local")
+    assert (await web.get("/app", follow_redirects=False)).status_code == 200  # spends `spent`
+    web.cookies.set("nj_access", "garbage", domain="testserver.local")
+    web.cookies.set("nj_refresh", spent, domain="testserver.local")
+    replayed = await web.get("/app", follow_redirects=False)
+    assert replayed.status_code == 303
+    assert replayed.headers["location"] == "/app/login"
+
+
+async def test_branding_with_a_bad_colour_is_invalid_input(web: Any, acme: Business) -> None:
+    await sign_in(web, acme)
+    body = {
+        "background_color": "red",
+        "foreground_color": "#FFFFFF",
+        "label_color": "#FBBF24",
+        "program_name": "Acme",
+        "balance_label": "Points",
+    }
+    answer = await web.patch(
+        "/bff/program/branding", json=body, headers={"X-CSRF-Token": web.cookies.get("nj_csrf")}
+    )
+    assert answer.status_code in (400, 422)
+    assert answer.json()["code"] == "invalid_input"

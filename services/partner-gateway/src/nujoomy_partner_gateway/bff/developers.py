@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import msgspec
 from litestar import Request, Response, get, post
 from nujoomy_kit.problems import DomainError
 
@@ -137,4 +136,3 @@ async def replay_delivery(
 
 
 ROUTES = [developers_page, create_key, roll_key, revoke_key, add_endpoint, endpoint_action, replay_delivery]
-_ = msgspec

@@ -3,25 +3,28 @@ through here to the tenant service, then the page polls the wallet re-sync ("N o
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, patch, post
 from nujoomy_kit.ids import encode_id
 
+from nujoomy_partner_gateway.bff.backends import base_url, http_client
+from nujoomy_partner_gateway.bff.errors import BackendError
 from nujoomy_partner_gateway.bff.join import qr_svg
 from nujoomy_partner_gateway.bff.rendering import page
 from nujoomy_partner_gateway.bff.session import check_csrf, require_session
 
-COLOR = msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")
+Color = Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")]
 
 
 class BrandingEdit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    background_color: str
-    foreground_color: str
-    label_color: str
-    program_name: str
-    balance_label: str
+    background_color: Color
+    foreground_color: Color
+    label_color: Color
+    program_name: Annotated[str, msgspec.Meta(max_length=120)]
+    balance_label: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
 
 class Saved(msgspec.Struct, kw_only=True):
@@ -32,11 +35,7 @@ class Saved(msgspec.Struct, kw_only=True):
 
 def _program_id(program: dict[str, Any]) -> str:
     raw = str(program.get("program_id", ""))
-    if raw.startswith("prg_"):
-        return raw
-    import uuid
-
-    return encode_id("prg", uuid.UUID(raw))
+    return raw if raw.startswith("prg_") else encode_id("prg", uuid.UUID(raw))
 
 
 @get("/app/program")
@@ -87,21 +86,21 @@ async def save_branding(request: Request[Any, Any, Any], data: BrandingEdit) -> 
 
 @post("/bff/program/logo", status_code=200)
 async def upload_logo(request: Request[Any, Any, Any]) -> Any:
+    """The raw image bytes, passed through: the tenant service validates and derives the variants."""
     session = await require_session(request, "manager")
     await check_csrf(request, session)
-    body = await request.body()
-    backends = session.backends(request)
-    from nujoomy_partner_gateway.bff.backends import base_url, http_client
-
     response = await http_client(request.app.state).post(
         f"{base_url(request.app.state, 'tenant')}/internal/v1/branding/logo",
-        content=body,
+        content=await request.body(),
         headers={
             "Authorization": f"Bearer {session.access_token}",
             "Content-Type": "application/octet-stream",
         },
     )
-    del backends
+    if response.status_code >= 400:
+        raise BackendError(
+            response.status_code, "logo_rejected", "The logo was not accepted", response.text[:300]
+        )
     return msgspec.json.decode(response.content)
 
 
