@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import socket
 import sys
 import time
@@ -43,6 +44,7 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 TENANT = uuid.UUID("0193b000-0000-7000-8000-00000000be01")
 CONNECTIONS = 8
+CONCURRENCY = int(os.environ.get("BENCH_NOTIFICATION_CONCURRENCY", "32"))
 
 
 def _free_port() -> int:
@@ -65,7 +67,7 @@ async def _sink():
     ]
     proc = await asyncio.create_subprocess_exec(*argv)
     url = f"http://127.0.0.1:{http}"
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=30) as client:
         try:
             for _ in range(200):
                 with contextlib.suppress(httpx.HTTPError):
@@ -104,19 +106,20 @@ async def baseline(smtp_port: int, url: str, client: httpx.AsyncClient, total: i
                 text="You earned 12 points.",
             ),
             "Nujoomy <no-reply@nujoomy.dev>",
-        )[0]
+        )[0].as_bytes()
         for i in range(total)
     ]
 
     async def lane(chunk: list) -> None:
         smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=smtp_port, start_tls=False)
         await smtp.connect()
-        for email in chunk:
-            await smtp.send_message(email)
+        for i, email in chunk:
+            await smtp.sendmail("no-reply@nujoomy.dev", [f"m{i}@example.com"], email)
         await smtp.quit()
 
     started = time.perf_counter()
-    await asyncio.gather(*(lane(emails[i::CONNECTIONS]) for i in range(CONNECTIONS)))
+    numbered = list(enumerate(emails))
+    await asyncio.gather(*(lane(numbered[i::CONNECTIONS]) for i in range(CONNECTIONS)))
     await _wait_for(client, url, before + total)
     return time.perf_counter() - started
 
@@ -200,6 +203,8 @@ async def pipeline(
         quiet_start=0,
         quiet_end=0,
         sender_poll_s=0.05,
+        consumer_concurrency=CONCURRENCY,
+        db_pool_size=CONCURRENCY + 4,
         log_level="WARNING",
     )
     worker = build_worker(settings)

@@ -47,6 +47,8 @@ class Settings(ServiceSettings, kw_only=True):
     retry_delays_s: str = "5,30,120,600,1800"
     # Consuming events: redelivery delays when a handler fails (e.g. wallet-pass is down), then the DLQ.
     event_retry_delays_s: str = "1,5,30,120,600"
+    # Events handled at once per worker; each holds a pooled connection, so keep db_pool_size near it.
+    consumer_concurrency: int = 16
     sender_batch: int = 200
     sender_poll_s: float = 0.2
     lease_s: float = 120.0  # a claimed message is retried by another sender if not settled by then

@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 
@@ -38,21 +41,31 @@ class SmtpConfig:
         self.connections, self.timeout, self.tls_context = connections, timeout, tls_context
 
 
-def build_email(message: Outgoing, sender: str) -> tuple[EmailMessage, str]:
+def build_email(message: Outgoing, sender: str) -> tuple[Message, str]:
+    """multipart/alternative (text, then HTML: RFC 2046 §5.1.4 puts the preferred part last).
+
+    Built with the compat32 MIME classes: the modern EmailMessage API re-parses every header and
+    costs ~3 ms a message, which at hundreds of receipts a second is most of a core."""
     domain = sender.rpartition("@")[2].rstrip(">") or "nujoomy.dev"
     msgid = make_msgid(idstring=message.message_id, domain=domain)
-    email = EmailMessage()
+    text = MIMEText(message.text, "plain", "utf-8")
+    if message.html:
+        email: Message = MIMEMultipart("alternative")
+        email.attach(text)
+        email.attach(MIMEText(message.html, "html", "utf-8"))
+    else:
+        email = text
     email["From"] = sender
     email["To"] = message.recipient
-    email["Subject"] = message.subject
+    email["Subject"] = (
+        str(Header(message.subject, "utf-8")) if not message.subject.isascii() else message.subject
+    )
     email["Message-ID"] = msgid
+    email["Date"] = formatdate(localtime=False)
     if message.unsubscribe_url:
         # RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs to the link.
         email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email.set_content(message.text)
-    if message.html:
-        email.add_alternative(message.html, subtype="html")
     return email, msgid
 
 
@@ -82,7 +95,9 @@ class SmtpTransport:
         try:
             if not client.is_connected:
                 await client.connect()
-            errors, _ = await client.send_message(email)
+            errors, _ = await client.sendmail(
+                _address(self.config.sender), [message.recipient], email.as_bytes()
+            )
             if errors:
                 raise DeliveryError(f"recipient refused: {errors}", transient=False)
             return msgid
@@ -103,6 +118,11 @@ class SmtpTransport:
     async def close(self) -> None:
         while not self._idle.empty():
             await _drop(self._idle.get_nowait())
+
+
+def _address(sender: str) -> str:
+    """The envelope sender: the address inside "Name <address>"."""
+    return sender.rpartition("<")[2].rstrip(">").strip() or sender
 
 
 async def _drop(client: aiosmtplib.SMTP) -> None:

@@ -163,6 +163,7 @@ def consumer_specs(settings: Settings) -> list[ConsumerSpec]:
             name=EVENTS,
             routing_keys=ROUTING_KEYS,
             handler=handlers,
+            concurrency=settings.consumer_concurrency,
             retry_delays_ms=tuple(int(s * 1000) for s in settings.event_retry_delays()),
         )
     ]

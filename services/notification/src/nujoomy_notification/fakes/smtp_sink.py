@@ -59,7 +59,7 @@ def _parse(got: _Received) -> StoredMessage:
         mail_from=got.mail_from,
         rcpt_to=got.rcpt_to,
         subject=str(parsed.get("Subject", "")),
-        headers={k: str(v) for k, v in parsed.items()},
+        headers={k: str(v).strip() for k, v in parsed.items()},
         parts=parts,
     )
 
