@@ -187,9 +187,9 @@ class _EndpointRoutes(Controller):
     @post("/{endpoint_id:str}/test", status_code=202)
     async def send_test_event(self, endpoint_id: str, db: AsyncSession, principal: Principal) -> Delivery:
         """Send a `test.ping` event to this endpoint only (test-mode keys only)."""
+        row = await _endpoint(db, principal, endpoint_id)
         if principal.mode != "test":
             raise TestModeOnly("Use a test-mode key to send test events")
-        row = await _endpoint(db, principal, endpoint_id)
         event_id = uuid7()
         body = public_body(event_id, "test.ping", datetime.now(UTC), {"endpoint_id": encode_id("we", row.id)})
         await db_webhooks.record_event(
