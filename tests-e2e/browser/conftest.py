@@ -4,7 +4,9 @@ port, databases from make_db), the gateway with the web routes, and Debian's Chr
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from playwright.async_api import Browser, async_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "services" / "partner-gateway" / "tests" / "web"))
-from web_stack import Stack, full_stack, gateway_app, served  # noqa: E402
+from web_stack import Stack, full_stack, gateway_app, served, working  # noqa: E402
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = [
@@ -96,9 +98,42 @@ async def site(
         ledger_url=stack.ledger_url,
         wallet_pass_url=stack.wallet_pass_url,
         public_url="http://localhost",
+        dev_mode=True,  # lets a webhook endpoint live on loopback (the fake partner below)
+        webhook_poll_seconds=0.1,
     )
-    async with served(gateway_app(settings)) as url:
+    from nujoomy_partner_gateway.worker import build_worker
+
+    async with served(gateway_app(settings)) as url, working(build_worker(settings, relay_poll=0.1)):
         yield url.replace("127.0.0.1", "localhost")
+
+
+class PartnerEndpoint:
+    """A partner's webhook receiver (the outside world): answers 200 and keeps what it was sent."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                outer.received.append({"headers": dict(self.headers), "body": body.decode()})
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def partner_endpoint() -> Iterator[PartnerEndpoint]:
+    endpoint = PartnerEndpoint()
+    yield endpoint
+    endpoint.server.shutdown()
 
 
 @pytest.fixture

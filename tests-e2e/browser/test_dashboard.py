@@ -64,8 +64,8 @@ async def test_owner_edits_branding_with_live_preview_and_sees_the_resync(
     await expect(page.locator("input[name=program_name]")).to_have_value("Bakery Crumbs")
 
 
-async def test_owner_creates_a_test_api_key_shown_once(
-    stack: Stack, site: str, browser: Browser, shot: Any
+async def test_owner_creates_a_test_key_and_a_webhook_endpoint_and_sees_a_delivery(
+    stack: Stack, site: str, browser: Browser, partner_endpoint: Any, shot: Any
 ) -> None:
     business = await create_business(stack.tenant_db, "diner")
     page = await sign_in(browser, site, "diner", business.owner_email)
@@ -75,12 +75,27 @@ async def test_owner_creates_a_test_api_key_shown_once(
     await page.get_by_test_id("key-name").fill("POS integration")
     await page.get_by_test_id("create-key").click()
     secret = await page.get_by_test_id("new-secret").locator("code").inner_text()
-    assert secret.startswith("nj_")
+    assert secret.startswith("nj_test_")
     await expect(page.get_by_test_id("keys")).to_contain_text("POS integration")
+
+    await page.get_by_test_id("webhook-url").fill(partner_endpoint.url)
+    await page.get_by_test_id("add-webhook").click()
+    assert (await page.get_by_test_id("new-secret").locator("code").inner_text()).startswith("whsec_")
+    await expect(page.get_by_test_id("endpoint")).to_contain_text(partner_endpoint.url)
+    await page.get_by_test_id("webhook-test").click()
+    # The gateway's dispatcher posts it to the partner; the delivery log shows the outcome.
+    await eventually(lambda: _deliveries(page, site), lambda text: "succeeded" in text, timeout=20)
+    assert partner_endpoint.received, "the partner endpoint received the test event"
     await shot(page, "developers")
+
     await page.goto(f"{site}/app/developers")
-    await expect(page.get_by_test_id("new-secret")).to_have_count(0)  # shown once only
+    await expect(page.get_by_test_id("new-secret")).to_have_count(0)  # secrets are shown once only
     await expect(page.get_by_test_id("keys")).to_contain_text("POS integration")
+
+
+async def _deliveries(page: Page, site: str) -> str:
+    await page.goto(f"{site}/app/developers")  # a GET: reloading the POST answer would resend it
+    return await page.get_by_test_id("deliveries").inner_text()
 
 
 async def test_staff_scans_with_a_wedge_earns_redeems_and_undoes(
