@@ -295,3 +295,27 @@ async def disable_endpoint(db: AsyncSession, endpoint_id: uuid.UUID, reason: str
             .values(status="cancelled", finished_at=func.now())
         )
     return row
+
+
+async def list_plane_deliveries(
+    db: AsyncSession,
+    tenant_id: uuid.UUID,
+    mode: Mode,
+    *,
+    endpoint_id: uuid.UUID | None,
+    status: str | None,
+    limit: int,
+) -> list[Row[Any]]:
+    stmt = select(*_DELIVERY_COLUMNS).join(EV, EV.c.id == D.c.event_id).where(_scoped(D, tenant_id, mode))
+    if endpoint_id is not None:
+        stmt = stmt.where(D.c.endpoint_id == endpoint_id)
+    if status:
+        stmt = stmt.where(D.c.status == status)
+    return list((await db.execute(stmt.order_by(D.c.created_at.desc()).limit(limit))).all())
+
+
+async def delivery_endpoint(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: Mode, delivery_id: uuid.UUID
+) -> uuid.UUID | None:
+    stmt = select(D.c.endpoint_id).where(_scoped(D, tenant_id, mode), D.c.id == delivery_id)
+    return (await db.execute(stmt)).scalar_one_or_none()
