@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
+from nujoomy_contracts import Envelope
 from nujoomy_contracts import ledger as contract
 from nujoomy_contracts.tenant import Program, Reward
 from nujoomy_kit.problems import InvalidInput
@@ -145,7 +147,7 @@ async def redeem(
     else:
         cost = check_points(points or 0)
 
-    def reward_event(txn_id: uuid.UUID) -> list[object]:
+    def reward_event(txn_id: uuid.UUID) -> list[Envelope[Any]]:
         if reward is None:
             return []
         redeemed = contract.RewardRedeemed(
@@ -169,7 +171,7 @@ async def redeem(
         program_version=program.version,
         reference=reference,
         reward_id=reward_id,
-        extra_events=reward_event,  # type: ignore[arg-type]
+        extra_events=reward_event,
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
+from nujoomy_contracts import Envelope
 from nujoomy_contracts import ledger as contract
 from nujoomy_kit.ids import uuid7
 from sqlalchemy import text
@@ -181,7 +182,7 @@ async def redeem(session: AsyncSession, scope: Scope, rsv_id: uuid.UUID) -> Post
     key = f"reservation:{reservation.id}"
     request = {"kind": "redeem", "reservation_id": str(reservation.id)}
 
-    def redeemed(txn_id: uuid.UUID) -> list[object]:
+    def redeemed(txn_id: uuid.UUID) -> list[Envelope[Any]]:
         data = contract.RewardRedeemed(
             reservation_id=reservation.id,
             member_id=reservation.member_id,
@@ -204,7 +205,7 @@ async def redeem(session: AsyncSession, scope: Scope, rsv_id: uuid.UUID) -> Post
         request=request,
         reward_id=reservation.reward_id,
         release=reservation.points,
-        extra_events=redeemed,  # type: ignore[arg-type]
+        extra_events=redeemed,
     )
     if not posted.replayed:
         await session.execute(
