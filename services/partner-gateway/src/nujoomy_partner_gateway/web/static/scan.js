@@ -92,6 +92,7 @@
       video.srcObject = stream; video.hidden = false; await video.play();
     } catch (e) { say("bad", e.message); return; }
     const detector = "BarcodeDetector" in window ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
+    video.dataset.decoder = detector ? "BarcodeDetector" : "jsQR";
     const canvas = document.createElement("canvas"), ctx = canvas.getContext("2d", { willReadFrequently: true });
     let seen = "";
     async function frame() {
