@@ -200,6 +200,13 @@ class MemberFacts(msgspec.Struct, kw_only=True):
 
 _FACTS = text(
     """
+    WITH noted AS (
+      -- the balance from a ledger.transaction.posted, kept only if newer (events arrive out of order)
+      UPDATE contacts SET balance = CAST(:balance AS bigint), balance_at = CAST(:at AS timestamptz)
+      WHERE CAST(:balance AS bigint) IS NOT NULL AND tenant_id = :t AND mode = :m AND member_id = :member
+        AND (balance_at IS NULL OR balance_at < CAST(:at AS timestamptz))
+      RETURNING 1
+    )
     SELECT
       (SELECT row_to_json(c) FROM (
          SELECT name, email, phone, locale, consent_email, consent_sms, balance FROM contacts
@@ -217,9 +224,20 @@ _FACTS = text(
 
 
 async def member_facts(
-    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, kind: str
+    db: AsyncSession,
+    tenant_id: uuid.UUID,
+    mode: str,
+    member_id: uuid.UUID,
+    kind: str,
+    *,
+    balance: tuple[int, datetime] | None = None,
 ) -> MemberFacts:
-    row = (await db.execute(_FACTS, {"t": tenant_id, "m": mode, "member": member_id, "kind": kind})).one()
+    """`balance`: (balance, as of) to record in the same round trip. The contact read here is the
+    snapshot from before that update, which is fine: the caller has the newer balance in hand."""
+    params = {"t": tenant_id, "m": mode, "member": member_id, "kind": kind, "balance": None, "at": None}
+    if balance is not None:
+        params["balance"], params["at"] = balance
+    row = (await db.execute(_FACTS, params)).one()
     # The driver has already decoded the json columns into dicts and lists.
     overrides = msgspec.convert(row.overrides or [], list[TemplateOverride])
     return MemberFacts(

@@ -120,11 +120,10 @@ class EventHandlers:
 
     async def _posted(self, db: AsyncSession, event: Envelope[Any], data: ledger.TransactionPosted) -> None:
         tid, mode = event.tenant_id, event.mode
-        await projections.note_balance(
-            db, tid, mode, data.member_id, balance=data.balance_after, at=data.posted_at
-        )
         if data.kind == "earn" and data.points > 0:
-            known = await projections.member_facts(db, tid, mode, data.member_id, "points_earned")
+            known = await projections.member_facts(
+                db, tid, mode, data.member_id, "points_earned", balance=(data.balance_after, data.posted_at)
+            )
             await self._plan(
                 db,
                 event,
@@ -144,12 +143,25 @@ class EventHandlers:
                     {"reward_name": reward.name, "reward_cost": reward.cost, "balance": data.balance_after},
                 )
         elif data.kind == "reverse":
+            known = await projections.member_facts(
+                db,
+                tid,
+                mode,
+                data.member_id,
+                "transaction_reversed",
+                balance=(data.balance_after, data.posted_at),
+            )
             await self._plan(
                 db,
                 event,
                 data.member_id,
                 "transaction_reversed",
                 {"points": abs(data.points), "reason": data.reason, "balance": data.balance_after},
+                known=known,
+            )
+        else:
+            await projections.note_balance(
+                db, tid, mode, data.member_id, balance=data.balance_after, at=data.posted_at
             )
 
 
