@@ -128,3 +128,30 @@ async def test_points_expiring_notice_goes_out_once_per_lot(
     assert uuid.UUID(member["id"] and str(decode_id("mbr", member["id"]))).hex in rows[0][
         "body"
     ].decode().replace("-", "")
+
+
+async def test_expiry_alongside_spends_settles_every_point_once(
+    api: Api, sessions: async_sessionmaker[AsyncSession], db_url: str
+) -> None:
+    import asyncio
+
+    member = await api.enrol(name="Ada")
+    for _ in range(8):
+        await api.earn(member["id"], points=10)
+    await sql(db_url, "UPDATE earn_lots SET expires_at = now() - interval '1 second'")
+
+    spends = [api.redeem(member["id"], points=3) for _ in range(12)]
+    results = await asyncio.gather(
+        run_expiry(sessions, datetime.now(UTC)), run_expiry(sessions, datetime.now(UTC)), *spends
+    )
+
+    statuses = Counter(r.status_code for r in results[2:])
+    assert set(statuses) <= {200, 422}  # spent or refused for lack of points, never a 500
+    spent = 3 * statuses[200]
+    expired = -sum(
+        r["points"] for r in await sql(db_url, "SELECT points FROM transactions WHERE kind = 'expire'")
+    )
+    assert spent + expired == 80  # every point either spent or expired, none twice
+    body = (await api.member(member["id"])).json()
+    assert body["balance"] == 0
+    assert (await sql(db_url, "SELECT coalesce(sum(remaining), 0) AS r FROM earn_lots"))[0]["r"] == 0

@@ -36,9 +36,11 @@ BEGIN
   SELECT t.id, t.request, t.created_at INTO v_hit FROM transactions t
    WHERE t.tenant_id = p_tenant AND t.mode = p_mode AND t.idempotency_key = p_key;
   IF FOUND THEN
-    RETURN QUERY SELECT 'replay', v_hit.id, b.balance, b.lifetime, b.reserved, b.sequence,
-        b.balance - b.reserved, v_hit.created_at, v_hit.request
-      FROM balances b WHERE b.account_id = p_member;
+    RETURN QUERY SELECT 'replay', v_hit.id, coalesce(b.balance, 0), coalesce(b.lifetime, 0),
+        coalesce(b.reserved, 0), coalesce(b.sequence, 0), coalesce(b.balance - b.reserved, 0),
+        v_hit.created_at, v_hit.request
+      FROM (SELECT 1) one
+      LEFT JOIN balances b ON b.account_id = p_member AND b.tenant_id = p_tenant AND b.mode = p_mode;
     RETURN;
   END IF;
 

@@ -20,25 +20,34 @@ from nujoomy_ledger.operations import reservations
 from nujoomy_ledger.operations.posting import post
 from nujoomy_ledger.operations.scope import Scope
 
-_CLAIM_LOT = text(
+# Lock order is the same as every posting's: the member's balances row first, then the lot. Taking
+# the lot first would deadlock against a concurrent spend drawing from that lot.
+_DUE_LOT = text(
     """
-    SELECT id, tenant_id, mode, member_id, remaining FROM earn_lots
+    SELECT id, tenant_id, mode, member_id FROM earn_lots
      WHERE expires_at <= :now AND remaining > 0 AND expired_at IS NULL
-     ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED
+     ORDER BY expires_at LIMIT 1
     """
+)
+_LOCK_LOT = text(
+    "SELECT remaining FROM earn_lots WHERE id = :id AND remaining > 0 AND expired_at IS NULL FOR UPDATE"
 )
 
 
 async def expire_one(session: AsyncSession, now: datetime) -> bool:
-    lot = (await session.execute(_CLAIM_LOT, {"now": now})).first()
+    """Expire one due lot; False when none is left. Another worker may settle it first: fine."""
+    lot = (await session.execute(_DUE_LOT, {"now": now})).first()
     if lot is None:
         return False
     scope = Scope(tenant_id=lot.tenant_id, mode=lot.mode)
     member = await members.get(session, lot.tenant_id, lot.mode, lot.member_id, lock=True)
     assert member is not None
+    remaining = (await session.execute(_LOCK_LOT, {"id": lot.id})).scalar_one_or_none()
+    if remaining is None:
+        return True  # spent or expired while we waited for the member's lock
     # Only the unspent remainder expires, and never points a pending reservation holds or that a
     # refund already took back (a negative balance has nothing left to expire).
-    points = max(0, min(lot.remaining, member.balance - member.reserved))
+    points = max(0, min(remaining, member.balance - member.reserved))
     if points == 0:
         await session.execute(
             text("UPDATE earn_lots SET remaining = 0, expired_at = :now WHERE id = :id"),
