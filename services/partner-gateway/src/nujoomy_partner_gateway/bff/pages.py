@@ -162,14 +162,20 @@ async def overview_page(request: Request[Any, Any, Any]) -> Response[Any]:
         return Redirect("/app/scan", status_code=303)  # reports are manager+; staff live in the scanner
     o = await load_overview(request, session)
     labels = [str(d.get("day", "")) for d in o.days]
-    scans = [int(d.get("scans", d.get("transactions", 0)) or 0) for d in o.days]
+    # The ledger's daily report counts points, and scans only once it reports a count per day.
+    counted = next((k for k in ("scans", "transactions", "count") if o.days and k in o.days[0]), None)
+    scans_chart = (
+        bar_chart(labels, [("scans", [int(d.get(counted) or 0) for d in o.days], "#2f6fed")])
+        if counted
+        else '<p class="muted">—</p>'
+    )
     return page(
         request,
         session,
         "overview.html.j2",
         o=o,
         warnings=o.warnings,
-        scans_chart=bar_chart(labels, [("scans", scans, "#2f6fed")]),
+        scans_chart=scans_chart,
         points_chart=bar_chart(
             labels,
             [
