@@ -157,8 +157,9 @@ async def test_a_partner_down_for_a_while_gets_every_event_once_per_webhook_id(
             await eventually(lambda: _len(receiver.requests), lambda n: n >= 20)
             receiver.status = 200
             await eventually(receiver.count, lambda n: n >= 20)
-            done = await _count(db_url, "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'")
-            assert done == 20
+            # The receiver answers before the dispatcher records the outcome: wait for the record.
+            sql = "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'"
+            await eventually(lambda: _count(db_url, sql), lambda n: n == 20)
     ids = Counter(a.headers["webhook-id"] for a in receiver.arrived)
     assert len(ids) == 20
     assert set(ids.values()) == {1}
@@ -183,9 +184,11 @@ async def test_every_attempt_is_logged_and_a_delivery_can_be_replayed(
         receiver.status = 200
         await eventually(receiver.count, lambda n: n == 1)
         base = f"/v1/webhook_endpoints/{endpoint['id']}/deliveries"
-        listed = (await client.get(base, headers=bearer(key))).json()["data"]
-        assert len(listed) == 1
-        assert listed[0]["status"] == "succeeded"
+
+        async def deliveries() -> list[dict[str, Any]]:
+            return list((await client.get(base, headers=bearer(key))).json()["data"])
+
+        listed = await eventually(deliveries, lambda d: len(d) == 1 and d[0]["status"] == "succeeded")
         detail = (await client.get(f"{base}/{listed[0]['id']}", headers=bearer(key))).json()
         log = detail["attempt_log"]
         assert [a["status_code"] for a in log][-1] == 200

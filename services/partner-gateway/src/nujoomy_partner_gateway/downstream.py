@@ -7,6 +7,7 @@ key, scopes). A downstream problem document is passed to the partner unchanged.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -33,6 +34,8 @@ class Downstream:
             )
         }
         self._issuer = issuer
+        # httpx logs every request at INFO; the gateway's own metrics and logs already cover them.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
     async def aclose(self) -> None:
         for client in self._clients.values():

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nujoomy_kit.ids import uuid7
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -238,25 +238,37 @@ async def record_attempts(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
         await db.execute(insert(A), rows)
 
 
-async def finish_delivery(
-    db: AsyncSession,
-    delivery_id: uuid.UUID,
-    *,
-    status: str,
-    attempts: int,
-    next_attempt_at: datetime | None,
-    code: int | None,
-) -> None:
+_FINISH = (
+    update(D)
+    .where(D.c.id == bindparam("delivery_id"))
+    .values(
+        status=bindparam("new_status"),
+        attempts=bindparam("new_attempts"),
+        next_attempt_at=bindparam("new_next_attempt_at"),
+        last_status_code=bindparam("code"),
+        finished_at=bindparam("new_finished_at"),
+    )
+)
+
+
+async def finish_deliveries(db: AsyncSession, outcomes: list[dict[str, Any]]) -> None:
+    """One executemany for a whole batch: keys delivery_id, status, attempts, next_attempt_at, code."""
+    if not outcomes:
+        return
+    now = datetime.now(UTC)
     await db.execute(
-        update(D)
-        .where(D.c.id == delivery_id)
-        .values(
-            status=status,
-            attempts=attempts,
-            next_attempt_at=next_attempt_at,
-            last_status_code=code,
-            finished_at=None if status == "pending" else datetime.now(UTC),
-        )
+        _FINISH,
+        [
+            {
+                "delivery_id": o["delivery_id"],
+                "new_status": o["status"],
+                "new_attempts": o["attempts"],
+                "new_next_attempt_at": o["next_attempt_at"],
+                "code": o["code"],
+                "new_finished_at": None if o["status"] == "pending" else now,
+            }
+            for o in outcomes
+        ],
     )
 
 

@@ -122,18 +122,25 @@ class Dispatcher:
         now = datetime.now(UTC)
         healthy: set[uuid.UUID] = set()
         disable_after = timedelta(seconds=self._settings.webhook_disable_after_seconds)
-        for r in results:
-            attempts = r.row.attempts + 1
-            outcome = deliveries.judge(r.status, attempts, now, self._settings.webhook_schedule)
-            status = {"succeeded": "succeeded", "retry": "pending", "failed": "failed", "gone": "failed"}
-            await db.finish_delivery(
-                session,
-                r.row.id,
-                status=status[outcome.verdict],
-                attempts=attempts,
-                next_attempt_at=outcome.next_attempt_at,
-                code=r.status,
-            )
+        status = {"succeeded": "succeeded", "retry": "pending", "failed": "failed", "gone": "failed"}
+        outcomes = [
+            (r, deliveries.judge(r.status, r.row.attempts + 1, now, self._settings.webhook_schedule))
+            for r in results
+        ]
+        await db.finish_deliveries(
+            session,
+            [
+                {
+                    "delivery_id": r.row.id,
+                    "status": status[outcome.verdict],
+                    "attempts": r.row.attempts + 1,
+                    "next_attempt_at": outcome.next_attempt_at,
+                    "code": r.status,
+                }
+                for r, outcome in outcomes
+            ],
+        )
+        for r, outcome in outcomes:
             if outcome.verdict == "succeeded":
                 healthy.add(r.row.endpoint_id)
                 continue
