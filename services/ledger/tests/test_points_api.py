@@ -195,3 +195,27 @@ async def test_manager_adjustments_credit_and_debit_and_reverse(
     assert debit.json()["balance"]["balance"] == 25
     undone = await api.reverse(debit.json()["transaction"]["id"])
     assert undone.json()["balance"]["balance"] == 40
+
+
+async def test_a_stamps_program_earns_stamps_per_visit_through_the_same_ledger(
+    client: Any, tokens: TestTokens, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    cafe = uuid.uuid4()
+    await project(sessions, program(cafe, type_="stamps", points_per_unit=1, minimum_spend="3.00"))
+    stamps = Api(client, tokens, cafe)
+    member = await stamps.enrol(name="Ada")
+    big = await stamps.earn(member["id"], amount={"value": "42.00", "currency": "EUR"})
+    assert big.json()["transaction"]["points"] == 1
+    small = await stamps.earn(member["id"], amount={"value": "2.00", "currency": "EUR"})
+    assert (small.status_code, small.json()["code"]) == (422, "below_minimum_spend")
+    await stamps.earn(member["id"], amount={"value": "3.00", "currency": "EUR"})
+    assert (await stamps.member(member["id"])).json()["balance"] == 2
+
+
+async def test_earning_before_the_program_is_known_is_a_clear_conflict(
+    client: Any, tokens: TestTokens
+) -> None:
+    unknown = Api(client, tokens, uuid.uuid4())
+    member = await unknown.enrol(name="Ada")
+    r = await unknown.earn(member["id"], points=5)
+    assert (r.status_code, r.json()["code"]) == (409, "program_unavailable")

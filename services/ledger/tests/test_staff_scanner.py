@@ -67,12 +67,19 @@ async def test_earn_and_redeem_by_card_answer_with_the_new_balance(
 
 
 async def test_unknown_revoked_or_foreign_cards_are_not_found(
-    api: Api, client: Any, tokens: TestTokens, tenant: uuid.UUID
+    api: Api, client: Any, tokens: TestTokens, tenant: uuid.UUID, db_url: str
 ) -> None:
     member = await api.enrol(name="Ada")
     old_token = member["card_token"]
     reissued = (await client.post(f"/internal/v1/members/{member['id']}/card", headers=api.headers)).json()
     assert reissued["card_token"] != old_token
+    conn = await asyncpg.connect(plain_url(db_url))
+    try:
+        bodies = await conn.fetch("SELECT body FROM outbox WHERE routing_key = 'ledger.card.reissued'")
+    finally:
+        await conn.close()
+    assert len(bodies) == 1
+    assert reissued["card_token"].encode() in bodies[0]["body"]
     cases = [
         (f"/staff/v1/cards/{old_token}", staff(tokens, tenant)),  # revoked at once
         ("/staff/v1/cards/NJ1-AAAAAAAAAAAAAAAAAAAAAAAAAA", staff(tokens, tenant)),  # never issued
