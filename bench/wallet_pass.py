@@ -53,7 +53,11 @@ def _peer_pass(pj: dict, images: dict[str, bytes]) -> object:  # type: ignore[ty
     )
     p.serialNumber = pj["serialNumber"]
     p.description = pj["description"]
-    p.backgroundColor, p.foregroundColor, p.labelColor = pj["backgroundColor"], pj["foregroundColor"], pj["labelColor"]
+    p.backgroundColor, p.foregroundColor, p.labelColor = (
+        pj["backgroundColor"],
+        pj["foregroundColor"],
+        pj["labelColor"],
+    )
     p.webServiceURL, p.authenticationToken = pj["webServiceURL"], pj["authenticationToken"]
     p.barcodes = [Barcode(message=pj["barcodes"][0]["message"], format=BarcodeFormat.QR)]
     for name, data in images.items():
@@ -98,7 +102,9 @@ def run(args: argparse.Namespace) -> None:
                 build(count)
                 count += 1
             elapsed = time.perf_counter() - started
-            rows.append((label, count, f"{elapsed:.1f}", f"{count / elapsed:.0f}", f"{elapsed / count * 1000:.2f}"))
+            rows.append(
+                (label, count, f"{elapsed:.1f}", f"{count / elapsed:.0f}", f"{elapsed / count * 1000:.2f}")
+            )
         table(["builder", "passes", "seconds", "passes/s", "ms/pass"], rows)
         ratio = float(rows[0][3]) / float(rows[1][3])
         print(f"nujoomy / py-pkpass = {ratio:.1f}x (goal: >= 500 passes/s and >= 2x the peer)")

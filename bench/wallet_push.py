@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 
 from bench.report import summary_ms, table
@@ -24,7 +26,8 @@ async def run(args: argparse.Namespace) -> None:
     from nujoomy_contracts import new_envelope
     from nujoomy_contracts.ledger import BALANCE_CHANGED, BalanceChanged
 
-    rate, seconds = 200, (10 if args.quick else 60)
+    # WALLET_BENCH_RATE overrides the 200 earns/s target (to find the knee on a given machine).
+    rate, seconds = int(os.environ.get("WALLET_BENCH_RATE", "200")), (10 if args.quick else 60)
     # Enough members that one card is scanned every 10 s: each earn is its own push (no coalescing).
     async with rig(2000) as r:
         conn, exchange = await publisher(r.settings)
@@ -70,6 +73,21 @@ async def run(args: argparse.Namespace) -> None:
             for token, times in sent.items()
             for t0, t1 in zip(sorted(times), sorted(arrivals.get(token, [])), strict=False)
         ]
+        # Where the time goes: publish -> consumer applied (members.updated_at) for each member's last earn.
+        from nujoomy_kit.db import plain_url
+
+        db = await asyncpg.connect(plain_url(r.settings.database_url))
+        try:
+            applied = {
+                row[0]: row[1].timestamp()
+                for row in await db.fetch("SELECT member_id, updated_at FROM members")
+            }
+        finally:
+            await db.close()
+        consumed = [
+            applied[m] - sent[r.tokens[m]][-1] for m in r.members if sent.get(r.tokens[m]) and m in applied
+        ]
+        print(f"publish -> consumer applied (last earn per card): {summary_ms(consumed)}")
         table(
             ["earns", "rate/s", "pushes", "google PATCHes", "latency publish->push"],
             [(total, f"{achieved:.0f}", len(pushes), patches, summary_ms(latencies))],

@@ -41,11 +41,21 @@ async def run(args: argparse.Namespace) -> None:
         elapsed = time.monotonic() - started
         db = await asyncpg.connect(plain_url(r.settings.database_url))
         try:
-            progress = await db.fetchrow("SELECT total, pushed FROM program_resyncs ORDER BY started_at DESC LIMIT 1")
+            progress = await db.fetchrow(
+                "SELECT total, pushed FROM program_resyncs ORDER BY started_at DESC LIMIT 1"
+            )
         finally:
             await db.close()
         table(
             ["passes", "first push s", "all acknowledged s", "pushes/s", "progress total/pushed"],
-            [(count, f"{first or 0:.2f}", f"{elapsed:.1f}", f"{n / elapsed:.0f}", f"{progress[0]}/{progress[1]}")],
+            [
+                (
+                    count,
+                    f"{first or 0:.2f}",
+                    f"{elapsed:.1f}",
+                    f"{n / elapsed:.0f}",
+                    f"{progress[0]}/{progress[1]}",
+                )
+            ],
         )
         print("goal: < 20 s for 10,000")

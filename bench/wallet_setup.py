@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "services/wallet-pass/migrations"
 TENANT = uuid.UUID("0190f000-0000-7000-8000-0000000be001")
 PROGRAM = uuid.UUID("0190f000-0000-7000-8000-0000000be002")
 
@@ -47,9 +48,20 @@ def bench_program(version: int, color: str, branding_version: str) -> Any:
         rewards=[],
         expiry=ExpiryPolicy(),
         wording=Wording(balance_label="Points", program_name="Bench Club"),
-        branding=Branding(background_color=color, foreground_color="#FFFFFF", label_color="#EEEEEE", version=branding_version),
+        branding=Branding(
+            background_color=color,
+            foreground_color="#FFFFFF",
+            label_color="#EEEEEE",
+            version=branding_version,
+        ),
         tenant=Tenant(
-            tenant_id=TENANT, slug="bench", name="Bench", locale="en", timezone="UTC", currency="EUR", status="active"
+            tenant_id=TENANT,
+            slug="bench",
+            name="Bench",
+            locale="en",
+            timezone="UTC",
+            currency="EUR",
+            status="active",
         ),
     )
 
@@ -66,7 +78,9 @@ async def _seed(settings: Any, google_url: str, count: int) -> tuple[list[uuid.U
     program = bench_program(1, "#0A7D4F", "b1")
     engine = make_engine(settings.database_url, pool_size=1)
     async with make_sessionmaker(engine)() as db, db.begin():
-        await on_program_updated(settings)(db, new_envelope(PROGRAM_UPDATED, program, tenant_id=TENANT, mode="live"))
+        await on_program_updated(settings)(
+            db, new_envelope(PROGRAM_UPDATED, program, tenant_id=TENANT, mode="live")
+        )
     await engine.dispose()
     members = [uuid.uuid4() for _ in range(count)]
     tokens = {m: secrets.token_hex(32) for m in members}
@@ -82,7 +96,11 @@ async def _seed(settings: Any, google_url: str, count: int) -> tuple[list[uuid.U
         await conn.executemany(
             "INSERT INTO passes (id, tenant_id, mode, member_id, wallet, authentication_token, updated_at) "
             "VALUES ($1,$2,'live',$3,$4,$5, date_trunc('second', now()))",
-            [(pass_id(m, w), TENANT, m, w, secrets.token_urlsafe(24)) for m in members for w in ("apple", "google")],
+            [
+                (pass_id(m, w), TENANT, m, w, secrets.token_urlsafe(24))
+                for m in members
+                for w in ("apple", "google")
+            ],
         )
         await conn.executemany(
             "INSERT INTO apple_registrations (device_library_id, pass_id, tenant_id, mode, push_token) "
@@ -120,7 +138,9 @@ async def _seed(settings: Any, google_url: str, count: int) -> tuple[list[uuid.U
         for m in members
     ]
     async with httpx.AsyncClient(base_url=google_url, timeout=60) as http:
-        (await http.post("/fake/seed", json={"loyaltyClass": [klass], "loyaltyObject": objects})).raise_for_status()
+        (
+            await http.post("/fake/seed", json={"loyaltyClass": [klass], "loyaltyObject": objects})
+        ).raise_for_status()
     return members, tokens
 
 
@@ -160,30 +180,52 @@ async def rig(count: int) -> AsyncIterator[Rig]:
     admin = await asyncpg.connect(PG_ADMIN)
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = with_database(PG_ADMIN, name)
-    migrations = Path(__file__).resolve().parents[1] / "services/wallet-pass/migrations"
-    await asyncio.to_thread(run_migrations, migrations, url)
+    await asyncio.to_thread(run_migrations, MIGRATIONS, url)
     tmp = tempfile.TemporaryDirectory()
     material = devcerts.generate(Path(tmp.name))
     apns_port, control_port, google_port = free_port(), free_port(), free_port()
     py = sys.executable
     procs = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [py, "-m", "nujoomy_wallet_pass.fakes.apns", "--port", str(apns_port), "--control-port",
-             str(control_port), "--cert", str(material / "apns-fake.pem"), "--key", str(material / "apns-fake.key"),
-             "--ca", str(material / "ca.pem")],
+        subprocess.Popen(  # noqa: ASYNC220 - start-up, before measuring
+            [
+                py,
+                "-m",
+                "nujoomy_wallet_pass.fakes.apns",
+                "--port",
+                str(apns_port),
+                "--control-port",
+                str(control_port),
+                "--cert",
+                str(material / "apns-fake.pem"),
+                "--key",
+                str(material / "apns-fake.key"),
+                "--ca",
+                str(material / "ca.pem"),
+            ],
             stdout=subprocess.DEVNULL,
         ),
-        subprocess.Popen(  # noqa: S603
-            [py, "-m", "nujoomy_wallet_pass.fakes.google", "--port", str(google_port), "--service-account",
-             str(material / "google-service-account.json")],
+        subprocess.Popen(  # noqa: ASYNC220
+            [
+                py,
+                "-m",
+                "nujoomy_wallet_pass.fakes.google",
+                "--port",
+                str(google_port),
+                "--service-account",
+                str(material / "google-service-account.json"),
+            ],
             stdout=subprocess.DEVNULL,
         ),
     ]
     control_url, google_url = f"http://127.0.0.1:{control_port}", f"http://127.0.0.1:{google_port}"
     topology = Topology(exchange=f"bench.{tag}.events", prefix=f"bench.{tag}.")
     env = {
-        **devcerts.wallet_env(material, f"https://127.0.0.1:{apns_port}", f"{google_url}/walletobjects/v1",
-                              f"{google_url}/token"),
+        **devcerts.wallet_env(
+            material,
+            f"https://127.0.0.1:{apns_port}",
+            f"{google_url}/walletobjects/v1",
+            f"{google_url}/token",
+        ),
         "NUJOOMY_WALLET_PASS_DATABASE_URL": url,
         "NUJOOMY_EVENTS_EXCHANGE": topology.exchange,
         "NUJOOMY_QUEUE_PREFIX": topology.prefix,
@@ -200,12 +242,7 @@ async def rig(count: int) -> AsyncIterator[Rig]:
         await _wait_http(f"{control_url}/health")
         await _wait_http(f"{google_url}/health")
         members, tokens = await _seed(settings, google_url, count)
-        worker = subprocess.Popen(  # noqa: S603
-            [py, *(["-m", "cProfile", "-o", os.environ["WALLET_BENCH_PROFILE"]] if "WALLET_BENCH_PROFILE" in os.environ else []),
-             "-m", "nujoomy_wallet_pass", "worker"],
-            env={**os.environ, **env},
-            stdout=subprocess.DEVNULL,
-        )
+        worker = _start_worker(env)
         await _wait_queues(settings, topology, CONSUMER_NAMES)
         yield Rig(settings, control_url, google_url, members, tokens)
     finally:
@@ -223,6 +260,19 @@ async def rig(count: int) -> AsyncIterator[Rig]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
         tmp.cleanup()
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # WALLET_BENCH_PROFILE=<file> runs the worker under cProfile (written when it stops).
+    profile = os.environ.get("WALLET_BENCH_PROFILE")
+    argv = [
+        sys.executable,
+        *(["-m", "cProfile", "-o", profile] if profile else []),
+        "-m",
+        "nujoomy_wallet_pass",
+        "worker",
+    ]
+    return subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
 
 
 async def _wait_queues(settings: Any, topology: Any, names: tuple[str, ...]) -> None:

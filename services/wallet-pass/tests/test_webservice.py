@@ -206,3 +206,45 @@ async def test_concurrent_registrations_of_one_device_count_once(
     assert codes.count(201) == 1, codes
     assert codes.count(200) == 4, codes
     assert (await outbox_types(settings)).count("wallet.pass.installed") == 1
+
+
+async def test_an_erased_member_loses_the_pass_and_its_devices(
+    client: AsyncTestClient, settings: Settings
+) -> None:  # type: ignore[type-arg]
+    from wallet_pass_helpers import erased
+
+    member, serial, token = await a_member(settings)
+    auth = {"Authorization": f"ApplePass {token}"}
+    await client.post(reg_path("devE", serial), json={"pushToken": PUSH}, headers=auth)
+    await apply(settings, erased(TENANT, member))
+    # 401 tells Wallet to stop asking for this pass (Apple DTS); the device list is empty.
+    assert (await client.get(f"/apple/v1/passes/{PASS_TYPE}/{serial}", headers=auth)).status_code == 401
+    assert (await client.get(f"/apple/v1/devices/devE/registrations/{PASS_TYPE}")).status_code == 204
+    assert await outbox_types(settings) == ["wallet.pass.installed", "wallet.pass.removed"]
+    conn = await asyncpg.connect(plain_url(settings.database_url))
+    try:
+        row = await conn.fetchrow("SELECT name, card_token, status FROM members WHERE member_id = $1", member)
+    finally:
+        await conn.close()
+    assert dict(row) == {"name": None, "card_token": "", "status": "erased"}
+
+
+async def test_a_renamed_member_gets_a_newer_pass(client: AsyncTestClient, settings: Settings) -> None:  # type: ignore[type-arg]
+    import io
+    import json
+    import zipfile
+
+    from wallet_pass_helpers import renamed
+
+    member, serial, token = await a_member(settings)
+    auth = {"Authorization": f"ApplePass {token}"}
+    first = await client.get(f"/apple/v1/passes/{PASS_TYPE}/{serial}", headers=auth)
+    await apply(settings, renamed(TENANT, member, "Lina Haddad"))
+    second = await client.get(
+        f"/apple/v1/passes/{PASS_TYPE}/{serial}",
+        headers={**auth, "If-Modified-Since": first.headers["last-modified"]},
+    )
+    assert second.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(second.content)) as zf:
+        fields = json.loads(zf.read("pass.json"))["storeCard"]["secondaryFields"]
+    assert fields == [{"key": "member", "label": "Member", "value": "Lina Haddad"}]

@@ -101,6 +101,19 @@ def enrolled(
     )
 
 
+def erased(tenant_id: uuid.UUID, member_id: uuid.UUID, mode: str = "live") -> Envelope[Any]:
+    from nujoomy_contracts.ledger import MEMBER_ERASED, MemberErased
+
+    return new_envelope(MEMBER_ERASED, MemberErased(member_id=member_id), tenant_id=tenant_id, mode=mode)  # type: ignore[arg-type]
+
+
+def renamed(tenant_id: uuid.UUID, member_id: uuid.UUID, name: str, mode: str = "live") -> Envelope[Any]:
+    from nujoomy_contracts.ledger import MEMBER_UPDATED, MemberUpdated
+
+    member = Member(member_id=member_id, program_id=None, name=name, email=None, phone=None, external_id=None)
+    return new_envelope(MEMBER_UPDATED, MemberUpdated(member=member), tenant_id=tenant_id, mode=mode)  # type: ignore[arg-type]
+
+
 def balance(
     tenant_id: uuid.UUID, member_id: uuid.UUID, points: int, sequence: int, mode: str = "live"
 ) -> Envelope[Any]:

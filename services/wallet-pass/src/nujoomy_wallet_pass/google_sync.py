@@ -108,7 +108,8 @@ class GoogleSync:
                     await db.execute(
                         text(
                             "INSERT INTO google_classes (class_id, tenant_id, mode, branding_version) "
-                            "VALUES (:c, :t, :m, :v) ON CONFLICT (class_id) DO UPDATE SET branding_version = :v"
+                            "VALUES (:c, :t, :m, :v) ON CONFLICT (class_id) DO UPDATE SET branding_version "
+                            "= :v"
                         ),
                         {"c": class_id, "t": job.tenant_id, "m": job.mode, "v": version},
                     )
@@ -164,7 +165,7 @@ async def save_object_states(db: AsyncSession, states: list[ObjectState]) -> Non
             "o": [s.object_id for s in states],
             "c": [s.class_id for s in states],
             "b": [s.balance_sent for s in states],
-            # Postgres array literals: a text[] of '{…}' literals, one per row (unnest cannot take 2-D ragged).
+            # One '{…}' array literal per row: unnest cannot take a ragged 2-D array.
             "n": ["{" + ",".join(f'"{t.isoformat()}"' for t in s.notified_at) + "}" for s in states],
         },
     )

@@ -35,6 +35,7 @@ from nujoomy_wallet_pass.render import build_content
 log = structlog.get_logger("nujoomy.wallet.sync")
 
 CLAIM_SECONDS = 60
+SLOW_BATCH_SECONDS = 0.5  # worth a log line: a scan's push is meant to land well within a second
 
 _CLAIM = text(
     "UPDATE sync_jobs j SET due_at = now() + make_interval(secs => :claim), attempts = j.attempts + 1 "

@@ -16,8 +16,10 @@ async def apple_pass(db: AsyncSession, pass_id: uuid.UUID) -> Row[Any] | None:
     return (
         await db.execute(
             text(
-                "SELECT id, tenant_id, mode, member_id, authentication_token, updated_at FROM passes "
-                "WHERE id = :id AND wallet = 'apple'"
+                "SELECT p.id, p.tenant_id, p.mode, p.member_id, p.authentication_token, p.updated_at "
+                "FROM passes p JOIN members m ON m.tenant_id = p.tenant_id AND m.mode = p.mode "
+                "AND m.member_id = p.member_id WHERE p.id = :id AND p.wallet = 'apple' AND m.status = "
+                "'active'"
             ),
             {"id": pass_id},
         )

@@ -147,6 +147,48 @@ async def reissue_card(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def rename_member(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, name: str | None
+) -> bool | None:
+    """True if the name shown on the card changed, False if not, None if the member is unknown."""
+    row = (
+        await db.execute(
+            text(
+                "UPDATE members m SET name = :n, updated_at = now() FROM members o "
+                "WHERE m.tenant_id = :t AND m.mode = :m AND m.member_id = :mb AND o.tenant_id = m.tenant_id "
+                "AND o.mode = m.mode AND o.member_id = m.member_id RETURNING o.name IS DISTINCT FROM :n"
+            ),
+            {"t": tenant_id, "m": mode, "mb": member_id, "n": name},
+        )
+    ).first()
+    return None if row is None else bool(row[0])
+
+
+async def erase_member(db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID) -> list[Any]:
+    """GDPR erasure: forget the name and card token, stop serving the pass (its web-service calls
+    answer 401, which tells Wallet to stop asking), and drop the devices. Returns the dropped
+    registrations (pass id, device)."""
+    await db.execute(
+        text(
+            "UPDATE members SET status = 'erased', name = NULL, card_token = '', updated_at = now() "
+            "WHERE tenant_id = :t AND mode = :m AND member_id = :mb"
+        ),
+        {"t": tenant_id, "m": mode, "mb": member_id},
+    )
+    await db.execute(
+        text("DELETE FROM sync_jobs WHERE tenant_id = :t AND mode = :m AND member_id = :mb"),
+        {"t": tenant_id, "m": mode, "mb": member_id},
+    )
+    rows = await db.execute(
+        text(
+            "DELETE FROM apple_registrations r USING passes p WHERE p.id = r.pass_id AND p.tenant_id = :t "
+            "AND p.mode = :m AND p.member_id = :mb RETURNING r.pass_id, r.device_library_id"
+        ),
+        {"t": tenant_id, "m": mode, "mb": member_id},
+    )
+    return list(rows)
+
+
 async def apply_balance(
     db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, *, balance: int, sequence: int
 ) -> bool | None:
@@ -157,15 +199,20 @@ async def apply_balance(
         await db.execute(
             text(
                 "WITH applied AS (UPDATE members SET balance = :b, sequence = :s, updated_at = now() "
-                "WHERE tenant_id = :t AND mode = :m AND member_id = :mb AND sequence < :s RETURNING member_id), "
-                f"touched AS (UPDATE passes SET updated_at = {_NEXT_SECOND} WHERE tenant_id = :t AND mode = :m "
+                "WHERE tenant_id = :t AND mode = :m AND member_id = :mb AND sequence < :s RETURNING "
+                "member_id), "
+                f"touched AS (UPDATE passes SET updated_at = {_NEXT_SECOND} WHERE tenant_id = :t AND mode = "
+                ":m "
                 "AND member_id IN (SELECT member_id FROM applied) RETURNING 1), "
                 "queued AS (INSERT INTO sync_jobs (tenant_id, mode, member_id) "
-                "SELECT :t, :m, member_id FROM applied ON CONFLICT (tenant_id, mode, member_id) DO UPDATE SET "
-                "generation = sync_jobs.generation + 1, due_at = LEAST(sync_jobs.due_at, now()), priority = 0 "
+                "SELECT :t, :m, member_id FROM applied ON CONFLICT (tenant_id, mode, member_id) DO UPDATE "
+                "SET "
+                "generation = sync_jobs.generation + 1, due_at = LEAST(sync_jobs.due_at, now()), priority = "
+                "0 "
                 "RETURNING 1) "
                 "SELECT (SELECT count(*) FROM applied) AS applied, "
-                "EXISTS (SELECT 1 FROM members WHERE tenant_id = :t AND mode = :m AND member_id = :mb) AS known"
+                "EXISTS (SELECT 1 FROM members WHERE tenant_id = :t AND mode = :m AND member_id = :mb) AS "
+                "known"
             ),
             {"t": tenant_id, "m": mode, "mb": member_id, "b": balance, "s": sequence},
         )

@@ -1,7 +1,7 @@
 """The wallet-pass service's consumer purposes: one durable queue each.
 
 - `wallet-pass.members`: the ledger's members, cards and balances → the member projection, passes,
-  and an update job per change (stale balance sequences dropped).
+  and an update job per change (stale balance sequences dropped); erasure forgets the member's data.
 - `wallet-pass.programs`: tenant.program.updated → the branding projection (older versions dropped)
   and, when what a card shows has changed, a re-sync of every pass of the program.
 """
@@ -11,17 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from nujoomy_contracts import Envelope
+from nujoomy_contracts import Envelope, new_envelope
 from nujoomy_contracts.ledger import (
     BALANCE_CHANGED,
     CARD_REISSUED,
     MEMBER_ENROLLED,
+    MEMBER_ERASED,
+    MEMBER_UPDATED,
     BalanceChanged,
     CardReissued,
     MemberEnrolled,
+    MemberErased,
+    MemberUpdated,
 )
 from nujoomy_contracts.tenant import PROGRAM_UPDATED, Program
-from nujoomy_messaging import ConsumerSpec
+from nujoomy_contracts.wallet import PASS_REMOVED, PassRemoved
+from nujoomy_messaging import ConsumerSpec, add_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_wallet_pass.db import queries
@@ -65,6 +70,19 @@ async def on_member_event(db: AsyncSession, event: Envelope[Any]) -> None:
             raise MemberNotYetKnown(str(data.member_id))
         if not applied:
             log.info("stale_balance_dropped", member_id=str(data.member_id), sequence=data.sequence)
+    elif isinstance(data, MemberUpdated):
+        changed = await queries.rename_member(db, tenant, mode, data.member.member_id, data.member.name)
+        if changed is None:
+            raise MemberNotYetKnown(str(data.member.member_id))
+        if changed:
+            await queries.touch_member_passes(db, tenant, mode, data.member.member_id)
+            await queries.enqueue(db, tenant, mode, [data.member.member_id])
+    elif isinstance(data, MemberErased):
+        for pass_id, device in await queries.erase_member(db, tenant, mode, data.member_id):
+            removed = PassRemoved(pass_id=pass_id, member_id=data.member_id, wallet="apple", device_id=device)
+            await add_event(
+                db, new_envelope(PASS_REMOVED, removed, tenant_id=tenant, mode=mode), f"pass:{pass_id}"
+            )
 
 
 def on_program_updated(settings: Settings) -> Any:
@@ -88,7 +106,7 @@ def consumer_specs(settings: Settings) -> list[ConsumerSpec]:
     return [
         ConsumerSpec(
             name=MEMBERS,
-            routing_keys=(MEMBER_ENROLLED, CARD_REISSUED, BALANCE_CHANGED),
+            routing_keys=(MEMBER_ENROLLED, MEMBER_UPDATED, MEMBER_ERASED, CARD_REISSUED, BALANCE_CHANGED),
             handler=on_member_event,
             retry_delays_ms=(200, 1_000, 5_000, 30_000, 120_000),
             concurrency=32,
