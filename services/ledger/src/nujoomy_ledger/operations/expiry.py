@@ -1,8 +1,9 @@
 """Scheduled ledger work: the expiry run, reservation timeouts and points-expiring notices.
 
-Each is safe to run twice and on several workers at once: due rows are claimed with
-FOR UPDATE SKIP LOCKED and settled in the same transaction that posts for them; an expiry also
-carries the idempotency key `expire:<lot>`, so a lot can never be expired twice.
+Each is safe to run twice and on several workers at once: reservations and notices are claimed with
+FOR UPDATE SKIP LOCKED and settled in the transaction that publishes for them; a lot is expired under
+its member's lock, re-checked once the lock is held, and carries the idempotency key `expire:<lot>`,
+so it can never be expired twice.
 """
 
 from __future__ import annotations
