@@ -125,6 +125,17 @@ async def test_worker_projects_the_program_and_relays_ledger_events(
         rows = await eventually(projected, lambda r: len(r) == 2)
         assert [(r.mode, r.version) for r in rows] == [("live", 4), ("test", 4)]
 
+        # A late, older version is consumed (it reaches the inbox) and changes nothing.
+        stale = new_envelope(PROGRAM_UPDATED, program(tenant, version=3), tenant_id=tenant, mode="live")
+        await exchange.publish(aio_pika.Message(encode_envelope(stale)), routing_key=PROGRAM_UPDATED)
+
+        async def applied() -> int:
+            async with sessions() as session:
+                return int((await session.execute(text("SELECT count(*) FROM inbox"))).scalar_one())
+
+        await eventually(applied, lambda n: n == 3)
+        assert [(r.mode, r.version) for r in await projected()] == [("live", 4), ("test", 4)]
+
         scope = Scope(tenant_id=tenant, mode="live")
         async with sessions() as session, session.begin():
             member: MemberRow = await members.enrol(session, scope, {"name": "Ada"})
