@@ -81,6 +81,11 @@ async def _sink():
 
 
 async def _received(client: httpx.AsyncClient, url: str) -> int:
+    for _ in range(5):
+        try:
+            return int((await client.get(f"{url}/stats")).json()["received"])
+        except httpx.HTTPError as exc:  # a busy sink answering late is not a failed run
+            print(f"sink stats: {exc!r}; asking again", flush=True)
     return int((await client.get(f"{url}/stats")).json()["received"])
 
 
@@ -187,6 +192,17 @@ async def pipeline(
 ) -> tuple[float, float]:
     """Returns (seconds until every receipt row was decided, seconds until the sink had them all)."""
     name, url = await _scratch()
+    try:
+        return await _measure(url, smtp_port, sink_url, client, total)
+    finally:
+        admin = await asyncpg.connect(ADMIN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _measure(
+    url: str, smtp_port: int, sink_url: str, client: httpx.AsyncClient, total: int
+) -> tuple[float, float]:
     prefix = f"bench.{uuid.uuid4().hex[:8]}."
     members = [uuid.uuid4() for _ in range(total)]
     await _seed(url, members)
@@ -236,9 +252,6 @@ async def pipeline(
         await conn.close()
         worker.stop()
         await asyncio.wait_for(task, 30)
-        admin = await asyncpg.connect(ADMIN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -154,3 +154,19 @@ async def test_an_old_event_for_an_unknown_member_is_recorded_as_no_contact(bus,
 
 async def _status(bus, status):
     return await bus.fetch("SELECT id FROM messages WHERE status = $1", status)
+
+
+async def test_erasure_forgets_the_contact_and_scrubs_the_log(bus, make, sink, wallet, run_worker):
+    m = make.member()
+    erased = new_envelope(
+        ledger.MEMBER_ERASED, ledger.MemberErased(member_id=m.member_id), tenant_id=make.TENANT, mode="live"
+    )
+    async with run_worker():
+        await bus.publish(make.enrolled(m))
+        await eventually(lambda: _status(bus, "sent"), lambda rows: len(rows) == 1)
+        await bus.publish(erased)
+        await eventually(lambda: bus.fetch("SELECT 1 FROM contacts"), lambda rows: rows == [])
+    rows = await bus.messages(m.member_id)
+    assert [(r["status"], r["recipient"], r["subject"], r["html"], r["text"]) for r in rows] == [
+        ("sent", "", "", "", "")
+    ]
