@@ -53,6 +53,12 @@ async def test_earn_and_redeem_by_card_answer_with_the_new_balance(
     )
     assert r.status_code == 200, r.text
     assert (r.json()["balance"]["balance"], r.json()["transaction"]["location_id"]) == (300, loc)
+    bare = await client.post(
+        "/staff/v1/earn",
+        json={"card_token": member["card_token"], "points": 500, "idempotency_key": "scan-x"},
+        headers=headers,
+    )
+    assert (bare.status_code, bare.json()["code"]) == (403, "forbidden")
     r = await client.post(
         "/staff/v1/redeem",
         json={
@@ -92,7 +98,7 @@ async def test_unknown_revoked_or_foreign_cards_are_not_found(
         assert (r.status_code, r.json()["code"]) == (404, "not_found"), url
     earn = await client.post(
         "/staff/v1/earn",
-        json={"card_token": old_token, "points": 5, "idempotency_key": "x"},
+        json={"card_token": old_token, "amount": {"value": "5", "currency": "EUR"}, "idempotency_key": "x"},
         headers=staff(tokens, tenant),
     )
     assert earn.status_code == 404
