@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> None:
     from nujoomy_wallet_pass.credentials import load_credentials
     from nujoomy_wallet_pass.domain.passjson import store_card
     from nujoomy_wallet_pass.images import default_images
-    from nujoomy_wallet_pass.pkpass import build_pkpass
+    from nujoomy_wallet_pass.pkpass import build_pkpass, prepare_images
     from nujoomy_wallet_pass.settings import load
 
     seconds = 2.0 if args.quick else 10.0
@@ -84,8 +84,10 @@ def run(args: argparse.Namespace) -> None:
         Image.new("RGB", (750, 246), (10, 125, 79)).save(strip, "PNG")
         images = {**default_images(None), "strip@2x": strip.getvalue()}
 
+        prepared = prepare_images(images)  # what the service caches per branding version
+
         def ours(i: int) -> bytes:
-            return build_pkpass(store_card(_content(credentials, i)), images, credentials)  # type: ignore[arg-type]
+            return build_pkpass(store_card(_content(credentials, i)), prepared, credentials)  # type: ignore[arg-type]
 
         def peer(i: int) -> bytes:
             pj = store_card(_content(credentials, i))  # type: ignore[arg-type]
@@ -94,8 +96,25 @@ def run(args: argparse.Namespace) -> None:
             )
             return bytes(out.getvalue())
 
+        def peer_cached_key(i: int) -> bytes:
+            # py-pkpass re-reads and re-parses the key and certificates for every pass; parsing an RSA
+            # key (with cryptography's consistency check) is most of its cost. This row hands it the
+            # already-parsed objects, to compare the building and signing alone.
+            import py_pkpass.models as peer_models
+
+            real_load = peer_models.load_pem_private_key
+            peer_models.load_pem_private_key = lambda *_a, **_k: credentials.key  # type: ignore[assignment]
+            try:
+                return peer(i)
+            finally:
+                peer_models.load_pem_private_key = real_load
+
         rows = []
-        for label, build in (("nujoomy (cryptography, cached images)", ours), ("py-pkpass 1.0.2", peer)):
+        for label, build in (
+            ("nujoomy (cryptography, cached images)", ours),
+            ("py-pkpass 1.0.2 (as shipped)", peer),
+            ("py-pkpass 1.0.2 (key parse excluded)", peer_cached_key),
+        ):
             build(0)  # warm-up
             count, started = 0, time.perf_counter()
             while time.perf_counter() - started < seconds:
@@ -106,5 +125,6 @@ def run(args: argparse.Namespace) -> None:
                 (label, count, f"{elapsed:.1f}", f"{count / elapsed:.0f}", f"{elapsed / count * 1000:.2f}")
             )
         table(["builder", "passes", "seconds", "passes/s", "ms/pass"], rows)
-        ratio = float(rows[0][3]) / float(rows[1][3])
-        print(f"nujoomy / py-pkpass = {ratio:.1f}x (goal: >= 500 passes/s and >= 2x the peer)")
+        for row in rows[1:]:
+            print(f"nujoomy / {row[0]} = {float(rows[0][3]) / float(row[3]):.1f}x")
+        print("goal: >= 500 passes/s and >= 2x the peer")

@@ -15,8 +15,11 @@ from nujoomy_wallet_pass.db import queries
 from nujoomy_wallet_pass.domain.links import pass_id
 from nujoomy_wallet_pass.domain.passjson import Mode, PassContent, store_card
 from nujoomy_wallet_pass.images import default_images
-from nujoomy_wallet_pass.pkpass import build_pkpass
+from nujoomy_wallet_pass.pkpass import PreparedImages, build_pkpass, prepare_images
 from nujoomy_wallet_pass.settings import Settings
+
+_PREPARED_MAX = 1024
+_prepared: dict[tuple[uuid.UUID, str, str], PreparedImages] = {}
 
 
 @dataclass(frozen=True)
@@ -114,11 +117,19 @@ def _with_program(content: PassContent, program: Program, settings: Settings) ->
 async def pkpass_for(
     db: AsyncSession, settings: Settings, credentials: PassCredentials, card: MemberCard, tenant_id: uuid.UUID
 ) -> bytes:
-    images = await queries.images_for(db, tenant_id, card.content.mode, card.branding_version)
-    apple_images = {k: v for k, v in images.items() if k != "google_logo"}
-    if not apple_images:
-        apple_images = default_images(card.program.branding if card.program else None)
-    return build_pkpass(store_card(card.content), apple_images, credentials)
+    key = (tenant_id, card.content.mode, card.branding_version)
+    prepared = _prepared.get(key)
+    if prepared is None:
+        images = await queries.images_for(db, tenant_id, card.content.mode, card.branding_version)
+        apple_images = {k: v for k, v in images.items() if k != "google_logo"}
+        if not apple_images:
+            apple_images = default_images(card.program.branding if card.program else None)
+        prepared = prepare_images(apple_images)
+        # A branding version's images never change, so the prepared entries can live as long as we like.
+        if len(_prepared) >= _PREPARED_MAX:
+            _prepared.pop(next(iter(_prepared)))
+        _prepared[key] = prepared
+    return build_pkpass(store_card(card.content), prepared, credentials)
 
 
 def logo_uri(settings: Settings, card: MemberCard) -> str:
