@@ -206,6 +206,7 @@ async def test_the_join_page_sees_public_facts_only(client: Client, acme: Busine
     response = await client.get("/internal/v1/tenants/by-slug/acme")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"slug", "name", "locale", "program_type", "branding", "wording"}
+    assert set(body) == {"id", "slug", "name", "locale", "program_type", "branding", "wording"}
+    assert body["id"].startswith("ten_")
     assert body["branding"]["background_color"].startswith("#")
     assert_problem(await client.get("/internal/v1/tenants/by-slug/nobody"), 404, "not_found")

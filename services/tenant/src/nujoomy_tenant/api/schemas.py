@@ -165,6 +165,7 @@ class SuspendedList(msgspec.Struct, kw_only=True):
 class PublicTenant(msgspec.Struct, kw_only=True):
     """What the public join page may know: nothing about staff, contacts or status internals."""
 
+    id: str  # the public ten_ id: the join page and operators' CLI address the tenant by it
     slug: str
     name: str
     locale: str

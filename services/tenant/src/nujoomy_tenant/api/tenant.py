@@ -8,6 +8,7 @@ from litestar import get, patch
 from msgspec import UNSET
 from nujoomy_contracts.tenant import TENANT_UPDATED
 from nujoomy_kit.auth import require_authenticated, require_internal, require_role
+from nujoomy_kit.ids import encode_id
 from nujoomy_kit.tokens import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,6 +72,7 @@ async def public_tenant(slug: str, db: AsyncSession) -> PublicTenant:
         raise NotFound("No such business")
     program = await publishing.load_program(db, row["id"])
     return PublicTenant(
+        id=encode_id("ten", row["id"]),
         slug=row["slug"],
         name=row["name"],
         locale=row["locale"],
