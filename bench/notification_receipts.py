@@ -22,6 +22,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+import aio_pika
 import aiosmtplib
 import asyncpg
 import httpx
@@ -30,7 +31,7 @@ from nujoomy_kit.db import run_migrations, with_database
 from nujoomy_notification.__main__ import MIGRATIONS
 from nujoomy_notification.delivery.email import build_email
 from nujoomy_notification.delivery.transport import Outgoing
-from nujoomy_notification.settings import load
+from nujoomy_notification.settings import Settings, load
 from nujoomy_notification.worker import build_worker
 
 from bench.report import table
@@ -45,6 +46,8 @@ AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 TENANT = uuid.UUID("0193b000-0000-7000-8000-00000000be01")
 CONNECTIONS = 8
 CONCURRENCY = int(os.environ.get("BENCH_NOTIFICATION_CONCURRENCY", "32"))
+# Worker processes: one in this process plus N-1 subprocesses, competing consumers on one queue.
+WORKERS = int(os.environ.get("BENCH_NOTIFICATION_WORKERS", "1"))
 
 
 def _free_port() -> int:
@@ -226,6 +229,8 @@ async def _measure(
     worker = build_worker(settings)
     task = asyncio.create_task(worker.run())
     await asyncio.wait_for(worker.started.wait(), 30)
+    extra = [await _spawn_worker(settings) for _ in range(WORKERS - 1)]
+    await _until_consumers(f"{prefix}notification.events", WORKERS)
     before = await _received(client, sink_url)
     conn = await asyncpg.connect(url)
     try:
@@ -250,8 +255,49 @@ async def _measure(
         return decided or delivered, delivered
     finally:
         await conn.close()
+        for proc in extra:
+            proc.terminate()
+            await asyncio.wait_for(proc.wait(), 30)
         worker.stop()
         await asyncio.wait_for(task, 30)
+
+
+async def _spawn_worker(settings: Settings) -> asyncio.subprocess.Process:
+    p = "NUJOOMY_NOTIFICATION_"
+    env = {
+        **os.environ,
+        f"{p}DATABASE_URL": settings.database_url,
+        f"{p}AMQP_URL": settings.amqp_url,
+        f"{p}EVENTS_EXCHANGE": settings.events_exchange,
+        f"{p}QUEUE_PREFIX": settings.queue_prefix,
+        f"{p}SMTP_HOST": settings.smtp_host,
+        f"{p}SMTP_PORT": str(settings.smtp_port),
+        f"{p}SMTP_STARTTLS": "false",
+        f"{p}SMTP_CONNECTIONS": str(settings.smtp_connections),
+        f"{p}QUIET_START": "0",
+        f"{p}QUIET_END": "0",
+        f"{p}SENDER_POLL_S": str(settings.sender_poll_s),
+        f"{p}CONSUMER_CONCURRENCY": str(settings.consumer_concurrency),
+        f"{p}DB_POOL_SIZE": str(settings.db_pool_size),
+        f"{p}LOG_LEVEL": "WARNING",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nujoomy_notification", "worker", env=env
+    )
+
+
+async def _until_consumers(queue: str, count: int) -> None:
+    conn = await aio_pika.connect(AMQP)
+    try:
+        channel = await conn.channel()
+        for _ in range(600):
+            declared = await channel.declare_queue(queue, passive=True)
+            if declared.declaration_result.consumer_count >= count:
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"{queue} never had {count} consumers")
+    finally:
+        await conn.close()
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -265,7 +311,12 @@ async def run(args: argparse.Namespace) -> None:
     table(
         ["what", "messages", "seconds", "msgs/s"],
         [
-            ["baseline: raw aiosmtplib, 8 connections", total, f"{raw:.2f}", f"{total / raw:.0f}"],
+            [
+                f"baseline: raw aiosmtplib, {CONNECTIONS} connections",
+                total,
+                f"{raw:.2f}",
+                f"{total / raw:.0f}",
+            ],
             ["events → receipt rows decided (consumer)", total, f"{decided:.2f}", f"{total / decided:.0f}"],
             [
                 "events → receipts at the sink (end to end)",
@@ -275,7 +326,9 @@ async def run(args: argparse.Namespace) -> None:
             ],
         ],
     )
-    print("goal: ≥ 200 receipts/s end to end")
+    print(
+        f"worker processes: {WORKERS}, consumer concurrency each: {CONCURRENCY}; goal: ≥ 200 receipts/s end to end"
+    )
 
 
 if __name__ == "__main__":
