@@ -185,11 +185,29 @@ def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
+def _recursion_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    # msgspec gives up on a body nested deeper than the interpreter's recursion limit: that is the
+    # client's bad input (a 400), not our failure. Any other RecursionError is still a 500.
+    if "deserializing" not in str(exc):
+        return _internal_handler(request, exc)
+    return problem_response(
+        Problem(
+            type=TYPE_BASE + "invalid_input",
+            title="Invalid input",
+            status=400,
+            code="invalid_input",
+            detail="The JSON body is nested too deeply",
+            instance=request.url.path,
+        )
+    )
+
+
 def exception_handlers() -> dict[type[Exception] | int, Any]:
     return {
         DomainError: _domain_handler,
         ValidationException: _validation_handler,
         HTTPException: _http_handler,
+        RecursionError: _recursion_handler,
         Exception: _internal_handler,
     }
 

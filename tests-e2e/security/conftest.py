@@ -1,0 +1,202 @@
+"""The partner-facing stack, in process, over real PostgreSQL, RabbitMQ and Redis: the gateway (under
+test through an ASGI client) in front of the REAL ledger and wallet-pass apps served on ephemeral
+ports. Two tenants, two modes: `keys` holds an API key for each (tenant, mode) the probes need."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+import uvicorn
+from litestar.testing import AsyncTestClient
+from nujoomy_contracts import new_envelope
+from nujoomy_contracts.tenant import (
+    PROGRAM_UPDATED,
+    Branding,
+    EarnRule,
+    ExpiryPolicy,
+    Program,
+    Reward,
+    Wording,
+)
+from nujoomy_contracts.tenant import Tenant as TenantInfo
+from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
+from nujoomy_messaging import Topology
+from nujoomy_testing.plugin import MakeDb
+from nujoomy_testing.tokens import TestTokens
+
+ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = {s: ROOT / "services" / s / "migrations" for s in ("partner-gateway", "ledger", "wallet-pass")}
+COFFEE = uuid.UUID("00000000-0000-7000-8000-00000000c0fe")
+Client = AsyncTestClient  # type: ignore[type-arg]
+
+
+class Keys(msgspec.Struct):
+    owner: str  # tenant A, test mode: creates everything the probes aim at
+    live: str  # tenant A, live mode
+    other: str  # tenant B, test mode
+
+
+class Stack(msgspec.Struct):
+    gateway: Any  # the gateway's AsyncTestClient
+    gateway_settings: Any
+    ledger_url: str
+    wallet_url: str
+    ledger_db: str
+    wallet_db: str
+    wallet_settings: Any
+    tenant: uuid.UUID
+    other: uuid.UUID
+    keys: Keys
+
+
+@contextlib.asynccontextmanager
+async def served(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app on an ephemeral port from its own thread and loop; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await asyncio.to_thread(thread.join, 15)
+
+
+def program(tenant_id: uuid.UUID) -> Program:
+    return Program(
+        program_id=uuid.UUID(int=tenant_id.int ^ 1),
+        tenant_id=tenant_id,
+        version=1,
+        type="points",
+        currency="EUR",
+        earn_rule=EarnRule(points_per_unit=2),
+        rewards=[Reward(reward_id=COFFEE, name="Coffee", cost=100)],
+        expiry=ExpiryPolicy(kind="months_after_earn", months=12),
+        wording=Wording(balance_label="Beans"),
+        branding=Branding(background_color="#000000", foreground_color="#FFFFFF", label_color="#CCCCCC"),
+        tenant=TenantInfo(
+            tenant_id=tenant_id,
+            slug=f"t{tenant_id.hex[:8]}",
+            name="Café",
+            locale="en",
+            timezone="Europe/Paris",
+            currency="EUR",
+            status="active",
+        ),
+    )
+
+
+async def project_program(ledger_db: str, prog: Program, mode: str) -> None:
+    """What the ledger worker does with tenant.program.updated (its own handler, its own transaction)."""
+    from nujoomy_ledger.events.consumers import apply_program
+
+    engine = make_engine(ledger_db, pool_size=1)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            await apply_program(
+                session,
+                new_envelope(PROGRAM_UPDATED, prog, tenant_id=prog.tenant_id, mode=mode),  # type: ignore[arg-type]
+            )
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tokens() -> TestTokens:
+    return TestTokens()
+
+
+@pytest.fixture
+async def stack(
+    tokens: TestTokens,
+    make_db: MakeDb,
+    amqp_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    topology: Topology,
+    tmp_path: Path,
+) -> AsyncIterator[Stack]:
+    from nujoomy_ledger.app import build_app as build_ledger
+    from nujoomy_ledger.settings import load as load_ledger
+    from nujoomy_partner_gateway.app import build_app as build_gateway
+    from nujoomy_partner_gateway.settings import load as load_gateway
+    from nujoomy_wallet_pass import devcerts
+    from nujoomy_wallet_pass.app import build_app as build_wallet
+    from nujoomy_wallet_pass.settings import load as load_wallet
+
+    common: dict[str, Any] = {
+        "amqp_url": amqp_url,
+        "redis_url": redis_url,
+        "events_exchange": topology.exchange,
+        "queue_prefix": topology.prefix,
+        "internal_public_key": tokens.internal_public_pem,
+        "internal_private_key": tokens.internal_private_pem,
+        "log_json": False,
+    }
+    ledger_db = await make_db("ledger", MIGRATIONS["ledger"])
+    wallet_db = await make_db("wallet-pass", MIGRATIONS["wallet-pass"])
+    ledger = load_ledger({}, **common, database_url=ledger_db, redis_prefix=redis_prefix + "l:")
+    env = devcerts.wallet_env(
+        devcerts.generate(tmp_path / "wallet"),
+        "https://127.0.0.1:9",
+        "http://127.0.0.1:9/wo",
+        "http://127.0.0.1:9/t",
+    )
+    wallet = load_wallet(
+        env,
+        **common,
+        database_url=wallet_db,
+        redis_prefix=redis_prefix + "w:",
+        public_url="https://loyalty.example",
+    )
+    tenant, other = uuid.uuid4(), uuid.uuid4()
+    for tid, mode in ((tenant, "test"), (tenant, "live"), (other, "test")):
+        await project_program(ledger_db, program(tid), mode)
+    async with (
+        served(build_ledger(ledger, verifier=tokens.verifier())) as ledger_url,
+        served(build_wallet(wallet, verifier=tokens.verifier())) as wallet_url,
+    ):
+        # dev_mode off: the production rules (https-only, public webhook addresses) are under test.
+        settings = load_gateway(
+            {},
+            **common,
+            database_url=await make_db("partner-gateway", MIGRATIONS["partner-gateway"]),
+            redis_prefix=redis_prefix + "g:",
+            ledger_url=ledger_url,
+            wallet_pass_url=wallet_url,
+            dev_mode=False,
+        )
+        async with AsyncTestClient(app=build_gateway(settings, verifier=tokens.verifier())) as gateway:
+
+            async def key(tid: uuid.UUID, mode: str) -> str:
+                staff = tokens.headers(tokens.staff(tid, role="manager"), mode=mode)  # type: ignore[arg-type]
+                body = {"name": "probe", "rate": 1000, "burst": 1000, "max_in_flight": 1000}
+                response = await gateway.post("/internal/v1/api_keys", json=body, headers=staff)
+                assert response.status_code == 201, response.text
+                return str(response.json()["secret"])
+
+            keys = Keys(
+                owner=await key(tenant, "test"),
+                live=await key(tenant, "live"),
+                other=await key(other, "test"),
+            )
+            yield Stack(
+                gateway, settings, ledger_url, wallet_url, ledger_db, wallet_db, wallet, tenant, other, keys
+            )
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
