@@ -53,6 +53,9 @@ def dev_env(registry: Registry) -> dict[str, str]:
     env.update(internal_keys(directory))
     for hook in registry.dev_env_hooks:
         env.update(hook(directory))
+    # Later `uv run nujoomy …` calls in another shell read this (see main.load_dev_env), so operator
+    # commands against a local run need no exports.
+    (directory / "env").write_text("".join(f"{k}={v}\n" for k, v in sorted(env.items())))
     return env
 
 
