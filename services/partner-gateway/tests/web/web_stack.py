@@ -28,7 +28,14 @@ async def served(app: Litestar) -> AsyncIterator[str]:
     """Serves `app` on 127.0.0.1:<ephemeral> from its own thread and event loop (so a test client
     that blocks the test's loop cannot starve it); yields its base URL. Lifespan runs inside uvicorn."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        # keep-alive connections from the other services' pools must not hold shutdown open
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
