@@ -97,8 +97,9 @@ async def test_outstanding_is_the_sum_of_member_balances_and_daily_figures(
     assert r.json() == {"outstanding_points": 120, "ledger_sum": 0, "members": 2}
     daily = (await client.get("/internal/v1/reports/daily", headers=api.headers)).json()["data"]
     assert len(daily) == 1
-    assert Counter({k: daily[0][k] for k in ("issued", "redeemed", "expired")}) == Counter(
-        {"issued": 150, "redeemed": 30, "expired": 0}
+    figures = ("issued", "redeemed", "expired", "transactions")
+    assert Counter({k: daily[0][k] for k in figures}) == Counter(
+        {"issued": 150, "redeemed": 30, "expired": 0, "transactions": 3}
     )
     staff_only = tokens.headers(tokens.staff(tenant, role="staff"))
     assert (await client.get("/internal/v1/reports/outstanding", headers=staff_only)).status_code == 403

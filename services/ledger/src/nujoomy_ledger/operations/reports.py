@@ -44,7 +44,8 @@ async def daily(session: AsyncSession, scope: Scope, start: date, end: date) -> 
                    coalesce(-sum(points) FILTER (WHERE kind = 'redeem'), 0)::bigint AS redeemed,
                    coalesce(-sum(points) FILTER (WHERE kind = 'expire'), 0)::bigint AS expired,
                    coalesce(sum(points) FILTER (WHERE kind = 'reverse'), 0)::bigint AS reversed,
-                   coalesce(sum(points) FILTER (WHERE kind = 'adjust'), 0)::bigint AS adjusted
+                   coalesce(sum(points) FILTER (WHERE kind = 'adjust'), 0)::bigint AS adjusted,
+                   count(*) AS transactions
               FROM transactions
              WHERE tenant_id = :tenant AND mode = :mode
                AND created_at >= CAST(:start AS date) AND created_at < CAST(:end AS date) + 1
