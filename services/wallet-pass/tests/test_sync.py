@@ -308,3 +308,27 @@ async def test_test_mode_passes_never_reach_the_live_endpoints(
     obj = state.objects()[google_object_id(settings.google_issuer_id, member)]
     assert obj["loyaltyPoints"]["balance"] == {"int": 12}
     assert await scalar(settings, "SELECT count(*) FROM sync_jobs") == 0
+
+
+async def test_erasure_retires_the_google_object(
+    settings: Settings, google: tuple[GoogleFakeState, str]
+) -> None:
+    from wallet_pass_helpers import erased
+
+    state, _ = google
+    member = uuid.uuid4()
+    await apply(settings, program_updated(program(TENANT, PROGRAM)), enrolled(TENANT, member, PROGRAM))
+    runner = build_runner(settings)
+    try:
+        await runner.run_until_idle()
+        object_id = google_object_id(settings.google_issuer_id, member)
+        assert state.objects()[object_id]["state"] == "ACTIVE"
+        await apply(settings, erased(TENANT, member))
+        await runner.run_until_idle()
+    finally:
+        await runner.apns.aclose()
+    retired = state.objects()[object_id]
+    assert retired["state"] == "INACTIVE"
+    assert retired["accountName"] == ""
+    assert await scalar(settings, "SELECT count(*) FROM google_objects") == 0
+    assert await scalar(settings, "SELECT count(*) FROM sync_jobs") == 0

@@ -116,6 +116,13 @@ class GoogleSync:
             self._classes[class_id] = version
         return class_id
 
+    async def retire(self, job: Any) -> None:
+        """Erasure: the object goes INACTIVE and loses the member's data that we can blank."""
+        body = {"state": "INACTIVE", "accountName": "", "loyaltyPoints": {"balance": {"int": 0}}}
+        await self.clients[job.mode].patch(
+            "loyaltyObject", google_object_id(self.issuer, job.member_id), body
+        )
+
     async def sync_member(
         self, job: Any, content: PassContent, program: Program | None, row: Any | None
     ) -> ObjectState | None:
@@ -146,6 +153,12 @@ class GoogleSync:
             content.balance,
             notified,
         )
+
+
+async def forget_object(db: AsyncSession, member_id: uuid.UUID) -> None:
+    await db.execute(
+        text("DELETE FROM google_objects WHERE pass_id = :p"), {"p": pass_id(member_id, "google")}
+    )
 
 
 async def load_object_states(db: AsyncSession, member_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:

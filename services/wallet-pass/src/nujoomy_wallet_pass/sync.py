@@ -29,7 +29,13 @@ from nujoomy_wallet_pass.context import WalletContext
 from nujoomy_wallet_pass.db import apple, queries
 from nujoomy_wallet_pass.domain.backoff import retry_delay
 from nujoomy_wallet_pass.domain.links import pass_id
-from nujoomy_wallet_pass.google_sync import GoogleSync, ObjectState, load_object_states, save_object_states
+from nujoomy_wallet_pass.google_sync import (
+    GoogleSync,
+    ObjectState,
+    forget_object,
+    load_object_states,
+    save_object_states,
+)
 from nujoomy_wallet_pass.render import build_content
 
 log = structlog.get_logger("nujoomy.wallet.sync")
@@ -45,10 +51,10 @@ _CLAIM = text(
     "RETURNING j.tenant_id, j.mode, j.member_id, j.generation, j.resync_id, j.attempts, j.priority"
 )
 _STATE = text(
-    "SELECT m.tenant_id, m.mode, m.member_id, m.name, m.card_token, m.balance, p.id AS pass_id, "
+    "SELECT m.tenant_id, m.mode, m.member_id, m.name, m.card_token, m.balance, m.status, p.id AS pass_id, "
     "p.authentication_token FROM members m JOIN passes p ON p.tenant_id = m.tenant_id AND p.mode = m.mode "
     "AND p.member_id = m.member_id AND p.wallet = 'apple' "
-    "WHERE m.member_id = ANY(CAST(:ids AS uuid[])) AND m.status = 'active'"
+    "WHERE m.member_id = ANY(CAST(:ids AS uuid[]))"
 )
 _TOKENS = text(
     "SELECT pass_id, array_agg(DISTINCT push_token) FROM apple_registrations "
@@ -124,7 +130,7 @@ class SyncRunner:
         outcomes = await asyncio.gather(
             *(self._sync_member(j, states, tokens, objects, programs) for j in jobs)
         )
-        await self._finish(jobs, outcomes)
+        await self._finish(jobs, outcomes, states)
         # A branding re-sync is paced so 10,000 passes do not hit APNs and Google in one burst.
         floor = sum(1 for j in jobs if j.priority > 0) / self.settings.resync_rate_per_second
         elapsed = time.monotonic() - started
@@ -142,7 +148,9 @@ class SyncRunner:
     ) -> tuple[list[PushResult], bool, ObjectState | None]:
         state = states.get(job.member_id)
         if state is None or (state.tenant_id, state.mode) != (job.tenant_id, job.mode):
-            return [], True, None  # erased or unknown: nothing to push
+            return [], True, None  # unknown: nothing to push
+        if state.status != "active":
+            return [], await self._retire_google(job, objects), None
         base = self.settings.apns_base_url if job.mode == "live" else self.settings.apns_base_url_test
         client = self.apns.client(self.wallet.credentials, base)
         results = list(await asyncio.gather(*(client.push(t) for t in tokens.get(state.pass_id, []))))
@@ -171,8 +179,22 @@ class SyncRunner:
         self.pushes += sum(1 for r in results if r.ok)
         return results, ok, saved
 
+    async def _retire_google(self, job: Any, objects: dict[uuid.UUID, Any]) -> bool:
+        """An erased member's Google card becomes inactive (Apple devices were dropped at erasure)."""
+        if self.google is None or pass_id(job.member_id, "google") not in objects:
+            return True
+        try:
+            await self.google.retire(job)
+        except Exception as exc:  # retried with the job's backoff
+            log.warning("google_retire_failed", member_id=str(job.member_id), error=repr(exc))
+            return False
+        return True
+
     async def _finish(
-        self, jobs: list[Any], outcomes: list[tuple[list[PushResult], bool, ObjectState | None]]
+        self,
+        jobs: list[Any],
+        outcomes: list[tuple[list[PushResult], bool, ObjectState | None]],
+        states_by_member: dict[uuid.UUID, Any],
     ) -> None:
         done = [j for j, (_, ok, _) in zip(jobs, outcomes, strict=True) if ok]
         failed = [j for j, (_, ok, _) in zip(jobs, outcomes, strict=True) if not ok]
@@ -206,6 +228,10 @@ class SyncRunner:
                             )
             await add_events(db, removed)
             await save_object_states(db, [s for _, _, s in outcomes if s is not None])
+            for job in done:
+                state = states_by_member.get(job.member_id)
+                if state is not None and state.status != "active":
+                    await forget_object(db, job.member_id)
             if failed:
                 delays = [retry_delay(j.attempts, base=1.0, cap=300.0) for j in failed]
                 await db.execute(_LATER, {**_keys(failed), "s": delays})

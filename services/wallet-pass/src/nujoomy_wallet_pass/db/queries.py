@@ -175,10 +175,8 @@ async def erase_member(db: AsyncSession, tenant_id: uuid.UUID, mode: str, member
         ),
         {"t": tenant_id, "m": mode, "mb": member_id},
     )
-    await db.execute(
-        text("DELETE FROM sync_jobs WHERE tenant_id = :t AND mode = :m AND member_id = :mb"),
-        {"t": tenant_id, "m": mode, "mb": member_id},
-    )
+    # One more job: it retires the Google object (the runner sees the erased status).
+    await enqueue(db, tenant_id, mode, [member_id])
     rows = await db.execute(
         text(
             "DELETE FROM apple_registrations r USING passes p WHERE p.id = r.pass_id AND p.tenant_id = :t "
