@@ -51,7 +51,22 @@ def settings(
 @pytest.fixture
 async def client(settings: Settings, tokens: TestTokens) -> AsyncIterator[Client]:
     async with AsyncTestClient(app=build_app(settings, verifier=tokens.verifier())) as client:
+        await listening(client)
         yield client
+
+
+async def listening(client: Client) -> None:
+    """Wait until the app hears key invalidations (a revoke published before that would be missed
+    until the cache entry expires; a real replica is long past this point when a revoke happens)."""
+    from nujoomy_testing import eventually
+
+    keys = client.app.state["keys"]
+
+    async def subscribed() -> bool:
+        # The app runs on the test client's own loop: poll its flag rather than await its Event.
+        return bool(keys.subscribed.is_set())
+
+    await eventually(subscribed, bool, timeout=10)
 
 
 @pytest.fixture

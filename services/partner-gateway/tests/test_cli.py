@@ -8,6 +8,7 @@ import pytest
 from nujoomy_cli.main import main
 from nujoomy_kit.ids import encode_id
 from nujoomy_partner_gateway.settings import Settings
+from nujoomy_testing import eventually
 
 from .conftest import Client, bearer
 
@@ -42,10 +43,13 @@ async def test_keys_from_the_cli_work_on_the_api_and_die_on_revoke(
     )
     new_secret = rolled.strip().rsplit(" ", 1)[1]
     assert (await client.get("/v1/events", headers=bearer(new_secret))).status_code == 200
-    assert (await client.get("/v1/events", headers=bearer(secret))).status_code == 401
+
+    async def old_status() -> int:
+        return (await client.get("/v1/events", headers=bearer(secret))).status_code
+
+    await eventually(old_status, lambda s: s == 401, timeout=1)
     new_id = rolled.split()[0]
     await _in_thread(run, capsys, "keys", "revoke", new_id, "--tenant", ten, "--mode", "test")
-    from nujoomy_testing import eventually
 
     async def status() -> int:
         return (await client.get("/v1/events", headers=bearer(new_secret))).status_code

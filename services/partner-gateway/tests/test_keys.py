@@ -20,7 +20,7 @@ from nujoomy_partner_gateway.settings import Settings
 from nujoomy_testing import eventually
 from nujoomy_testing.tokens import TestTokens
 
-from .conftest import Client, MakeKey, bearer
+from .conftest import Client, MakeKey, bearer, listening
 
 
 def test_a_key_has_its_mode_prefix_32_random_characters_and_a_checksum() -> None:
@@ -80,9 +80,7 @@ async def test_a_revoke_takes_effect_within_a_second_on_every_replica(
 ) -> None:
     key = await make_key("test")
     async with AsyncTestClient(app=build_app(settings, verifier=tokens.verifier())) as replica:
-        # The app runs on the test client's own loop: poll its flag rather than await its Event.
-        keys = replica.app.state["keys"]
-        await eventually(lambda: _value(keys.subscribed.is_set()), bool, timeout=5)
+        await listening(replica)
         assert (await replica.get("/v1/events", headers=bearer(key))).status_code == 200  # now cached there
         manager = tokens.headers(tokens.staff(tenant, role="manager"), mode="test")
         key_id = (await client.get("/internal/v1/api_keys", headers=manager)).json()["data"][0]["id"]
@@ -143,7 +141,3 @@ async def test_last_used_is_recorded_in_batches(
                 await conn.close()
 
         await eventually(last_used, lambda v: v is not None, timeout=5)
-
-
-async def _value(value: bool) -> bool:
-    return value

@@ -358,3 +358,28 @@ async def _listen(amqp_url: str, topology: Topology, routing_key: str) -> Any:
 
 async def _len(items: list[Any]) -> int:
     return len(items)
+
+
+async def test_a_deleted_endpoint_gets_nothing_more(
+    client: Client,
+    fast: Settings,
+    make_key: MakeKey,
+    tenant: uuid.UUID,
+    amqp_url: str,
+    topology: Topology,
+    db_url: str,
+) -> None:
+    key = await make_key("test")
+    receiver = Receiver()
+    async with served(receiver) as url:
+        endpoint = await create_endpoint(client, key, f"{url}/hook")
+        sent = (await client.post(f"/v1/webhook_endpoints/{endpoint['id']}/test", headers=bearer(key))).json()
+        assert sent["status"] == "pending"
+        deleted = await client.delete(f"/v1/webhook_endpoints/{endpoint['id']}", headers=bearer(key))
+        assert deleted.status_code == 204
+        async with running_worker(fast):
+            sql = "SELECT count(*) FROM webhook_deliveries WHERE status = 'cancelled'"
+            await eventually(lambda: _count(db_url, sql), lambda n: n == 1)
+    assert receiver.requests == []
+    gone = await client.get(f"/v1/webhook_endpoints/{endpoint['id']}", headers=bearer(key))
+    assert gone.status_code == 404

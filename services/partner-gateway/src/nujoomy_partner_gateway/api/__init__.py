@@ -13,6 +13,7 @@ def route_handlers() -> list[Any]:
         InternalWebhookEndpointsController,
         WebhookEndpointsController,
     )
+    from nujoomy_partner_gateway.bff import web_route_handlers
 
     return [
         ApiKeysController,
@@ -21,4 +22,5 @@ def route_handlers() -> list[Any]:
         list_events,
         get_event,
         *HANDLERS,
+        *web_route_handlers(),
     ]

@@ -49,7 +49,9 @@ class Dispatcher:
         self._sessions = sessions
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.webhook_timeout),
-            limits=httpx.Limits(max_connections=settings.webhook_batch, max_keepalive_connections=100),
+            limits=httpx.Limits(
+                max_connections=settings.webhook_batch * settings.webhook_lanes, max_keepalive_connections=200
+            ),
             follow_redirects=False,  # a redirect could lead to an address the SSRF check never saw
         )
 
@@ -57,7 +59,12 @@ class Dispatcher:
         await self._client.aclose()
 
     async def drain(self) -> int:
-        """Attempt everything due now; returns how many attempts were made."""
+        """Attempt everything due now, in `webhook_lanes` concurrent claim → send → record loops (so
+        one lane's database round trips overlap another's HTTP); returns the attempts made."""
+        lanes = await asyncio.gather(*(self._lane() for _ in range(self._settings.webhook_lanes)))
+        return sum(lanes)
+
+    async def _lane(self) -> int:
         total = 0
         while True:
             async with self._sessions() as session, session.begin():
@@ -68,10 +75,26 @@ class Dispatcher:
                 )
             if not batch:
                 return total
-            results = await asyncio.gather(*(self._attempt(row) for row in batch))
+            # An endpoint disabled or deleted since the delivery was scheduled gets nothing more.
+            live = [row for row in batch if row.enabled]
+            results = await asyncio.gather(*(self._attempt(row) for row in live))
             async with self._sessions() as session, session.begin():
                 await self._record(session, results)
-            total += len(batch)
+                await db.finish_deliveries(
+                    session,
+                    [
+                        {
+                            "delivery_id": row.id,
+                            "status": "cancelled",
+                            "attempts": row.attempts,
+                            "next_attempt_at": None,
+                            "code": None,
+                        }
+                        for row in batch
+                        if not row.enabled
+                    ],
+                )
+            total += len(live)
 
     async def _attempt(self, row: Row[Any]) -> AttemptResult:
         now = datetime.now(UTC)
