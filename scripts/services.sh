@@ -46,4 +46,14 @@ if ! up 5672; then
   fi
   wait_for RabbitMQ 5672 120 || status=1
 fi
+# The test suite runs two xdist workers, each test with its own database and pools, beside the local
+# run's services: PostgreSQL's default of 100 connections is too few. Raise it once (restart needed).
+if [ $status -eq 0 ] && command -v psql >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1; then
+  current=$(psql -h 127.0.0.1 -U postgres -Atc "show max_connections" 2>/dev/null || echo 0)
+  if [ "${current:-0}" -lt 400 ]; then
+    psql -h 127.0.0.1 -U postgres -qc "ALTER SYSTEM SET max_connections = 400" &&
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main restart &&
+      wait_for PostgreSQL 5432 60 || status=1
+  fi
+fi
 exit $status
