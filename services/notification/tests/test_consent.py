@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from nujoomy_contracts import ledger, new_envelope
+from nujoomy_contracts import ledger, new_envelope, tenant
 from nujoomy_testing import eventually
 
 
@@ -170,3 +170,36 @@ async def test_erasure_forgets_the_contact_and_scrubs_the_log(bus, make, sink, w
     assert [(r["status"], r["recipient"], r["subject"], r["html"], r["text"]) for r in rows] == [
         ("sent", "", "", "", "")
     ]
+
+
+async def test_an_older_program_version_arriving_late_changes_nothing(bus, make, run_worker):
+    def program(version: int, label: str):
+        facts = make.tenant_facts()
+        return new_envelope(
+            tenant.PROGRAM_UPDATED,
+            tenant.Program(
+                program_id=make.TENANT,
+                tenant_id=make.TENANT,
+                version=version,
+                type="points",
+                currency="SAR",
+                earn_rule=tenant.EarnRule(points_per_unit=1),
+                rewards=[],
+                expiry=tenant.ExpiryPolicy(),
+                wording=tenant.Wording(balance_label=label),
+                branding=tenant.Branding(
+                    background_color="#000", foreground_color="#fff", label_color="#fff"
+                ),
+                tenant=facts,
+            ),
+            tenant_id=make.TENANT,
+            mode="live",
+        )
+
+    async with run_worker():
+        await bus.publish(program(3, "Stars"))
+        await eventually(lambda: bus.fetch("SELECT 1 FROM inbox"), lambda rows: len(rows) == 1)
+        await bus.publish(program(2, "Beans"))
+        await eventually(lambda: bus.fetch("SELECT 1 FROM inbox"), lambda rows: len(rows) == 2)
+    rows = await bus.fetch("SELECT balance_label, program_version FROM tenants")
+    assert [(r["balance_label"], r["program_version"]) for r in rows] == [("Stars", 3)]
