@@ -58,6 +58,7 @@ async def stack(
         "amqp_url": amqp_url,
         "redis_url": redis_url,
         "redis_prefix": redis_prefix,
+        "db_pool_size": 2,
         "events_exchange": topology.exchange,
         "queue_prefix": topology.prefix,
         "internal_public_key": tokens.internal_public_pem,
@@ -90,6 +91,7 @@ async def site(
         amqp_url=amqp_url,
         redis_url=redis_url,
         redis_prefix=redis_prefix,
+        db_pool_size=2,  # the shared PostgreSQL serves every team's suites
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
         internal_public_key=tokens.internal_public_pem,

@@ -42,6 +42,7 @@ async def tenant_url(
         amqp_url=amqp_url,
         redis_url=redis_url,
         redis_prefix=redis_prefix + "tenant:",
+        db_pool_size=2,
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
         internal_public_key=tokens.internal_public_pem,
@@ -66,6 +67,7 @@ async def web_settings(
         amqp_url=amqp_url,
         redis_url=redis_url,
         redis_prefix=redis_prefix,
+        db_pool_size=2,  # the shared PostgreSQL serves every team's suites
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
         internal_public_key=tokens.internal_public_pem,
@@ -108,6 +110,7 @@ async def stack(
         "amqp_url": amqp_url,
         "redis_url": redis_url,
         "redis_prefix": redis_prefix,
+        "db_pool_size": 2,
         "events_exchange": topology.exchange,
         "queue_prefix": topology.prefix,
         "internal_public_key": tokens.internal_public_pem,
@@ -139,6 +142,7 @@ async def stack_web(
         amqp_url=amqp_url,
         redis_url=redis_url,
         redis_prefix=redis_prefix,
+        db_pool_size=2,  # the shared PostgreSQL serves every team's suites
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
         internal_public_key=tokens.internal_public_pem,

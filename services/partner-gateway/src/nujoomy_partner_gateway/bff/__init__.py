@@ -37,7 +37,8 @@ def web_route_handlers() -> list[Any]:
             path="/",
             route_handlers=json_routes,
             middleware=[session_cookies_middleware],
-            tags=["dashboard bff"],
+            # the pages' own calls, not an API to build on: kept out of the OpenAPI schema
+            include_in_schema=False,
         ),
         create_static_files_router(path=STATIC_PATH, directories=[STATIC_DIR], include_in_schema=False),
     ]
