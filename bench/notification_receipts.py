@@ -45,7 +45,7 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 TENANT = uuid.UUID("0193b000-0000-7000-8000-00000000be01")
 CONNECTIONS = 8
-CONCURRENCY = int(os.environ.get("BENCH_NOTIFICATION_CONCURRENCY", "32"))
+CONCURRENCY = int(os.environ.get("BENCH_NOTIFICATION_CONCURRENCY", "16"))
 # Worker processes: one in this process plus N-1 subprocesses, competing consumers on one queue.
 WORKERS = int(os.environ.get("BENCH_NOTIFICATION_WORKERS", "1"))
 
@@ -80,7 +80,11 @@ async def _sink():
             yield smtp, url, client
         finally:
             proc.terminate()
-            await asyncio.wait_for(proc.wait(), 10)
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
 
 
 async def _received(client: httpx.AsyncClient, url: str) -> int:
@@ -223,7 +227,8 @@ async def _measure(
         quiet_end=0,
         sender_poll_s=0.05,
         consumer_concurrency=CONCURRENCY,
-        db_pool_size=CONCURRENCY + 4,
+        # Each worker process holds up to this + 5 PostgreSQL connections (max_connections is shared).
+        db_pool_size=CONCURRENCY + 2,
         log_level="WARNING",
     )
     worker = build_worker(settings)

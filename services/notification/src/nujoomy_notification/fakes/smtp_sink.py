@@ -187,7 +187,13 @@ def main() -> None:
 
         sink = await SmtpSink().start(args.host, args.smtp_port)
         server = uvicorn.Server(
-            uvicorn.Config(sink_app(sink), host=args.host, port=args.http_port, log_level="warning")
+            uvicorn.Config(
+                sink_app(sink),
+                host=args.host,
+                port=args.http_port,
+                log_level="warning",
+                timeout_graceful_shutdown=2,
+            )
         )
         try:
             await server.serve()
