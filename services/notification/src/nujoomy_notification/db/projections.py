@@ -138,19 +138,6 @@ async def get_tenant(db: AsyncSession, tenant_id: uuid.UUID, mode: str) -> Tenan
     return msgspec.convert({str(k): v for k, v in row._asdict().items()}, TenantFacts)
 
 
-async def unsubscribed_channels(
-    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID
-) -> set[str]:
-    rows = await db.execute(
-        select(unsubscribes.c.channel).where(
-            unsubscribes.c.tenant_id == tenant_id,
-            unsubscribes.c.mode == mode,
-            unsubscribes.c.member_id == member_id,
-        )
-    )
-    return {r[0] for r in rows}
-
-
 async def add_unsubscribe(
     db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, channel: str
 ) -> None:
