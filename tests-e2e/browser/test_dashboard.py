@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -134,9 +135,25 @@ async def test_staff_scans_with_a_wedge_earns_redeems_and_undoes(
     for key in ("1", "2"):
         await page.click(f"#keypad [data-key='{key}']")
     await expect(page.get_by_test_id("amount")).to_have_text("12")
+    # A flaky counter connection: the first earn reaches the ledger but its answer is lost. The page
+    # retries with the same idempotency key, so the points are posted once.
+    sent: list[str] = []
+
+    async def lose_first_answer(route: Any) -> None:
+        sent.append(route.request.post_data or "")
+        if len(sent) == 1:
+            await route.fetch()  # the server does the work...
+            await route.abort("connectionreset")  # ...and the answer never arrives
+        else:
+            await route.continue_()
+
+    await page.route("**/bff/scan/earn", lose_first_answer)
     await page.get_by_test_id("earn").click()
     await expect(page.get_by_test_id("feedback")).to_have_text("Earned 12 points")
     await expect(page.get_by_test_id("balance")).to_have_text("12")
+    assert len(sent) == 2
+    assert json.loads(sent[0])["idempotency_key"] == json.loads(sent[1])["idempotency_key"]
+    await page.unroute("**/bff/scan/earn")
     await page.get_by_test_id("rewards").get_by_role("button", name="Espresso · 10").click()
     await expect(page.get_by_test_id("feedback")).to_have_text("Redeemed 10 points")
     await expect(page.get_by_test_id("balance")).to_have_text("2")
