@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import email
 import email.policy
+import ssl
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,7 +66,14 @@ def _parse(got: _Received) -> StoredMessage:
 
 
 class SmtpSink:
-    def __init__(self) -> None:
+    """`starttls`: offer STARTTLS with this context and refuse mail without it (530);
+    `implicit_tls`: TLS from the first byte, as on port 465."""
+
+    def __init__(
+        self, *, starttls: ssl.SSLContext | None = None, implicit_tls: ssl.SSLContext | None = None
+    ) -> None:
+        self._starttls = starttls
+        self._implicit_tls = implicit_tls
         # Raw until someone looks: parsing MIME costs more than receiving it, and the benchmark
         # only counts.
         self._received: list[_Received] = []
@@ -112,7 +120,16 @@ class SmtpSink:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> SmtpSink:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="sink.local", data_size_limit=10_000_000), host, port
+            lambda: SMTP(
+                self,
+                hostname="sink.local",
+                data_size_limit=10_000_000,
+                tls_context=self._starttls,
+                require_starttls=self._starttls is not None,
+            ),
+            host,
+            port,
+            ssl=self._implicit_tls,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         return self
