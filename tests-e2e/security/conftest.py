@@ -33,7 +33,9 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.tokens import TestTokens
 
 ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS = {s: ROOT / "services" / s / "migrations" for s in ("partner-gateway", "ledger", "wallet-pass")}
+MIGRATIONS = {
+    s: ROOT / "services" / s / "migrations" for s in ("partner-gateway", "tenant", "ledger", "wallet-pass")
+}
 COFFEE = uuid.UUID("00000000-0000-7000-8000-00000000c0fe")
 Client = AsyncTestClient  # type: ignore[type-arg]
 
@@ -133,6 +135,8 @@ async def stack(
     from nujoomy_ledger.settings import load as load_ledger
     from nujoomy_partner_gateway.app import build_app as build_gateway
     from nujoomy_partner_gateway.settings import load as load_gateway
+    from nujoomy_tenant.app import build_app as build_tenant
+    from nujoomy_tenant.settings import load as load_tenant
     from nujoomy_wallet_pass import devcerts
     from nujoomy_wallet_pass.app import build_app as build_wallet
     from nujoomy_wallet_pass.settings import load as load_wallet
@@ -162,12 +166,21 @@ async def stack(
         redis_prefix=redis_prefix + "w:",
         public_url="https://loyalty.example",
     )
+    tenant_settings = load_tenant(
+        {},
+        **common,
+        database_url=await make_db("tenant", MIGRATIONS["tenant"]),
+        redis_prefix=redis_prefix + "t:",
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+    )
     tenant, other = uuid.uuid4(), uuid.uuid4()
     for tid, mode in ((tenant, "test"), (tenant, "live"), (other, "test")):
         await project_program(ledger_db, program(tid), mode)
     async with (
         served(build_ledger(ledger, verifier=tokens.verifier())) as ledger_url,
         served(build_wallet(wallet, verifier=tokens.verifier())) as wallet_url,
+        served(build_tenant(tenant_settings, verifier=tokens.verifier())) as tenant_url,
     ):
         # dev_mode off: the production rules (https-only, public webhook addresses) are under test.
         settings = load_gateway(
@@ -177,6 +190,7 @@ async def stack(
             redis_prefix=redis_prefix + "g:",
             ledger_url=ledger_url,
             wallet_pass_url=wallet_url,
+            tenant_url=tenant_url,
             dev_mode=False,
         )
         async with AsyncTestClient(app=build_gateway(settings, verifier=tokens.verifier())) as gateway:
