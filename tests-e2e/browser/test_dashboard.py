@@ -177,13 +177,32 @@ async def test_staff_cannot_open_owner_pages(stack: Stack, site: str, browser: B
     await shot(page, "forbidden")
 
 
-async def test_join_page_and_arabic_sign_in(stack: Stack, site: str, browser: Browser, shot: Any) -> None:
+async def test_customer_joins_and_gets_both_wallet_links(
+    stack: Stack, site: str, browser: Browser, shot: Any
+) -> None:
     await create_business(stack.tenant_db, "souk")
     page = await (await browser.new_context(viewport={"width": 1000, "height": 900})).new_page()
     await page.goto(f"{site}/join/souk")
     await expect(page.get_by_test_id("join-form")).to_be_visible()
     await expect(page.locator(".poster svg")).to_be_visible()
     await shot(page, "join")
+    await page.fill("input[name=name]", "Huda")
+    await page.fill("input[name=email]", "huda@example.com")
+    await page.check("input[name=consent]")
+    await page.click("[data-testid=join-form] button[type=submit]")
+    await expect(page.get_by_test_id("joined")).to_be_visible()
+    apple = await page.get_by_test_id("add-apple").get_attribute("href")
+    google = await page.get_by_test_id("add-google").get_attribute("href")
+    assert apple
+    assert "/apple/passes/" in apple
+    assert google
+    assert google.startswith("https://pay.google.com/gp/v/save/")
+    await shot(page, "join-done")
+
+
+async def test_sign_in_page_in_arabic_is_right_to_left(
+    stack: Stack, site: str, browser: Browser, shot: Any
+) -> None:
     arabic = await (
         await browser.new_context(locale="ar", extra_http_headers={"Accept-Language": "ar"})
     ).new_page()

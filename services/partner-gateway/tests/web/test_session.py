@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,33 @@ async def test_branding_with_a_bad_colour_is_invalid_input(web: Any, acme: Busin
     )
     assert answer.status_code in (400, 422)
     assert answer.json()["code"] == "invalid_input"
+
+
+async def test_invited_staff_sets_a_password_from_the_link_and_signs_in(web: Any, acme: Business) -> None:
+    await sign_in(web, acme)
+    invited = await web.post(
+        "/app/staff",
+        data={
+            "_csrf": web.cookies.get("nj_csrf"),
+            "email": "new@acme.test",
+            "name": "New",
+            "role": "manager",
+        },
+    )
+    link = re.search(r"/app/password\?token=([^<\"\s]+)", invited.text)
+    assert link, "the invite shows its one-time password link"
+    web.cookies.clear()
+    form = await web.get(f"/app/password?token={link.group(1)}")
+    assert 'data-testid="password-form"' in form.text
+    done = await web.post("/app/password", data={"token": link.group(1), "password": "a long new passphrase"})
+    assert done.status_code == 200, done.text
+    assert 'data-testid="password-set"' in done.text
+    again = await web.post("/app/password", data={"token": link.group(1), "password": "another passphrase!"})
+    assert again.status_code >= 400  # the link works once
+    signed = await web.post(
+        "/app/login",
+        data={"tenant": "acme", "email": "new@acme.test", "password": "a long new passphrase"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    assert signed.headers["location"] == "/app"

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Router
 from litestar.static_files import create_static_files_router
 
-from nujoomy_partner_gateway.bff import catalog, developers, join, members, pages, program, scan
+from nujoomy_partner_gateway.bff import catalog, developers, join, members, pages, password, program, scan
 from nujoomy_partner_gateway.bff.middleware import session_cookies_middleware
 from nujoomy_partner_gateway.bff.rendering import PAGE_EXCEPTION_HANDLERS
 from nujoomy_partner_gateway.web import STATIC_DIR, STATIC_PATH
@@ -17,6 +17,7 @@ from nujoomy_partner_gateway.web import STATIC_DIR, STATIC_PATH
 def web_route_handlers() -> list[Any]:
     page_routes = [
         *pages.ROUTES,
+        *password.ROUTES,
         *scan.ROUTES,
         *program.ROUTES,
         *developers.ROUTES,

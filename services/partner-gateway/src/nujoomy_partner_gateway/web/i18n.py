@@ -105,6 +105,8 @@ EN: dict[str, str] = {
     "title": "Title",
     "address": "Address",
     "nothing_yet": "Nothing here yet.",
+    "set_password": "Choose your password",
+    "password_set": "Your password is set. You can sign in now.",
 }
 
 AR: dict[str, str] = {
@@ -209,6 +211,8 @@ AR: dict[str, str] = {
     "title": "العنوان",
     "address": "العنوان",
     "nothing_yet": "لا شيء هنا بعد.",
+    "set_password": "اختر كلمة المرور",
+    "password_set": "تم تعيين كلمة المرور. يمكنك تسجيل الدخول الآن.",
 }
 
 CATALOGS = {"en": EN, "ar": AR}
