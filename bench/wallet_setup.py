@@ -71,7 +71,7 @@ async def _seed(settings: Any, google_url: str, count: int) -> tuple[list[uuid.U
     from nujoomy_contracts import new_envelope
     from nujoomy_contracts.tenant import PROGRAM_UPDATED
     from nujoomy_kit.db import make_engine, make_sessionmaker, plain_url
-    from nujoomy_wallet_pass.db.queries import branding_version
+    from nujoomy_wallet_pass.db.programs import branding_version
     from nujoomy_wallet_pass.domain.links import google_class_id, google_object_id, pass_id
     from nujoomy_wallet_pass.events.consumers import on_program_updated
 

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nujoomy_wallet_pass.context import WalletContext
-from nujoomy_wallet_pass.db.queries import branding_version
+from nujoomy_wallet_pass.db.programs import branding_version
 from nujoomy_wallet_pass.domain.google_objects import (
     balance_patch,
     loyalty_class,

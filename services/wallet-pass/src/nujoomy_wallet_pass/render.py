@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_wallet_pass.credentials import PassCredentials
-from nujoomy_wallet_pass.db import queries
+from nujoomy_wallet_pass.db import programs
 from nujoomy_wallet_pass.domain.links import pass_id
 from nujoomy_wallet_pass.domain.passjson import Mode, PassContent, store_card
 from nujoomy_wallet_pass.images import default_images
@@ -52,7 +52,7 @@ async def member_card(
     ).first()
     if row is None:
         return None
-    found = await queries.program_row(db, tenant_id, mode)
+    found = await programs.program_row(db, tenant_id, mode)
     program, version = found if found else (None, "")
     content = build_content(
         settings,
@@ -120,7 +120,7 @@ async def pkpass_for(
     key = (tenant_id, card.content.mode, card.branding_version)
     prepared = _prepared.get(key)
     if prepared is None:
-        images = await queries.images_for(db, tenant_id, card.content.mode, card.branding_version)
+        images = await programs.images_for(db, tenant_id, card.content.mode, card.branding_version)
         apple_images = {k: v for k, v in images.items() if k != "google_logo"}
         if not apple_images:
             apple_images = default_images(card.program.branding if card.program else None)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nujoomy_wallet_pass.apns import ApnsPool, PushResult
 from nujoomy_wallet_pass.context import WalletContext
-from nujoomy_wallet_pass.db import apple, queries
+from nujoomy_wallet_pass.db import apple, programs, queries
 from nujoomy_wallet_pass.domain.backoff import retry_delay
 from nujoomy_wallet_pass.domain.links import pass_id
 from nujoomy_wallet_pass.google_sync import (
@@ -123,12 +123,12 @@ class SyncRunner:
                 for r in await db.execute(_TOKENS, {"ids": [pass_id(m, "apple") for m in member_ids]})
             }
             objects = await load_object_states(db, member_ids) if self.google else {}
-            programs: dict[tuple[uuid.UUID, str], Program | None] = {}
+            program_of: dict[tuple[uuid.UUID, str], Program | None] = {}
             for key in {(j.tenant_id, j.mode) for j in jobs}:
-                found = await queries.program_row(db, key[0], key[1])
-                programs[key] = found[0] if found else None
+                found = await programs.program_row(db, key[0], key[1])
+                program_of[key] = found[0] if found else None
         outcomes = await asyncio.gather(
-            *(self._sync_member(j, states, tokens, objects, programs) for j in jobs)
+            *(self._sync_member(j, states, tokens, objects, program_of) for j in jobs)
         )
         await self._finish(jobs, outcomes, states)
         # A branding re-sync is paced so 10,000 passes do not hit APNs and Google in one burst.
@@ -144,7 +144,7 @@ class SyncRunner:
         states: dict[uuid.UUID, Any],
         tokens: dict[uuid.UUID, list[str]],
         objects: dict[uuid.UUID, Any],
-        programs: dict[tuple[uuid.UUID, str], Program | None],
+        program_of: dict[tuple[uuid.UUID, str], Program | None],
     ) -> tuple[list[PushResult], bool, ObjectState | None]:
         state = states.get(job.member_id)
         if state is None or (state.tenant_id, state.mode) != (job.tenant_id, job.mode):
@@ -157,7 +157,7 @@ class SyncRunner:
         ok = all(r.ok or not _retryable(r) for r in results)
         saved = None
         if self.google is not None:
-            program = programs.get((job.tenant_id, job.mode))
+            program = program_of.get((job.tenant_id, job.mode))
             content = build_content(
                 self.settings,
                 self.wallet.credentials,

@@ -29,7 +29,7 @@ from nujoomy_contracts.wallet import PASS_REMOVED, PassRemoved
 from nujoomy_messaging import ConsumerSpec, add_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nujoomy_wallet_pass.db import queries
+from nujoomy_wallet_pass.db import programs, queries
 from nujoomy_wallet_pass.images import fetch_images
 from nujoomy_wallet_pass.settings import Settings
 
@@ -88,14 +88,14 @@ async def on_member_event(db: AsyncSession, event: Envelope[Any]) -> None:
 def on_program_updated(settings: Settings) -> Any:
     async def handle(db: AsyncSession, event: Envelope[Program]) -> None:
         program = event.data
-        previous = await queries.upsert_program(db, event.tenant_id, event.mode, program)
+        previous = await programs.upsert_program(db, event.tenant_id, event.mode, program)
         if previous is None:
             log.info("stale_program_dropped", version=program.version)
             return
-        version = queries.branding_version(program)
-        if not await queries.images_for(db, event.tenant_id, event.mode, version):
+        version = programs.branding_version(program)
+        if not await programs.images_for(db, event.tenant_id, event.mode, version):
             images = await fetch_images(settings.tenant_url, program.branding)
-            await queries.store_images(db, event.tenant_id, event.mode, version, images)
+            await programs.store_images(db, event.tenant_id, event.mode, version, images)
         if previous != version:
             await queries.start_resync(db, event.tenant_id, event.mode, program.program_id, version)
 
