@@ -6,6 +6,7 @@ from typing import Any
 
 
 def route_handlers() -> list[Any]:
+    from nujoomy_partner_gateway.api.docs import docs
     from nujoomy_partner_gateway.api.events import get_event, list_events
     from nujoomy_partner_gateway.api.keys import ApiKeysController
     from nujoomy_partner_gateway.api.partner import HANDLERS
@@ -22,5 +23,6 @@ def route_handlers() -> list[Any]:
         list_events,
         get_event,
         *HANDLERS,
+        docs,
         *web_route_handlers(),
     ]
