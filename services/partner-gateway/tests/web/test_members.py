@@ -60,6 +60,17 @@ async def test_manager_finds_a_member_adjusts_with_a_reason_and_reverses(
     detail = await web.get(f"/app/members/{member['id']}")
     assert 'data-testid="member-balance">0<' in detail.text
 
+    exported = await web.get(f"/app/members/{member['id']}/export")
+    assert exported.status_code == 200
+    assert "attachment" in exported.headers["content-disposition"]
+    assert "sami@example.com" in exported.text
+    erased = await web.post(
+        f"/app/members/{member['id']}/erase", data={"_csrf": csrf}, follow_redirects=False
+    )
+    assert erased.status_code == 303, erased.text
+    after = await web.get("/app/members", params={"email": "sami@example.com"})
+    assert f"/app/members/{member['id']}" not in after.text
+
 
 async def test_staff_sees_members_but_not_the_adjust_form(stack: Stack, stack_web: Any) -> None:
     business = await create_business(stack.tenant_db, "grill")
@@ -99,3 +110,19 @@ async def test_owner_invites_staff_and_sees_the_one_time_link(stack: Stack, stac
     assert 'data-testid="notice"' in invited.text
     listing = await stack_web.get("/app/staff")
     assert "new@deli.test" in listing.text
+    staff_id = re.search(r"/app/staff/(stf_[^/]+)/role", listing.text.split("new@deli.test", 1)[1])
+    assert staff_id
+    csrf = stack_web.cookies.get("nj_csrf")
+    promoted = await stack_web.post(
+        f"/app/staff/{staff_id.group(1)}/role",
+        data={"_csrf": csrf, "value": "manager"},
+        follow_redirects=False,
+    )
+    assert promoted.status_code == 303, promoted.text
+    disabled = await stack_web.post(
+        f"/app/staff/{staff_id.group(1)}/disable", data={"_csrf": csrf}, follow_redirects=False
+    )
+    assert disabled.status_code == 303, disabled.text
+    row = (await stack_web.get("/app/staff")).text.split("new@deli.test", 1)[1].split("</tr>", 1)[0]
+    assert "<td>manager</td>" in row
+    assert "<td>True</td>" in row

@@ -1,7 +1,7 @@
 """Members: search, detail (balance, transactions, passes, messages), adjust/reverse, GDPR export/erase.
 
-An adjustment is posted as an earn (positive) or a points redemption (negative) carrying the reason
-as its reference: the ledger has no separate adjust verb, and this keeps every movement double-entry.
+An adjustment is the ledger's manager-only `adjust` (signed points, a reason); every write carries the
+idempotency key rendered into its form, so a double-submitted form posts once.
 """
 
 from __future__ import annotations
@@ -104,14 +104,13 @@ async def adjust(request: Request[Any, Any, Any], member_id: str) -> Response[An
     await check_csrf(request, session, form.csrf)
     if form.points == 0 or not form.reason.strip():
         raise InvalidInput("Give a non-zero number of points and a reason")
-    verb = "earn" if form.points > 0 else "redeem"
     body = {
-        "points": abs(form.points),
-        "reference": form.reason.strip()[:200],
+        "points": form.points,
+        "reason": form.reason.strip()[:255],
         "idempotency_key": form.idempotency_key,
     }
     try:
-        await session.backends(request).post("ledger", f"/internal/v1/members/{member_id}/{verb}", body)
+        await session.backends(request).post("ledger", f"/internal/v1/members/{member_id}/adjust", body)
     except BackendError as exc:
         return await _member_page(request, member_id, error=message_for(exc, current_lang(request)))
     return Redirect(f"/app/members/{member_id}", status_code=303)
