@@ -45,7 +45,6 @@ async def test_owner_edits_branding_with_live_preview_and_sees_the_resync(
     business = await create_business(stack.tenant_db, "bakery")
     page = await sign_in(browser, site, "bakery", business.owner_email)
     await expect(page.get_by_test_id("overview")).to_be_visible()
-    await shot(page, "overview")
 
     await page.goto(f"{site}/app/program")
     apple = page.get_by_test_id("preview-apple")
@@ -161,6 +160,13 @@ async def test_staff_scans_with_a_wedge_earns_redeems_and_undoes(
     await page.get_by_test_id("undo").click()
     await expect(page.get_by_test_id("feedback")).to_have_text("Undone")
     await expect(page.get_by_test_id("balance")).to_have_text("12")
+
+    # The owner's overview now shows the points in the liability and a day with transactions.
+    await owner.goto(f"{site}/app")
+    await expect(owner.get_by_test_id("stat-outstanding")).to_have_text("12")
+    await expect(owner.get_by_test_id("stat-members")).to_have_text("1")
+    await expect(owner.locator("svg.chart").first).to_be_visible()
+    await shot(owner, "overview")
 
 
 async def test_staff_cannot_open_owner_pages(stack: Stack, site: str, browser: Browser, shot: Any) -> None:

@@ -14,11 +14,11 @@ def bar_chart(
         return '<p class="muted">—</p>'
     peak = max([1, *(v for _, values, _ in series for v in values)])
     slot = 24
-    width = max(len(labels) * slot, 200)
+    width = len(labels) * slot
     bar = max(2, (slot - 6) // max(1, len(series)))
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height + 18}" role="img" '
-        f'preserveAspectRatio="none" aria-label="{escape(", ".join(name for name, _, _ in series))}">'
+        f'aria-label="{escape(", ".join(name for name, _, _ in series))}">'
     ]
     for i, label in enumerate(labels):
         x0 = i * slot + 3
@@ -29,7 +29,7 @@ def bar_chart(
                 f'<rect x="{x0 + j * bar}" y="{height - h}" width="{bar - 1}" height="{h}" fill="{colour}">'
                 f"<title>{escape(label)} {escape(name)}: {value}</title></rect>"
             )
-        if i % max(1, len(labels) // 6) == 0:
+        if i % max(1, len(labels) // 6) == 0 or i == len(labels) - 1:
             parts.append(f'<text x="{x0}" y="{height + 14}" font-size="9">{escape(label[5:])}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -161,13 +161,24 @@ async def overview_page(request: Request[Any, Any, Any]) -> Response[Any]:
     if not session.can("manager"):
         return Redirect("/app/scan", status_code=303)  # reports are manager+; staff live in the scanner
     o = await load_overview(request, session)
-    labels = [str(d.get("day", "")) for d in o.days]
-    # The ledger's daily report counts points, and scans only once it reports a count per day.
-    counted = next((k for k in ("scans", "transactions", "count") if o.days and k in o.days[0]), None)
+    # Thirty days on the axis, zero where the ledger reported nothing, so bars keep their width.
+    today = datetime.now(UTC).date()
+    labels = [(today - timedelta(days=29 - i)).isoformat() for i in range(30)]
+    by_day = {str(d.get("day") or d.get("date")): d for d in o.days}
+
+    def series(field: str) -> list[int]:
+        return [int(by_day.get(day, {}).get(field) or 0) for day in labels]
+
+    # The ledger's daily report counts transactions per day: each one is a scan at the counter or an
+    # API call, which is what "scans per day" shows until the ledger tells them apart.
+    counted = any("transactions" in d for d in o.days) or not o.days
     scans_chart = (
-        bar_chart(labels, [("scans", [int(d.get(counted) or 0) for d in o.days], "#2f6fed")])
+        bar_chart(labels, [("transactions", series("transactions"), "#2f6fed")])
         if counted
         else '<p class="muted">—</p>'
+    )
+    points_chart = bar_chart(
+        labels, [("issued", series("issued"), "#1f9d55"), ("redeemed", series("redeemed"), "#d9822b")]
     )
     return page(
         request,
@@ -176,13 +187,7 @@ async def overview_page(request: Request[Any, Any, Any]) -> Response[Any]:
         o=o,
         warnings=o.warnings,
         scans_chart=scans_chart,
-        points_chart=bar_chart(
-            labels,
-            [
-                ("issued", [int(d.get("issued", 0)) for d in o.days], "#1f9d55"),
-                ("redeemed", [int(d.get("redeemed", 0)) for d in o.days], "#d9822b"),
-            ],
-        ),
+        points_chart=points_chart,
     )
 
 
