@@ -23,6 +23,7 @@ from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
 ROOT = Path(__file__).resolve().parents[3]
 LEDGER_MIGRATIONS = ROOT / "services" / "ledger" / "migrations"
 WALLET_MIGRATIONS = ROOT / "services" / "wallet-pass" / "migrations"
+TENANT_MIGRATIONS = ROOT / "services" / "tenant" / "migrations"
 COFFEE = uuid.UUID("00000000-0000-7000-8000-00000000c0fe")
 
 

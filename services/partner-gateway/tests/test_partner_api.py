@@ -20,7 +20,7 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.tokens import TestTokens
 
 from .conftest import Client, bearer
-from .ledger_stack import LEDGER_MIGRATIONS, WALLET_MIGRATIONS, program, project_program
+from .ledger_stack import LEDGER_MIGRATIONS, TENANT_MIGRATIONS, WALLET_MIGRATIONS, program, project_program
 from .support import served
 
 
@@ -142,6 +142,7 @@ async def test_a_partner_enrols_earns_redeems_and_reverses(gateway: Client, keys
     rewards = (await gateway.get("/v1/rewards", headers=bearer(keys.test))).json()
     assert "Coffee test" in str(rewards)
     assert "Coffee live" not in str(rewards)
+    assert "rwd_" in str(rewards)
 
 
 async def test_fifty_concurrent_identical_earns_post_one_ledger_transaction(
@@ -261,3 +262,59 @@ async def test_the_openapi_document_describes_the_partner_api(client: Client) ->
     earn = schema["paths"]["/v1/members/{member_id}/earn"]["post"]
     assert "examples" in str(earn)
     assert (await client.get("/schema/docs")).status_code == 200
+
+
+async def test_the_program_comes_from_the_tenant_service(
+    settings: Settings,
+    tokens: TestTokens,
+    make_db: MakeDb,
+    amqp_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    topology: Topology,
+) -> None:
+    from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
+    from nujoomy_kit.ids import encode_id
+    from nujoomy_tenant import provisioning
+    from nujoomy_tenant.app import build_app as build_tenant
+    from nujoomy_tenant.settings import load as load_tenant
+
+    tenant_db = await make_db("tenant", TENANT_MIGRATIONS)
+    engine = make_engine(tenant_db, pool_size=1)
+    async with transaction(make_sessionmaker(engine)) as db:
+        created = await provisioning.create_tenant(
+            db,
+            provisioning.NewTenant(
+                slug="gw-cafe",
+                name="Gw Cafe",
+                owner_email="o@gw.test",
+                owner_password="correct horse battery",
+            ),
+            invite_ttl=3600,
+        )
+    await engine.dispose()
+    tenant_settings = load_tenant(
+        {},
+        database_url=tenant_db,
+        amqp_url=amqp_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix + "tenant:",
+        events_exchange=topology.exchange,
+        queue_prefix=topology.prefix,
+        internal_public_key=tokens.internal_public_pem,
+    )
+    async with served(build_tenant(tenant_settings)) as tenant_url:
+        routed = msgspec.structs.replace(settings, tenant_url=tenant_url)
+        async with AsyncTestClient(app=build_app(routed, verifier=tokens.verifier())) as client:
+            answers = {}
+            for tid, mode in ((created.tenant_id, "test"), (uuid.uuid4(), "test")):
+                staff = tokens.headers(tokens.staff(tid, role="owner"), mode=mode)  # type: ignore[arg-type]
+                key = (await client.post("/internal/v1/api_keys", json={"name": "k"}, headers=staff)).json()[
+                    "secret"
+                ]
+                answers[tid] = await client.get("/v1/program", headers=bearer(key))
+    mine = answers[created.tenant_id]
+    assert mine.status_code == 200, mine.text
+    assert encode_id("prg", created.program_id) in mine.text
+    others = [a for t, a in answers.items() if t != created.tenant_id]
+    assert all(encode_id("prg", created.program_id) not in a.text for a in others)

@@ -20,6 +20,7 @@ from nujoomy_partner_gateway.api.schemas import (
     ReverseRequest,
 )
 from nujoomy_partner_gateway.domain.errors import DownstreamUnavailable
+from nujoomy_partner_gateway.domain.views import with_public_ids
 from nujoomy_partner_gateway.downstream import Downstream, passthrough
 from nujoomy_partner_gateway.edge.middleware import IDEMPOTENCY_SCOPE_KEY
 from nujoomy_partner_gateway.ids import new_request_key
@@ -49,12 +50,20 @@ def _strip_card_token(payload: dict[str, Any]) -> dict[str, Any]:
 
 @get("/v1/program", guards=READ, tags=["program"], summary="The tenant's loyalty program")
 async def get_program(principal: Principal, state: State) -> Response[bytes]:
-    return passthrough(await _downstream(state).call("tenant", "GET", "/internal/v1/program", principal))
+    return _public(await _downstream(state).call("tenant", "GET", "/internal/v1/program", principal))
 
 
 @get("/v1/rewards", guards=READ, tags=["program"], summary="The rewards catalog")
 async def list_rewards(principal: Principal, state: State) -> Response[bytes]:
-    return passthrough(await _downstream(state).call("ledger", "GET", "/internal/v1/rewards", principal))
+    return _public(await _downstream(state).call("ledger", "GET", "/internal/v1/rewards", principal))
+
+
+def _public(answer: Any) -> Response[bytes]:
+    if answer.status_code != 200:
+        return passthrough(answer)
+    return Response(
+        content=msgspec.json.encode(with_public_ids(answer.json())), media_type="application/json"
+    )
 
 
 @post(
