@@ -192,21 +192,28 @@ class Edge:
         try:
             await app(scope, _replaying(body), captured.send)
         except BaseException:
-            await store.release(record_key)
+            await _quietly(store.release(record_key))
             raise
         if idem.storable(captured.status, captured.code()):
-            await store.complete(
-                record_key,
-                idem.Record(
-                    state="done",
-                    fingerprint=fingerprint,
-                    status=captured.status,
-                    headers=captured.headers,
-                    body=b"".join(captured.body),
-                ),
+            record = idem.Record(
+                state="done",
+                fingerprint=fingerprint,
+                status=captured.status,
+                headers=captured.headers,
+                body=b"".join(captured.body),
             )
+            await _quietly(store.complete(record_key, record))
         else:
-            await store.release(record_key)
+            await _quietly(store.release(record_key))
+
+
+async def _quietly(operation: Any) -> None:
+    """The answer has been sent: a Redis failure now must not turn it into an error. An unwritten
+    record leaves the in-flight marker to expire; the ledger still refuses a second effect."""
+    try:
+        await operation
+    except (redis.RedisError, OSError) as exc:
+        log.warning("idempotency_record_not_written", error=repr(exc))
 
 
 class _Capture:
