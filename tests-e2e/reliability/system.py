@@ -1,0 +1,66 @@
+"""Harness for the reliability suite: an ASGI app served on an ephemeral port, the program a tenant
+publishes (what tenant.program.updated carries), and the test-token issuer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+from nujoomy_contracts.tenant import (
+    Branding,
+    EarnRule,
+    ExpiryPolicy,
+    Program,
+    Reward,
+    Wording,
+)
+from nujoomy_contracts.tenant import Tenant as TenantInfo
+
+COFFEE = uuid.UUID("00000000-0000-7000-8000-00000000c0fe")
+
+
+@contextlib.asynccontextmanager
+async def served(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app on an ephemeral port from its own thread and loop; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await asyncio.to_thread(thread.join, 15)
+
+
+def program(tenant_id: uuid.UUID) -> Program:
+    return Program(
+        program_id=uuid.UUID(int=tenant_id.int ^ 1),
+        tenant_id=tenant_id,
+        version=1,
+        type="points",
+        currency="EUR",
+        earn_rule=EarnRule(points_per_unit=2),
+        rewards=[Reward(reward_id=COFFEE, name="Coffee", cost=100)],
+        expiry=ExpiryPolicy(kind="months_after_earn", months=12),
+        wording=Wording(balance_label="Beans"),
+        branding=Branding(background_color="#000000", foreground_color="#FFFFFF", label_color="#CCCCCC"),
+        tenant=TenantInfo(
+            tenant_id=tenant_id,
+            slug=f"t{tenant_id.hex[:8]}",
+            name="Café",
+            locale="en",
+            timezone="Europe/Paris",
+            currency="EUR",
+            status="active",
+        ),
+    )
