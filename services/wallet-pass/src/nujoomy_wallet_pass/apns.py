@@ -33,10 +33,19 @@ class PushResult:
 
 class ApnsClient:
     def __init__(
-        self, credentials: PassCredentials, base_url: str, *, ca_file: str = "", max_attempts: int = 4
+        self,
+        credentials: PassCredentials,
+        base_url: str,
+        *,
+        ca_file: str = "",
+        max_attempts: int = 4,
+        concurrency: int = 64,
     ) -> None:
         self.topic = credentials.pass_type_id
         self.max_attempts = max_attempts
+        # Streams in flight on the connection. httpcore's pool scans its queue for every request, so
+        # hundreds of waiting requests cost quadratic time; a bound keeps a big batch linear.
+        self._streams = asyncio.Semaphore(concurrency)
         self._http = httpx.AsyncClient(
             base_url=base_url,
             http2=True,
@@ -53,11 +62,16 @@ class ApnsClient:
         result = PushResult(token, 0, "NotSent")
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = await self._http.post(
-                    f"/3/device/{token}",
-                    content=b"{}",
-                    headers={"apns-topic": self.topic, "apns-push-type": "background", "apns-priority": "5"},
-                )
+                async with self._streams:
+                    response = await self._http.post(
+                        f"/3/device/{token}",
+                        content=b"{}",
+                        headers={
+                            "apns-topic": self.topic,
+                            "apns-push-type": "background",
+                            "apns-priority": "5",
+                        },
+                    )
             except httpx.TransportError as exc:
                 log.warning("apns_transport_error", error=repr(exc), attempt=attempt)
                 result = PushResult(token, 503, "TransportError")
@@ -80,14 +94,17 @@ class ApnsClient:
 class ApnsPool:
     """The long-lived clients, keyed by certificate and endpoint (live and test go to different places)."""
 
-    def __init__(self, ca_file: str = "") -> None:
+    def __init__(self, ca_file: str = "", concurrency: int = 64) -> None:
         self._clients: dict[tuple[str, str], ApnsClient] = {}
         self._ca_file = ca_file
+        self._concurrency = concurrency
 
     def client(self, credentials: PassCredentials, base_url: str) -> ApnsClient:
         key = (credentials.fingerprint, base_url)
         if key not in self._clients:
-            self._clients[key] = ApnsClient(credentials, base_url, ca_file=self._ca_file)
+            self._clients[key] = ApnsClient(
+                credentials, base_url, ca_file=self._ca_file, concurrency=self._concurrency
+            )
         return self._clients[key]
 
     async def aclose(self) -> None:

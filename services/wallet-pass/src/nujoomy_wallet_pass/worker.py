@@ -22,7 +22,7 @@ def build_runner(settings: Settings) -> SyncRunner:
     _, sessions = database(settings)
     wallet = WalletContext.from_settings(settings)
     google = GoogleSync(sessions, wallet) if wallet.account is not None and settings.google_enabled else None
-    return SyncRunner(sessions, wallet, ApnsPool(settings.apns_ca_file), google)
+    return SyncRunner(sessions, wallet, ApnsPool(settings.apns_ca_file, settings.apns_concurrency), google)
 
 
 def build_worker(settings: Settings, runner: SyncRunner | None = None, relay_poll: float = 1.0) -> Worker:
