@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+from nujoomy_contracts import new_envelope
 from nujoomy_contracts.tenant import (
+    PROGRAM_UPDATED,
     Branding,
     EarnRule,
     ExpiryPolicy,
@@ -20,6 +26,7 @@ from nujoomy_contracts.tenant import (
     Wording,
 )
 from nujoomy_contracts.tenant import Tenant as TenantInfo
+from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
 
 COFFEE = uuid.UUID("00000000-0000-7000-8000-00000000c0fe")
 
@@ -64,3 +71,43 @@ def program(tenant_id: uuid.UUID) -> Program:
             status="active",
         ),
     )
+
+
+async def project(ledger_db: str, tenant: uuid.UUID, mode: str = "test") -> None:
+    """What the ledger worker does with tenant.program.updated (its own handler, its own transaction)."""
+    from nujoomy_ledger.events.consumers import apply_program
+
+    engine = make_engine(ledger_db, pool_size=1)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            event = new_envelope(PROGRAM_UPDATED, program(tenant), tenant_id=tenant, mode=mode)  # type: ignore[arg-type]
+            await apply_program(session, event)
+    finally:
+        await engine.dispose()
+
+
+class Worker:
+    """One `python -m <package> worker` process, as `make up` starts it; SIGKILL-able."""
+
+    def __init__(self, package: str, env: dict[str, str], log: Path) -> None:
+        self.package, self.env, self.log = package, env, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", self.package, "worker"], env=self.env, stdout=out, stderr=out
+        )
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -31,15 +28,14 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
-from nujoomy_contracts import decode_envelope, new_envelope
-from nujoomy_contracts.tenant import PROGRAM_UPDATED
-from nujoomy_kit.db import make_engine, make_sessionmaker, plain_url, transaction
+from nujoomy_contracts import decode_envelope
+from nujoomy_kit.db import plain_url
 from nujoomy_messaging import Topology
 from nujoomy_testing import TcpProxy, eventually
 from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.tokens import TestTokens
 
-from .system import program, served
+from .system import Worker, project, served
 
 pytestmark = [
     pytest.mark.e2e,
@@ -73,31 +69,6 @@ def converged(result: dict[str, int]) -> bool:
     return result["outbox"] == 0 and result["lost"] == 0 and result["stale balances"] == 0
 
 
-class Worker:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        out = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nujoomy_ledger", "worker"], env=self.env, stdout=out, stderr=out
-        )
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
 @pytest.fixture
 async def observed(amqp_url: str, topology: Topology) -> AsyncIterator[Observed]:
     """Every message on the events exchange (bound straight to the broker, not through the proxy)."""
@@ -117,18 +88,6 @@ async def observed(amqp_url: str, topology: Topology) -> AsyncIterator[Observed]
     await queue.consume(record)
     yield seen
     await connection.close()
-
-
-async def _project(db: str, tenant: uuid.UUID) -> None:
-    from nujoomy_ledger.events.consumers import apply_program
-
-    engine = make_engine(db, pool_size=1)
-    try:
-        async with transaction(make_sessionmaker(engine)) as session:
-            event = new_envelope(PROGRAM_UPDATED, program(tenant), tenant_id=tenant, mode="test")
-            await apply_program(session, event)  # type: ignore[arg-type]
-    finally:
-        await engine.dispose()
 
 
 async def _load(http: httpx.AsyncClient, members: list[str], tally: Tally) -> None:
@@ -211,7 +170,7 @@ async def test_ledger_survives_broker_cut_and_worker_sigkill_with_two_workers(
 
     db = await make_db("ledger", ROOT / "services" / "ledger" / "migrations")
     tenant = uuid.uuid4()
-    await _project(db, tenant)
+    await project(db, tenant)
     broker = urlsplit(amqp_url)
     proxy = await TcpProxy(broker.hostname or "127.0.0.1", broker.port or 5672).start()
     env = {
@@ -225,7 +184,7 @@ async def test_ledger_survives_broker_cut_and_worker_sigkill_with_two_workers(
         "NUJOOMY_INTERNAL_PUBLIC_KEY": tokens.internal_public_pem,
         "NUJOOMY_LOG_JSON": "false",
     }
-    workers = [Worker(env, tmp_path / f"worker{i}.log") for i in range(2)]
+    workers = [Worker("nujoomy_ledger", env, tmp_path / f"worker{i}.log") for i in range(2)]
     for w in workers:
         w.start()
     settings = load(env)
