@@ -242,7 +242,12 @@ async def rig(count: int) -> AsyncIterator[Rig]:
         await _wait_http(f"{control_url}/health")
         await _wait_http(f"{google_url}/health")
         members, tokens = await _seed(settings, google_url, count)
-        worker = _start_worker(env)
+        # WALLET_BENCH_SPLIT=1: consumers and the update-job runner in two processes.
+        if os.environ.get("WALLET_BENCH_SPLIT") == "1":
+            worker = _start_worker({**env, "NUJOOMY_WALLET_PASS_WORKER_SYNC": "false"})
+            procs.append(_start_worker({**env, "NUJOOMY_WALLET_PASS_WORKER_CONSUMERS": "false"}))
+        else:
+            worker = _start_worker(env)
         await _wait_queues(settings, topology, CONSUMER_NAMES)
         yield Rig(settings, control_url, google_url, members, tokens)
     finally:

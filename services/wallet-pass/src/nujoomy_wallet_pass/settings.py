@@ -50,6 +50,11 @@ class Settings(ServiceSettings, kw_only=True):
     sync_interval_seconds: float = 0.05
     sync_batch: int = 200
     resync_rate_per_second: float = 2000.0
+    # What a worker process runs: both by default; a deployment can split consumers and the
+    # update-job runner into separate replicas (jobs are claimed with SKIP LOCKED, the relay is
+    # single-active by advisory lock, so any mix is safe).
+    worker_consumers: bool = True
+    worker_sync: bool = True
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -27,15 +27,17 @@ def build_runner(settings: Settings) -> SyncRunner:
 
 def build_worker(settings: Settings, runner: SyncRunner | None = None, relay_poll: float = 1.0) -> Worker:
     _, sessions = database(settings)
-    runner = runner or build_runner(settings)
-    jobs = [PeriodicJob("wallet-pass-sync", settings.sync_interval_seconds, runner.run_until_idle)]
+    jobs = []
+    if settings.worker_sync:
+        runner = runner or build_runner(settings)
+        jobs.append(PeriodicJob("wallet-pass-sync", settings.sync_interval_seconds, runner.run_until_idle))
     return Worker(
         service=SERVICE,
         database_url=settings.database_url,
         amqp_url=settings.amqp_url,
         topology=topology_from(settings.events_exchange, settings.queue_prefix, settings.queue_type),
         sessions=sessions,
-        consumers=consumer_specs(settings),
+        consumers=consumer_specs(settings) if settings.worker_consumers else [],
         jobs=jobs,
         relay_poll=relay_poll,
     )
