@@ -40,8 +40,10 @@ async def served(app: Litestar) -> AsyncIterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    deadline = time.monotonic() + 60
     while not server.started:
-        if not thread.is_alive():
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
             raise RuntimeError("the server did not start")
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]

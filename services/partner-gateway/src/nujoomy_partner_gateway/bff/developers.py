@@ -37,9 +37,10 @@ async def _render(
     error: str | None = None,
 ) -> Response[Any]:
     backends = session.backends(request)
-    keys, hooks = await asyncio.gather(
+    results: tuple[Any, ...] = await asyncio.gather(
         backends.get("gateway", KEYS), backends.get("gateway", HOOKS), return_exceptions=True
     )
+    keys, hooks = results
     warnings: list[str] = []
     if isinstance(keys, BaseException):
         warnings.append("api keys")
@@ -48,7 +49,7 @@ async def _render(
         warnings.append("webhooks")
         hooks = {"data": []}
     endpoints = list(hooks.get("data") or [])
-    deliveries = await asyncio.gather(
+    deliveries: list[Any] = await asyncio.gather(
         *(backends.get("gateway", f"{HOOKS}/{e['id']}/deliveries", limit=10) for e in endpoints),
         return_exceptions=True,
     )

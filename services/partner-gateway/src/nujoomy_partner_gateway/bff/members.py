@@ -63,13 +63,14 @@ async def _member_page(
 ) -> Response[Any]:
     session = await require_session(request)
     backends = session.backends(request)
-    member, txns, passes, messages = await asyncio.gather(
+    results: tuple[Any, ...] = await asyncio.gather(
         backends.get("ledger", f"/internal/v1/members/{member_id}"),
         backends.get("ledger", f"/internal/v1/members/{member_id}/transactions", limit=50),
         backends.get("wallet_pass", f"/internal/v1/members/{member_id}/passes"),
         backends.get("notification", f"/internal/v1/members/{member_id}/messages"),
         return_exceptions=True,
     )
+    member, txns, passes, messages = results
     if isinstance(member, BaseException):
         raise member
     warnings = [

@@ -128,13 +128,14 @@ async def load_overview(request: Request[Any, Any, Any], session: StaffSession) 
     backends = session.backends(request)
     today = datetime.now(UTC).date()
     start = today - timedelta(days=29)
-    outstanding, daily = await asyncio.gather(
+    results: tuple[Any, ...] = await asyncio.gather(
         backends.get("ledger", "/internal/v1/reports/outstanding"),
         backends.get(
             "ledger", "/internal/v1/reports/daily", **{"from": start.isoformat(), "to": today.isoformat()}
         ),
         return_exceptions=True,
     )
+    outstanding, daily = results
     result = Overview()
     if isinstance(outstanding, dict):
         result.members = int(outstanding.get("members", 0))

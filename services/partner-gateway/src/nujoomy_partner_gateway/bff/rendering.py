@@ -48,7 +48,7 @@ def message_for(exc: DomainError, lang: str) -> str:
     t = translator(lang)
     if isinstance(exc, BackendUnavailable):
         return t("unavailable")
-    return exc.detail or exc.title
+    return str(exc.detail or exc.title)
 
 
 def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -3,6 +3,8 @@ to English so a new label never renders as a raw key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 EN: dict[str, str] = {
     "app_name": "Nujoomy",
     "sign_in": "Sign in",
@@ -218,7 +220,7 @@ AR: dict[str, str] = {
 CATALOGS = {"en": EN, "ar": AR}
 
 
-def translator(lang: str):  # type: ignore[no-untyped-def]
+def translator(lang: str) -> Callable[..., str]:
     catalog = CATALOGS.get(lang, EN)
 
     def t(key: str, **values: object) -> str:
