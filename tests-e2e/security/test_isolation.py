@@ -111,3 +111,29 @@ async def test_the_staff_scanner_cannot_reach_another_tenants_card(stack: Stack,
         # A made-up id of the right shape is a 404 too (no oracle between "foreign" and "absent").
         ghost = await http.get(f"/internal/v1/members/mbr_{uuid.uuid4().hex}", headers=owner)
         assert ghost.status_code in (400, 404)
+
+
+async def test_api_keys_cannot_be_revoked_or_rolled_from_another_tenant_or_mode(
+    stack: Stack, tokens: TestTokens
+) -> None:
+    gateway = stack.gateway
+    owner = tokens.headers(tokens.staff(stack.tenant, role="owner"), mode="test")
+    (key,) = (await gateway.get("/internal/v1/api_keys", headers=owner)).json()["data"]
+    for tid, mode in ((stack.other, "test"), (stack.tenant, "live")):
+        stranger = tokens.headers(tokens.staff(tid, role="owner"), mode=mode)  # type: ignore[arg-type]
+        for method, path in (
+            ("DELETE", f"/internal/v1/api_keys/{key['id']}"),
+            ("POST", f"/internal/v1/api_keys/{key['id']}/roll"),
+        ):
+            response = await gateway.request(
+                method, path, json=None if method == "DELETE" else {}, headers=stranger
+            )
+            assert response.status_code == 404, (mode, method, response.status_code, response.text)
+            assert response.json()["code"] == "not_found"
+        listed = (await gateway.get("/internal/v1/api_keys", headers=stranger)).json()["data"]
+        assert key["id"] not in str(listed)
+    # The owner's key still works, and is the only one.
+    assert (await gateway.get("/v1/rewards", headers=bearer(stack.keys.owner))).status_code == 200
+    assert [k["id"] for k in (await gateway.get("/internal/v1/api_keys", headers=owner)).json()["data"]] == [
+        key["id"]
+    ]
