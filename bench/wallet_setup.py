@@ -110,7 +110,10 @@ async def _seed(settings: Any, google_url: str, count: int) -> tuple[list[uuid.U
         await conn.executemany(
             "INSERT INTO google_objects (pass_id, tenant_id, mode, object_id, class_id, balance_sent) "
             "VALUES ($1,$2,'live',$3,$4,0)",
-            [(pass_id(m, "google"), TENANT, google_object_id(issuer, m), class_id) for m in members],
+            [
+                (pass_id(m, "google"), TENANT, google_object_id(issuer, TENANT, "live", m), class_id)
+                for m in members
+            ],
         )
         await conn.execute(
             "INSERT INTO google_classes (class_id, tenant_id, mode, branding_version) VALUES ($1,$2,'live',$3)",
@@ -130,7 +133,7 @@ async def _seed(settings: Any, google_url: str, count: int) -> tuple[list[uuid.U
     }
     objects = [
         {
-            "id": google_object_id(issuer, m),
+            "id": google_object_id(issuer, TENANT, "live", m),
             "classId": class_id,
             "state": "ACTIVE",
             "loyaltyPoints": {"label": "Points", "balance": {"int": 0}},

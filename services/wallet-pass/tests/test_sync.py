@@ -92,7 +92,7 @@ async def test_an_earn_pushes_every_device_patches_google_and_the_pass_shows_it(
 ) -> None:
     state, _ = google
     member = uuid.uuid4()
-    object_id = google_object_id(settings.google_issuer_id, member)
+    object_id = google_object_id(settings.google_issuer_id, TENANT, "live", member)
     async with running_worker(settings):
         await publish(
             amqp_url, topology, program_updated(program(TENANT, PROGRAM)), enrolled(TENANT, member, PROGRAM)
@@ -145,7 +145,7 @@ async def test_ten_scans_in_a_burst_cost_one_push_per_device(
         assert await scalar(settings, "SELECT count(*) FROM sync_jobs") == 1
         assert await runner.run_until_idle() == 1
         assert len(apns.pushes) - before == 1
-        object_id = google_object_id(settings.google_issuer_id, member)
+        object_id = google_object_id(settings.google_issuer_id, TENANT, "live", member)
         assert [p["loyaltyPoints"]["balance"] for p in state.patches(object_id)] == [{"int": 100}]
         assert await balance_in_fetched_pass(client, serial, token) == 100
     finally:
@@ -164,7 +164,7 @@ async def test_google_notifications_stay_within_three_per_day(
         for i in range(1, 6):
             await apply(settings, balance(TENANT, member, i, i))
             await runner.run_until_idle()
-        patches = state.patches(google_object_id(settings.google_issuer_id, member))
+        patches = state.patches(google_object_id(settings.google_issuer_id, TENANT, "live", member))
         assert [p["loyaltyPoints"]["balance"]["int"] for p in patches] == [1, 2, 3, 4, 5]
         assert [p.get("notifyPreference") for p in patches] == ["NOTIFY_ON_UPDATE"] * 3 + [None, None]
     finally:
@@ -305,7 +305,7 @@ async def test_test_mode_passes_never_reach_the_live_endpoints(
     finally:
         await runner.apns.aclose()
     assert len(apns.pushes_for("77" * 32)) == 1
-    obj = state.objects()[google_object_id(settings.google_issuer_id, member)]
+    obj = state.objects()[google_object_id(settings.google_issuer_id, TENANT, "test", member)]
     assert obj["loyaltyPoints"]["balance"] == {"int": 12}
     assert await scalar(settings, "SELECT count(*) FROM sync_jobs") == 0
 
@@ -321,7 +321,7 @@ async def test_erasure_retires_the_google_object(
     runner = build_runner(settings)
     try:
         await runner.run_until_idle()
-        object_id = google_object_id(settings.google_issuer_id, member)
+        object_id = google_object_id(settings.google_issuer_id, TENANT, "live", member)
         assert state.objects()[object_id]["state"] == "ACTIVE"
         await apply(settings, erased(TENANT, member))
         await runner.run_until_idle()

@@ -120,7 +120,7 @@ class GoogleSync:
         """Erasure: the object goes INACTIVE and loses the member's data that we can blank."""
         body = {"state": "INACTIVE", "accountName": "", "loyaltyPoints": {"balance": {"int": 0}}}
         await self.clients[job.mode].patch(
-            "loyaltyObject", google_object_id(self.issuer, job.member_id), body
+            "loyaltyObject", google_object_id(self.issuer, job.tenant_id, job.mode, job.member_id), body
         )
 
     async def sync_member(
@@ -129,7 +129,7 @@ class GoogleSync:
         """Bring the member's object up to `content`; return its new state, or None if nothing changed."""
         client = self.clients[job.mode]
         class_id = await self._ensure_class(job, content, program)
-        object_id = google_object_id(self.issuer, job.member_id)
+        object_id = google_object_id(self.issuer, job.tenant_id, job.mode, job.member_id)
         now = datetime.now(UTC)
         notified = list(row.notified_at) if row else []
         # A branding change reaches Google through the class (colours, logo, name live there), so a

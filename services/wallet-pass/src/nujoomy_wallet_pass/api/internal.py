@@ -61,7 +61,12 @@ async def member_links(principal: Principal, wallet: Wallet, mbr_id: str) -> Lin
     token = download_token(wallet.download_secret, principal.tenant_id, principal.mode, member_id, expires_at)
     google = None
     if wallet.account is not None:
-        google = save_url(wallet.account, google_object_id(wallet.settings.google_issuer_id, member_id))
+        google = save_url(
+            wallet.account,
+            google_object_id(
+                wallet.settings.google_issuer_id, principal.tenant_id, principal.mode, member_id
+            ),
+        )
     return Links(
         apple_pass_url=f"{wallet.settings.public_url.rstrip('/')}/apple/passes/{token}",
         google_save_url=google,

@@ -21,9 +21,13 @@ def pass_id(member_id: uuid.UUID, wallet: Wallet) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"{member_id}:{wallet}")
 
 
-def google_object_id(issuer_id: str, member_id: uuid.UUID) -> str:
-    # Google ids are "<issuer>.<suffix>" with only [A-Za-z0-9._-] in the suffix.
-    return f"{issuer_id}.{pass_id(member_id, 'google').hex}"
+def google_object_id(issuer_id: str, tenant_id: uuid.UUID, mode: Mode, member_id: uuid.UUID) -> str:
+    """Google ids are "<issuer>.<suffix>" with only [A-Za-z0-9._-] in the suffix.
+
+    The suffix binds tenant and mode as well as the member: a save link asked for with another
+    tenant's (or the other mode's) member id names an object that is never created, so the links
+    endpoint can answer without a lookup and still hand nobody a card that is not theirs."""
+    return f"{issuer_id}.{uuid.uuid5(_NAMESPACE, f'{tenant_id}:{mode}:{member_id}:google').hex}"
 
 
 def google_class_id(issuer_id: str, program_id: uuid.UUID | None, tenant_id: uuid.UUID, mode: Mode) -> str:
