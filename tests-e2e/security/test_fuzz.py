@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import httpx
 import hypothesis
 import hypothesis.errors
-import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from nujoomy_testing.tokens import TestTokens
@@ -26,44 +24,10 @@ from .conftest import Stack, served
 EXAMPLES = int(os.environ.get("NUJOOMY_FUZZ_EXAMPLES", "15"))
 
 
-def _unparseable(url: str) -> bool:
-    if not url.isascii():
-        return True
-    try:
-        urlsplit(url).port  # noqa: B018 - raises on a bad IPv6 literal or port
-    except ValueError:
-        return True
-    return False
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in unquote(value)
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _known_defect(case: Any) -> bool:
-    """Inputs that hit one of the two known 500s of the gateway (each pinned by an xfail-strict test
-    below), kept out of the fuzz so that every OTHER failure of those operations still shows."""
-    body = case.body if isinstance(case.body, dict) else {}
-    url = body.get("url")
-    if case.path == "/v1/webhook_endpoints" and isinstance(url, str) and _unparseable(url):
-        return True  # test_an_unparseable_webhook_url_is_a_problem
-    if _has_nul([case.query, case.body, case.path_parameters]):
-        return True  # test_a_nul_byte_in_a_search_is_a_problem
-    ids = [unquote(str(v)) for v in (case.path_parameters or {}).values()]  # they come percent-encoded
-    return any(c < " " or c == "\x7f" for v in ids for c in v)  # test_a_control_character_in_an_id_...
-
-
 def _fuzz(base_url: str, api_key: str, member_id: str) -> dict[str, int]:
     document = httpx.get(f"{base_url}/schema/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(document).include(path_regex="^/v1/")
     seen: dict[str, int] = {}
-    known = [0]  # cases not sent because they hit a known defect
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -81,9 +45,6 @@ def _fuzz(base_url: str, api_key: str, member_id: str) -> dict[str, int]:
                 suppress_health_check=list(HealthCheck),
             )
             def run(case: Any) -> None:
-                if _known_defect(case):
-                    known[0] += 1
-                    return
                 response = case.call(
                     base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=15
                 )
@@ -125,14 +86,8 @@ async def test_the_partner_api_survives_fuzzing(stack: Stack, tokens: TestTokens
     assert sum(seen.values()) >= 10 * EXAMPLES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="partner-gateway edge/ssrf.py: urlsplit's ValueError (bad IPv6 literal, bad port) and the "
-    "idna UnicodeError of getaddrinfo escape check_url: a 500, not a webhook_url_not_allowed problem",
-)
 async def test_an_unparseable_webhook_url_is_a_problem(stack: Stack) -> None:
-    # Found by the fuzz above. strict: once the gateway answers a problem, this XPASS fails the run,
-    # and the exclusion in _known_defect must go.
+    # Found by the fuzz above (it was a 500 from urlsplit's ValueError and idna's UnicodeError).
     for url in ("https://\u009ahost.example/hook", "https://[/hook", "https://example.com:99999/hook"):
         response = await stack.gateway.post(
             "/v1/webhook_endpoints",
@@ -142,10 +97,6 @@ async def test_an_unparseable_webhook_url_is_a_problem(stack: Stack) -> None:
         assert 400 <= response.status_code < 500, url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="partner-gateway forwards a path id with a control character to httpx: InvalidURL, a 500",
-)
 async def test_a_control_character_in_an_id_is_a_problem(stack: Stack) -> None:
     response = await stack.gateway.post(
         "/v1/transactions/txn_%07x/reverse", json={}, headers={"Authorization": f"Bearer {stack.keys.owner}"}
@@ -153,10 +104,6 @@ async def test_a_control_character_in_an_id_is_a_problem(stack: Stack) -> None:
     assert 400 <= response.status_code < 500
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger: a NUL byte in a search parameter reaches PostgreSQL (invalid UTF8 0x00): a 500",
-)
 async def test_a_nul_byte_in_a_search_is_a_problem(stack: Stack) -> None:
     response = await stack.gateway.get(
         "/v1/members",

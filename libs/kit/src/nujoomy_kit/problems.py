@@ -171,7 +171,30 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     )
 
 
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    return None
+
+
 def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    state = _sqlstate(exc)
+    if state is not None and state.startswith("22"):
+        # SQLSTATE class 22 is "data exception": the client sent a value PostgreSQL cannot hold (a NUL
+        # byte in text, a number out of range). That is bad input, not a server fault.
+        return problem_response(
+            Problem(
+                type=TYPE_BASE + "invalid_input",
+                title="Invalid input",
+                status=422,
+                code="invalid_input",
+                detail="A value in the request cannot be stored (e.g. a NUL byte, an out-of-range number).",
+                instance=request.url.path,
+            )
+        )
     log.exception("unhandled_error", path=request.url.path, error=repr(exc))
     return problem_response(
         Problem(

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import structlog
 from litestar import Response
+from nujoomy_kit.problems import NotFound
 from nujoomy_kit.tokens import InternalTokenIssuer, Principal
 
 from nujoomy_partner_gateway.domain.errors import DownstreamUnavailable
@@ -58,6 +59,9 @@ class Downstream:
             principal.tenant_id, principal.mode, key_id=principal.key_id, scopes=principal.scopes
         )
         clean = {k: v for k, v in (params or {}).items() if v is not None}
+        if any(c < " " or c == "\x7f" for c in path):
+            # An id with a control character cannot exist; httpx would refuse the URL (a 500).
+            raise NotFound("No such object")
         try:
             return await self._clients[service].request(
                 method, path, json=json, params=clean, headers={"Authorization": f"Bearer {token}"}

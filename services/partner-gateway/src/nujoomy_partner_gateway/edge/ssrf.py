@@ -12,18 +12,21 @@ from nujoomy_partner_gateway.domain.errors import WebhookUrlNotAllowed
 
 
 async def check_url(url: str, *, dev_mode: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname, port = parts.hostname, parts.port
+    except ValueError as exc:  # a bad IPv6 literal or an out-of-range port
+        raise WebhookUrlNotAllowed(f"The URL cannot be parsed: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not hostname:
         raise WebhookUrlNotAllowed("The URL must be http(s) with a host")
     if dev_mode:
         return
     if parts.scheme != "https":
         raise WebhookUrlNotAllowed("Webhook URLs must use https")
-    port = parts.port or 443
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise WebhookUrlNotAllowed(f"{parts.hostname} does not resolve") from exc
+        infos = await asyncio.get_running_loop().getaddrinfo(hostname, port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:  # idna refuses some hosts before any lookup
+        raise WebhookUrlNotAllowed(f"{hostname} does not resolve") from exc
     for info in infos:
         address = str(info[4][0])
         if not is_public(address):
