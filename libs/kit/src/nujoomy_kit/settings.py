@@ -33,6 +33,29 @@ def _collect(prefix: str, env: Mapping[str, str], fields: set[str]) -> dict[str,
     return found
 
 
+def _sequence_fields(cls: type[msgspec.Struct]) -> set[str]:
+    info = msgspec.inspect.type_info(cls)
+    assert isinstance(info, msgspec.inspect.StructType)
+    kinds = (
+        msgspec.inspect.ListType,
+        msgspec.inspect.TupleType,
+        msgspec.inspect.VarTupleType,
+        msgspec.inspect.SetType,
+        msgspec.inspect.FrozenSetType,
+    )
+    return {f.name for f in info.fields if isinstance(f.type, kinds)}
+
+
+def _split(value: object) -> object:
+    """An environment variable holds a list as `a,b,c` (or a JSON array)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return msgspec.json.decode(text)
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def load_settings(cls: type[S], service: str, env: Mapping[str, str] | None = None, **overrides: object) -> S:
     """Build `cls` from the environment: common `NUJOOMY_*`, then `NUJOOMY_<SERVICE>_*`, then overrides."""
     source = os.environ if env is None else env
@@ -41,6 +64,8 @@ def load_settings(cls: type[S], service: str, env: Mapping[str, str] | None = No
     values.update(_collect(COMMON_PREFIX, source, fields))
     service_prefix = f"{COMMON_PREFIX}{service.upper().replace('-', '_')}_"
     values.update(_collect(service_prefix, source, fields))
+    for name in _sequence_fields(cls) & set(values):
+        values[name] = _split(values[name])
     values.update(overrides)
     try:
         return msgspec.convert(values, cls, strict=False)
