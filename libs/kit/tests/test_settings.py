@@ -31,3 +31,16 @@ def test_lists_come_as_comma_separated_or_json() -> None:
 def test_a_bad_value_names_the_field() -> None:
     with pytest.raises(SettingsError, match="port"):
         load_settings(Example, "example", {"NUJOOMY_EXAMPLE_PORT": "eighty"})
+
+
+def test_several_internal_public_keys_during_a_rotation(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from nujoomy_kit.settings import read_pems
+    from nujoomy_kit.tokens import public_pem
+
+    old, new = (public_pem(Ed25519PrivateKey.generate().public_key()) for _ in range(2))
+    (tmp_path / "old.pem").write_text(old)
+    (tmp_path / "new.pem").write_text(new)
+    assert read_pems(f"{tmp_path / 'old.pem'},{tmp_path / 'new.pem'}") == [old, new]
+    assert read_pems(old + new) == [old, new]
+    assert read_pems("") == []

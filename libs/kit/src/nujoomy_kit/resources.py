@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nujoomy_kit.db import make_engine, make_sessionmaker
-from nujoomy_kit.settings import ServiceSettings, read_pem
+from nujoomy_kit.settings import ServiceSettings, read_pem, read_pems
 from nujoomy_kit.tokens import (
     InternalTokenIssuer,
     JwksCache,
@@ -27,7 +27,8 @@ def database(settings: ServiceSettings) -> tuple[AsyncEngine, async_sessionmaker
 
 
 def token_verifier(settings: ServiceSettings, jwks: JwksCache | None = None) -> TokenVerifier:
-    public = read_pem(settings.internal_public_key)
+    # More than one public key during a rotation of the internal signing key (read_pems).
+    public = read_pems(settings.internal_public_key)
     if jwks is None:
         jwks = JwksCache(http_jwks_fetcher(f"{settings.tenant_url}/.well-known/jwks.json"))
     suspended = None
@@ -40,7 +41,7 @@ def token_verifier(settings: ServiceSettings, jwks: JwksCache | None = None) -> 
                 lambda: issuer.issue(PLATFORM_TENANT, "live"),
             )
         )
-    return TokenVerifier(internal_public_keys=[public] if public else [], jwks=jwks, suspended=suspended)
+    return TokenVerifier(internal_public_keys=public, jwks=jwks, suspended=suspended)
 
 
 def internal_issuer(settings: ServiceSettings, subject: str) -> InternalTokenIssuer | None:

@@ -101,6 +101,19 @@ class ServiceSettings(msgspec.Struct, kw_only=True):
     public_url: str = "http://127.0.0.1:8000"
 
 
+def read_pems(value: str) -> list[str]:
+    """Several keys (a rotation): comma-separated paths, or PEM text holding several blocks."""
+    if not value:
+        return []
+    parts = [value] if value.lstrip().startswith("-----BEGIN") else [v for v in value.split(",") if v.strip()]
+    blocks: list[str] = []
+    for part in parts:
+        text = read_pem(part.strip())
+        for chunk in text.split("-----BEGIN ")[1:]:
+            blocks.append("-----BEGIN " + chunk.strip() + "\n")
+    return blocks
+
+
 def read_pem(value: str) -> str:
     """Settings carry keys as PEM text or as a path to a PEM file."""
     if not value or value.lstrip().startswith("-----BEGIN"):
