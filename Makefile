@@ -22,5 +22,8 @@ fmt:           ## format and auto-fix
 bench:         ## benchmarks, each printed beside a baseline measured in the same run
 	bash scripts/bench.sh
 
+chaos:         ## the long reliability suite (faults injected into the running system)
+	bash scripts/chaos.sh
+
 status:        ## every service's readiness
 	uv run nujoomy status
