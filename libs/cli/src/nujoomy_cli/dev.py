@@ -134,6 +134,7 @@ class Supervisor:
         self.env = env
         self.timeout = timeout
         self.stopping = asyncio.Event()
+        self.failed = False  # not ready in time: `make up` must exit non-zero
         self.children: list[Child] = []
         width = 0
         for info in registry.services.values():
@@ -168,7 +169,7 @@ class Supervisor:
         await asyncio.gather(*tasks, ready, return_exceptions=True)
         (dev_dir() / "ready").unlink(missing_ok=True)
         self.say("nujoomy", "1", "stopped")
-        return 0
+        return 1 if self.failed else 0
 
     async def keep(self, child: Child) -> None:
         delay = 1.0
@@ -221,6 +222,7 @@ class Supervisor:
                     self.say(
                         "nujoomy", "1", f"not ready after {self.timeout:.0f}s: {', '.join(sorted(pending))}"
                     )
+                    self.failed = True
                     self.stopping.set()
                     return
                 if pending:
