@@ -3,14 +3,13 @@ consumer, PostgreSQL, sender and an SMTP server."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
 import jwt
 from nujoomy_kit.ids import encode_id
 from nujoomy_testing import eventually
-from nujoomy_wallet_pass.domain.links import pass_id, read_download_token
+from nujoomy_wallet_pass.domain.links import google_object_id, read_download_token
 
 
 async def test_enrolment_sends_one_welcome_email_with_wallet_links(
@@ -40,7 +39,10 @@ async def test_enrolment_sends_one_welcome_email_with_wallet_links(
         m.member_id,
     )
     save = jwt.decode(google.group(1), options={"verify_signature": False})
-    assert pass_id(m.member_id, "google").hex in json.dumps(save)
+    issuer = save["payload"]["loyaltyObjects"][0]["id"].split(".", 1)[0]
+    assert save["payload"]["loyaltyObjects"] == [
+        {"id": google_object_id(issuer, make.TENANT, "live", m.member_id)}
+    ]
     assert "/unsubscribe/" in mail.headers["List-Unsubscribe"]
     assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     row = (await bus.messages(m.member_id))[0]
