@@ -47,9 +47,10 @@ def edge_lifespan(settings: Settings, edge: Edge):  # type: ignore[no-untyped-de
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Shutdown must end: a background task that ignores its cancellation is abandoned.
+            await asyncio.wait(tasks, timeout=5)
             with contextlib.suppress(Exception):
-                await keys.flush_last_used()
+                await asyncio.wait_for(keys.flush_last_used(), 5)
             await downstream.aclose()
 
     return lifespan

@@ -114,8 +114,10 @@ class KeyStore:
                 log.warning("key_invalidation_subscription_lost", error=repr(exc))
                 await asyncio.sleep(1)
             finally:
+                # Bounded: closing a pubsub whose read was just cancelled can wait on its connection
+                # forever, which once hung an app's shutdown.
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await asyncio.wait_for(pubsub.aclose(), 2)
 
     async def flush_last_used(self) -> None:
         """last_used_at is written in batches: one UPDATE per interval, not one per request."""
