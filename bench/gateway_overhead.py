@@ -27,40 +27,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.scratch import drop_db, scratch_db
+
 NAME = "gateway_overhead"
 DESCRIPTION = "earn direct to the ledger vs through the gateway (p50/p99, req/s); gateway GET req/s"
 
-ADMIN_URL = os.environ.get("NUJOOMY_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("NUJOOMY_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parents[1]
 TENANT = uuid.UUID("0193d5a0-0000-7000-8000-00000000ca7e")
 CONCURRENCY = 16
 MEMBERS = 200
-
-
-async def scratch_db(name: str, migrations: Path) -> str:
-    import asyncpg
-    from nujoomy_kit.db import run_migrations, with_database
-
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = with_database(ADMIN_URL, name)
-    await asyncio.to_thread(run_migrations, migrations, url)
-    return url
-
-
-async def drop_db(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 def _listen() -> Any:

@@ -29,10 +29,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.scratch import drop_db, scratch_db
+
 NAME = "ledger_earn"
 DESCRIPTION = "staff earn over HTTP vs a pgbench ceiling for the same SQL; p50/p99 at 500 req/s"
 
-ADMIN_URL = os.environ.get("NUJOOMY_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS = ROOT / "services" / "ledger" / "migrations"
 TENANT = uuid.UUID("0193d5a0-0000-7000-8000-00000000be0c")
@@ -54,31 +55,6 @@ SQL_MEMBER = "('00000000-0000-7000-8000-' || lpad(to_hex({n}), 12, '0'))::uuid"
 
 
 # ------------------------------------------------------------------------------------------- setup
-
-
-async def create_database(name: str) -> str:
-    import asyncpg
-    from nujoomy_kit.db import run_migrations, with_database
-
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = with_database(ADMIN_URL, name)
-    await asyncio.to_thread(run_migrations, MIGRATIONS, url)
-    return url
-
-
-async def drop_database(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 def bench_program() -> Any:
@@ -455,7 +431,7 @@ async def main(quick: bool) -> None:
     members = 2_000 if quick else MEMBERS
     seconds = 5 if quick else 15
     name = f"bench_ledger_{uuid.uuid4().hex[:8]}"
-    url = plain_url(await create_database(name))
+    url = plain_url(await scratch_db(name, MIGRATIONS))
     tokens = TestTokens()
     server = None
     try:
@@ -502,7 +478,7 @@ async def main(quick: bool) -> None:
     finally:
         if server is not None:
             server.stop()
-        await drop_database(name)
+        await drop_db(name)
 
 
 def run(args: Any) -> Any:
