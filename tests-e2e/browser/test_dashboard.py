@@ -165,6 +165,8 @@ async def test_staff_scans_with_a_wedge_earns_redeems_and_undoes(
     await owner.goto(f"{site}/app")
     await expect(owner.get_by_test_id("stat-outstanding")).to_have_text("12")
     await expect(owner.get_by_test_id("stat-members")).to_have_text("1")
+    # Pass counts come from wallet-pass (no device has installed the card in this test: 0, not "—").
+    await expect(owner.get_by_test_id("stat-passes-apple")).to_have_text("0")
     await expect(owner.locator("svg.chart").first).to_be_visible()
     await shot(owner, "overview")
 

@@ -332,3 +332,33 @@ async def test_erasure_retires_the_google_object(
     assert retired["accountName"] == ""
     assert await scalar(settings, "SELECT count(*) FROM google_objects") == 0
     assert await scalar(settings, "SELECT count(*) FROM sync_jobs") == 0
+
+
+async def test_the_pass_summary_counts_installed_passes_per_wallet_in_its_own_plane(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    settings: Settings,
+    tokens: TestTokens,
+    google: tuple[GoogleFakeState, str],
+) -> None:
+    members = [uuid.uuid4() for _ in range(3)]
+    await apply(
+        settings, program_updated(program(TENANT, PROGRAM)), *(enrolled(TENANT, m, PROGRAM) for m in members)
+    )
+    await install(client, settings, members[0], "dev-a", "a1" * 32)
+    await install(client, settings, members[0], "dev-b", "b1" * 32)  # two devices, one pass
+    await install(client, settings, members[1], "dev-c", "c1" * 32)
+    runner = build_runner(settings)
+    try:
+        await runner.run_until_idle()  # creates the Google objects
+    finally:
+        await runner.apns.aclose()
+
+    async def summary(tenant: uuid.UUID, mode: str) -> dict[str, int]:
+        headers = tokens.headers(tokens.internal(tenant, mode))  # type: ignore[arg-type]
+        response = await client.get("/internal/v1/passes/summary", headers=headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    assert await summary(TENANT, "live") == {"apple": 2, "google": 3}
+    assert await summary(TENANT, "test") == {"apple": 0, "google": 0}
+    assert await summary(uuid.uuid4(), "live") == {"apple": 0, "google": 0}

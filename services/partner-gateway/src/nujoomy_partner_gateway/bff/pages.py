@@ -133,16 +133,14 @@ async def load_overview(request: Request[Any, Any, Any], session: StaffSession) 
         backends.get(
             "ledger", "/internal/v1/reports/daily", **{"from": start.isoformat(), "to": today.isoformat()}
         ),
+        backends.get("wallet_pass", "/internal/v1/passes/summary"),
         return_exceptions=True,
     )
-    outstanding, daily = results
+    outstanding, daily, passes = results
     result = Overview()
     if isinstance(outstanding, dict):
         result.members = int(outstanding.get("members", 0))
         result.outstanding = int(outstanding.get("outstanding_points", 0))
-        for wallet in ("apple", "google"):
-            if f"passes_{wallet}" in outstanding:
-                setattr(result, f"passes_{wallet}", int(outstanding[f"passes_{wallet}"]))
     else:
         result.warnings.append("ledger")
     if isinstance(daily, dict):
@@ -153,6 +151,11 @@ async def load_overview(request: Request[Any, Any, Any], session: StaffSession) 
         result.expired = sum(int(d.get("expired", 0)) for d in days)
     elif "ledger" not in result.warnings:
         result.warnings.append("ledger")
+    if isinstance(passes, dict):
+        result.passes_apple = int(passes.get("apple", 0))
+        result.passes_google = int(passes.get("google", 0))
+    else:
+        result.warnings.append("wallet_pass")
     return result
 
 

@@ -122,9 +122,22 @@ async def program_sync(principal: Principal, db: AsyncSession, prg_id: str) -> S
     )
 
 
+class PassCounts(msgspec.Struct):
+    apple: int  # passes installed on at least one device (a live PassKit registration)
+    google: int  # loyalty objects created at Google (saves are not reported back without callbacks)
+
+
+@get("/passes/summary")
+async def pass_counts(principal: Principal, db: AsyncSession) -> PassCounts:
+    """Active passes by wallet for the dashboard's overview, in the caller's tenant and mode."""
+    assert principal.mode is not None
+    apple, google = await queries.pass_counts(db, principal.tenant_id, principal.mode)
+    return PassCounts(apple=apple, google=google)
+
+
 def internal_router() -> Router:
     return Router(
         path="/internal/v1",
-        route_handlers=[member_links, member_pass_status, program_sync],
+        route_handlers=[member_links, member_pass_status, program_sync, pass_counts],
         guards=[require_authenticated],
     )

@@ -236,3 +236,17 @@ async def mark_pushed(db: AsyncSession, pass_ids: Sequence[uuid.UUID], at: datet
         text("UPDATE passes SET last_pushed_at = :at WHERE id = ANY(CAST(:ids AS uuid[]))"),
         {"ids": list(pass_ids), "at": at},
     )
+
+
+async def pass_counts(db: AsyncSession, tenant_id: uuid.UUID, mode: str) -> tuple[int, int]:
+    row = (
+        await db.execute(
+            text(
+                "SELECT (SELECT count(DISTINCT pass_id) FROM apple_registrations "
+                "        WHERE tenant_id = :t AND mode = :m), "
+                "       (SELECT count(*) FROM google_objects WHERE tenant_id = :t AND mode = :m)"
+            ),
+            {"t": tenant_id, "m": mode},
+        )
+    ).one()
+    return int(row[0]), int(row[1])
