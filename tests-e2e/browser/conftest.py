@@ -19,7 +19,8 @@ from playwright.async_api import Browser, async_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "services" / "partner-gateway" / "tests" / "web"))
-from web_stack import Stack, full_stack, gateway_app, served, working  # noqa: E402
+from nujoomy_testing.servers import served  # noqa: E402
+from web_stack import Stack, full_stack, gateway_app, working  # noqa: E402
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = [

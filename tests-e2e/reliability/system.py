@@ -3,18 +3,12 @@ publishes (what tenant.program.updated carries), and the test-token issuer."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import signal
 import subprocess
 import sys
-import threading
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import uvicorn
 from nujoomy_contracts import new_envelope
 from nujoomy_contracts.tenant import (
     PROGRAM_UPDATED,
@@ -29,24 +23,6 @@ from nujoomy_contracts.tenant import Tenant as TenantInfo
 from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
 
 COFFEE = uuid.UUID("00000000-0000-7000-8000-00000000c0fe")
-
-
-@contextlib.asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app on an ephemeral port from its own thread and loop; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 15)
 
 
 def program(tenant_id: uuid.UUID) -> Program:

@@ -33,9 +33,10 @@ from nujoomy_kit.db import plain_url
 from nujoomy_messaging import Topology
 from nujoomy_testing import TcpProxy, eventually
 from nujoomy_testing.plugin import MakeDb
+from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
-from .system import Worker, project, served
+from .system import Worker, project
 
 pytestmark = [
     pytest.mark.e2e,

@@ -4,9 +4,6 @@ ports. Two tenants, two modes: `keys` holds an API key for each (tenant, mode) t
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +11,6 @@ from typing import Any
 
 import msgspec
 import pytest
-import uvicorn
 from litestar.testing import AsyncTestClient
 from nujoomy_contracts import new_envelope
 from nujoomy_contracts.tenant import (
@@ -30,6 +26,7 @@ from nujoomy_contracts.tenant import Tenant as TenantInfo
 from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
 from nujoomy_messaging import Topology
 from nujoomy_testing.plugin import MakeDb
+from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,24 +54,6 @@ class Stack(msgspec.Struct):
     tenant: uuid.UUID
     other: uuid.UUID
     keys: Keys
-
-
-@contextlib.asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app on an ephemeral port from its own thread and loop; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 15)
 
 
 def program(tenant_id: uuid.UUID) -> Program:

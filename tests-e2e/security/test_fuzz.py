@@ -15,11 +15,12 @@ import hypothesis
 import hypothesis.errors
 import schemathesis
 from hypothesis import HealthCheck
+from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
-from .conftest import Stack, served
+from .conftest import Stack
 
 EXAMPLES = int(os.environ.get("NUJOOMY_FUZZ_EXAMPLES", "15"))
 

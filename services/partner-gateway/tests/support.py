@@ -12,32 +12,10 @@ from typing import Any
 
 import aio_pika
 import msgspec
-import uvicorn
 from nujoomy_contracts import Envelope, encode_envelope
 from nujoomy_messaging import Topology
 from nujoomy_partner_gateway.settings import Settings
 from nujoomy_partner_gateway.worker import build_worker
-
-
-@contextlib.asynccontextmanager
-async def served(app: Any, port: int = 0) -> AsyncIterator[str]:
-    """Serve an ASGI app from its own thread and loop; yields its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="auto", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        await asyncio.sleep(0.01)
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{bound}"
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 15)
 
 
 def free_port() -> int:

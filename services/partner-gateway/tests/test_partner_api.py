@@ -17,11 +17,11 @@ from nujoomy_messaging import Topology
 from nujoomy_partner_gateway.app import build_app
 from nujoomy_partner_gateway.settings import Settings
 from nujoomy_testing.plugin import MakeDb
+from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
 from .conftest import Client, bearer
 from .ledger_stack import LEDGER_MIGRATIONS, TENANT_MIGRATIONS, WALLET_MIGRATIONS, program, project_program
-from .support import served
 
 
 class Keys(msgspec.Struct):

@@ -29,10 +29,11 @@ from nujoomy_messaging import Topology
 from nujoomy_partner_gateway.app import build_app
 from nujoomy_partner_gateway.settings import Settings
 from nujoomy_testing import eventually
+from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
 from .conftest import Client, MakeKey, bearer
-from .support import Receiver, free_port, publish, running_worker, served
+from .support import Receiver, free_port, publish, running_worker
 
 FAST = (0, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2)
 

@@ -15,7 +15,8 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.tokens import TestTokens
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web_stack import Business, Stack, create_business, full_stack, gateway_app, served
+from nujoomy_testing.servers import served
+from web_stack import Business, Stack, create_business, full_stack, gateway_app
 
 ROOT = Path(__file__).resolve().parents[4]
 GATEWAY_MIGRATIONS = ROOT / "services" / "partner-gateway" / "migrations"

@@ -12,46 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import uvicorn
 from litestar import Litestar
 from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
 from nujoomy_partner_gateway.app import build_app as build_gateway
 from nujoomy_partner_gateway.bff import web_route_handlers
 from nujoomy_partner_gateway.settings import Settings as GatewaySettings
+from nujoomy_testing.servers import served
 
 ROOT = Path(__file__).resolve().parents[4]
 PASSWORD = "correct horse battery"
-
-
-@contextlib.asynccontextmanager
-async def served(app: Litestar) -> AsyncIterator[str]:
-    """Serves `app` on 127.0.0.1:<ephemeral> from its own thread and event loop (so a test client
-    that blocks the test's loop cannot starve it); yields its base URL. Lifespan runs inside uvicorn."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="on",
-        access_log=False,
-        # keep-alive connections from the other services' pools must not hold shutdown open
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("the server did not start")
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 15)
 
 
 def gateway_app(settings: GatewaySettings) -> Litestar:
