@@ -154,3 +154,35 @@ def test_the_save_link_is_a_skinny_savetowallet_jwt(wallet_dir: Path) -> None:
     assert claims["iss"] == sa.email
     assert claims["payload"] == {"loyaltyObjects": [{"id": object_id}]}
     assert jwt.get_unverified_header(token)["kid"] == sa.private_key_id
+
+
+async def test_the_fake_can_be_told_over_http_to_fail_the_next_requests(
+    google: tuple[GoogleFakeState, str], wallet_dir: Path
+) -> None:
+    import httpx
+
+    state, url = google
+    client = GoogleClient(f"{url}/walletobjects/v1", f"{url}/token", account(wallet_dir))
+    try:
+        bearer = {"Authorization": f"Bearer {await client.token()}"}
+        async with httpx.AsyncClient() as http:
+            told = await http.post(f"{url}/fake/failures", json=[429, 429, 500])
+            assert told.status_code == 200
+            assert told.json() == {"pending": 3}
+            assert (await http.post(f"{url}/fake/failures", json={"status": 429})).status_code == 400
+            assert (await http.post(f"{url}/fake/failures", json=[200])).status_code == 400
+            answers = []
+            for _ in range(4):
+                response = await http.post(
+                    f"{url}/walletobjects/v1/loyaltyClass", json=a_class(f"{ISSUER}.told"), headers=bearer
+                )
+                answers.append((response.status_code, response.json().get("error", {}).get("status")))
+        assert answers == [
+            (429, "RESOURCE_EXHAUSTED"),
+            (429, "RESOURCE_EXHAUSTED"),
+            (500, "INTERNAL"),
+            (200, None),
+        ]
+        assert state.failures == []
+    finally:
+        await client.aclose()

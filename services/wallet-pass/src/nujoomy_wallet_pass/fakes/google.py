@@ -241,6 +241,20 @@ async def fake_seed(request: Request[Any, Any, Any]) -> dict[str, int]:
     return {resource: len(store) for resource, store in fake.stores.items()}
 
 
+@post("/fake/failures", status_code=200)
+async def fake_failures(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Reliability tests over HTTP: the statuses to answer next (e.g. [429, 429, 500]), in order,
+    before any other check — the same queue in-process tests fill through `state.failures`."""
+    body = await _body(request)
+    if not isinstance(body, list) or not all(
+        isinstance(s, int) and not isinstance(s, bool) and 400 <= s <= 599 for s in body
+    ):
+        return google_error(400, "expected a JSON list of HTTP error statuses (400-599)")
+    fake = _state(request)
+    fake.failures.extend(body)
+    return Response(msgspec.json.encode({"pending": len(fake.failures)}), media_type="application/json")
+
+
 @get("/fake/stats")
 async def fake_stats(request: Request[Any, Any, Any]) -> dict[str, int]:
     fake = _state(request)
@@ -263,6 +277,7 @@ def build_fake_app(fake: GoogleFakeState) -> Litestar:
             update_resource,
             fake_object,
             fake_seed,
+            fake_failures,
             fake_stats,
             health,
         ],
