@@ -18,4 +18,7 @@ def serve(app: Litestar, host: str, port: int, log_level: str = "warning") -> No
         http="httptools",
         lifespan="on",
         timeout_graceful_shutdown=10,
+        # uvicorn would otherwise rewrite the client address from X-Forwarded-For whenever the peer is
+        # 127.0.0.1; which proxies to believe is the app's call (e.g. NUJOOMY_WEB_TRUSTED_PROXIES).
+        proxy_headers=False,
     )

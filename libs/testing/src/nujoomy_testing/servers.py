@@ -25,6 +25,7 @@ async def served(app: Any, port: int = 0, start_timeout: float = 60.0) -> AsyncI
         access_log=False,
         # keep-alive connections from other services' pools must not hold shutdown open
         timeout_graceful_shutdown=1,
+        proxy_headers=False,  # as kit.server.serve: the app sees the socket peer
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

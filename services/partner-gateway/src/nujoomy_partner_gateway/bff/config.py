@@ -13,6 +13,8 @@ from typing import Any
 import msgspec
 from nujoomy_kit.settings import ServiceSettings, load_settings, read_pem
 
+from nujoomy_partner_gateway.bff.client_address import Network, parse_networks
+
 COOKIE_ACCESS = "nj_access"
 COOKIE_REFRESH = "nj_refresh"
 COOKIE_CSRF = "nj_csrf"
@@ -28,6 +30,12 @@ class WebSettings(msgspec.Struct, kw_only=True):
     join_rate_per_minute: int = 10
     # A join form older than this is refused (bots replay harvested forms).
     join_form_max_age: int = 2 * 3600
+    # Our own reverse proxies / load balancers (CIDRs). Only a request whose socket peer is in one of
+    # these has its X-Forwarded-For believed, and then only the hops these proxies appended.
+    trusted_proxies: list[str] = []
+    # How long the preferences link on the back of a wallet pass stays valid. Every pass update
+    # (an earn, a re-sync) carries a freshly signed link, so only a long-idle card meets the limit.
+    preferences_link_max_age: int = 180 * 86400
 
 
 def web_settings(state: Any) -> WebSettings:
@@ -41,5 +49,15 @@ def web_settings(state: Any) -> WebSettings:
         loaded = msgspec.structs.replace(
             loaded, secret=hashlib.sha256(b"nujoomy-web:" + seed.encode()).hexdigest()
         )
+    parse_networks(loaded.trusted_proxies)  # a malformed CIDR fails at the first request, loudly
     state["web_settings"] = loaded
     return loaded
+
+
+def trusted_networks(state: Any) -> tuple[Network, ...]:
+    cached = state.get("web_trusted_proxies")
+    if isinstance(cached, tuple):
+        return cached
+    networks = parse_networks(web_settings(state).trusted_proxies)
+    state["web_trusted_proxies"] = networks
+    return networks
