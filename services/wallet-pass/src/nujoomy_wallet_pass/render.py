@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from nujoomy_contracts.tenant import Program
 from nujoomy_kit.ids import encode_id
+from nujoomy_kit.member_links import sign_member_link
+from nujoomy_kit.settings import read_pem
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,10 +94,12 @@ def build_content(
         web_service_url=f"{settings.public_url.rstrip('/')}/apple",
         member_name=name,
     )
-    return _with_program(content, program, settings) if program is not None else content
+    return _with_program(content, program, settings, member_id) if program is not None else content
 
 
-def _with_program(content: PassContent, program: Program, settings: Settings) -> PassContent:
+def _with_program(
+    content: PassContent, program: Program, settings: Settings, member_id: uuid.UUID
+) -> PassContent:
     import msgspec
 
     tenant = program.tenant
@@ -110,8 +114,18 @@ def _with_program(content: PassContent, program: Program, settings: Settings) ->
         contact_email=tenant.contact_email,
         contact_phone=tenant.contact_phone,
         website=tenant.website,
-        consent_url=f"{settings.public_url.rstrip('/')}/join/{tenant.slug}/preferences",
+        consent_url=preferences_url(settings, program, content.mode, member_id),
     )
+
+
+def preferences_url(settings: Settings, program: Program, mode: Mode, member_id: uuid.UUID) -> str:
+    """The gateway's consent page, with a signed link naming this member (nujoomy_kit.member_links)."""
+    url = f"{settings.public_url.rstrip('/')}/join/{program.tenant.slug}/preferences"
+    pem = read_pem(settings.internal_private_key)
+    if not pem:
+        return url  # no internal key (a bare dev setup): the page explains how to get a fresh link
+    token = sign_member_link(pem, "preferences", tenant_id=program.tenant_id, member_id=member_id, mode=mode)
+    return f"{url}?t={token}"
 
 
 async def pkpass_for(
