@@ -163,3 +163,69 @@ def patient_bff(monkeypatch: pytest.MonkeyPatch) -> None:
     # The shared test machine runs every team's suites at once; a 5 s production timeout would turn
     # load into false "unavailable" answers here.
     monkeypatch.setenv("NUJOOMY_WEB_HTTP_TIMEOUT", "30")
+
+
+class Mail:
+    """The notification service at work behind the pages: the SMTP relay it sends to (the outside
+    world's, faked) and a read of what it decided."""
+
+    def __init__(self, sink: Any, database_url: str) -> None:
+        self.sink = sink
+        self.database_url = database_url
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        import asyncpg
+        from nujoomy_kit.db import plain_url
+
+        conn = await asyncpg.connect(plain_url(self.database_url))
+        try:
+            return list(await conn.fetch(sql, *args))
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def mail(
+    stack: Stack,
+    make_db: MakeDb,
+    amqp_url: str,
+    redis_url: str,
+    topology: Topology,
+    redis_prefix: str,
+    tokens: TestTokens,
+) -> AsyncIterator[Mail]:
+    """notification's worker (consumers + sender) and wallet-pass's worker (its member projection, so
+    a joined customer's pass downloads), started before anyone joins so their queues exist."""
+    import msgspec
+    from nujoomy_notification.fakes.smtp_sink import SmtpSink
+    from nujoomy_notification.settings import load as load_notification
+    from nujoomy_notification.worker import build_worker as notification_worker
+    from nujoomy_wallet_pass.worker import build_worker as wallet_worker
+
+    sink = await SmtpSink().start()
+    settings = load_notification(
+        {},
+        database_url=await make_db("notification", ROOT / "services" / "notification" / "migrations"),
+        amqp_url=amqp_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix + "n:",
+        db_pool_size=2,
+        events_exchange=topology.exchange,
+        queue_prefix=topology.prefix,
+        internal_public_key=tokens.internal_public_pem,
+        internal_private_key=tokens.internal_private_pem,
+        wallet_pass_url=stack.wallet_pass_url,
+        smtp_host="127.0.0.1",
+        smtp_port=sink.port,
+        smtp_starttls=False,
+        smtp_connections=1,
+        quiet_start=0,  # never quiet: the test must not depend on the hour it runs at
+        quiet_end=0,
+        sender_poll_s=0.1,
+    )
+    wallet = msgspec.structs.replace(stack.wallet_settings, worker_sync=False)
+    try:
+        async with working(notification_worker(settings)), working(wallet_worker(wallet, relay_poll=0.1)):
+            yield Mail(sink, settings.database_url)
+    finally:
+        await sink.stop()

@@ -101,6 +101,8 @@ class Stack(msgspec.Struct):
     ledger_url: str
     wallet_pass_url: str
     tenant_db: str
+    # for a test that also runs wallet-pass's worker (its projection of members, for pass downloads)
+    wallet_settings: Any = None
 
 
 @contextlib.asynccontextmanager
@@ -138,4 +140,4 @@ async def full_stack(
             working(ledger_worker(ledger_settings)),
             served(build_wallet(wallet_settings)) as wallet_url,
         ):
-            yield Stack(tenant_url, ledger_url, wallet_url, tenant_db)
+            yield Stack(tenant_url, ledger_url, wallet_url, tenant_db, wallet_settings)

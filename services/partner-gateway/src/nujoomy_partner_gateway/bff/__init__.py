@@ -8,7 +8,17 @@ from typing import Any
 from litestar import Router
 from litestar.static_files import create_static_files_router
 
-from nujoomy_partner_gateway.bff import catalog, developers, join, members, pages, password, program, scan
+from nujoomy_partner_gateway.bff import (
+    catalog,
+    developers,
+    join,
+    members,
+    pages,
+    password,
+    preferences,
+    program,
+    scan,
+)
 from nujoomy_partner_gateway.bff.middleware import session_cookies_middleware
 from nujoomy_partner_gateway.bff.rendering import PAGE_EXCEPTION_HANDLERS
 from nujoomy_partner_gateway.web import STATIC_DIR, STATIC_PATH
@@ -23,6 +33,7 @@ def web_route_handlers() -> list[Any]:
         *developers.ROUTES,
         *members.ROUTES,
         *join.ROUTES,
+        *preferences.ROUTES,
         *catalog.ROUTES,
     ]
     json_routes = [*pages.JSON_ROUTES, *scan.JSON_ROUTES, *program.JSON_ROUTES]

@@ -6,11 +6,13 @@ short timeouts so a slow sibling turns into a clear "unavailable" instead of a h
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import httpx
 import msgspec
 from litestar.datastructures import State
+from nujoomy_kit.problems import NotFound
 from nujoomy_kit.settings import ServiceSettings
 
 from nujoomy_partner_gateway.bff.config import web_settings
@@ -74,6 +76,8 @@ class Backends:
         json: Any = None,
         params: dict[str, Any] | None = None,
     ) -> Any:
+        if not _plain_path(path):
+            raise NotFound("No such resource")
         headers = {"Nujoomy-Mode": self._mode, "Accept": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
@@ -105,6 +109,16 @@ class Backends:
 
     async def delete(self, service: Service, path: str) -> Any:
         return await self.call(service, "DELETE", path)
+
+
+# Ids from the browser are interpolated into these paths. Anything beyond plain id characters (a
+# control character makes httpx raise InvalidURL, which is no HTTPError: a 500), or a dot segment
+# that would climb to another route of the sibling, names no resource.
+_PLAIN_PATH = re.compile(r"(/[A-Za-z0-9_\-.~:@=+,]*)*")
+
+
+def _plain_path(path: str) -> bool:
+    return bool(_PLAIN_PATH.fullmatch(path)) and not any(s in (".", "..") for s in path.split("/"))
 
 
 def _problem(service: Service, response: httpx.Response) -> Exception:

@@ -93,13 +93,20 @@ async def check_rate(request: Request[Any, Any, Any], bucket: str = "join") -> N
         raise JoinRateLimited(max(1, int(ttl)))
 
 
-def _context(request: Request[Any, Any, Any], slug: str, tenant: dict[str, Any]) -> dict[str, Any]:
+def brand_context(slug: str, tenant: dict[str, Any]) -> dict[str, Any]:
+    """What a public page needs to look like the business: name, colours, wording, logo."""
     return {
         "slug": slug,
         "name": tenant.get("name", slug),
         "branding": tenant.get("branding") or {},
         "wording": tenant.get("wording") or {},
         "logo_url": _logo(tenant),
+    }
+
+
+def _context(request: Request[Any, Any, Any], slug: str, tenant: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **brand_context(slug, tenant),
         "qr_svg": qr_svg(join_url(request, slug)),
         "form_token": form_token(web_settings(request.app.state).secret, slug),
         "form": JoinForm(),

@@ -109,6 +109,15 @@ EN: dict[str, str] = {
     "nothing_yet": "Nothing here yet.",
     "set_password": "Choose your password",
     "password_set": "Your password is set. You can sign in now.",
+    "prefs_title": "What {name} may send you",
+    "prefs_intro": "Choose how we keep in touch: receipts for your points, news and offers. Change it any time.",
+    "prefs_email": "Email to {address}",
+    "prefs_sms": "Text messages to {address}",
+    "prefs_none": "We have no email or phone number for you, so we send you nothing.",
+    "prefs_saved": "Saved. We will only send what you chose.",
+    "prefs_link_invalid": "This link is not valid or has expired",
+    "prefs_link_help": "Open your card in your wallet: the back of the card always carries a current link. Or ask us at the counter.",
+    "other_language": "العربية",
 }
 
 AR: dict[str, str] = {
@@ -215,6 +224,15 @@ AR: dict[str, str] = {
     "nothing_yet": "لا شيء هنا بعد.",
     "set_password": "اختر كلمة المرور",
     "password_set": "تم تعيين كلمة المرور. يمكنك تسجيل الدخول الآن.",
+    "prefs_title": "ما يمكن أن يرسله لك {name}",
+    "prefs_intro": "اختر كيف نتواصل معك: إيصالات نقاطك والأخبار والعروض. يمكنك التغيير في أي وقت.",
+    "prefs_email": "البريد الإلكتروني إلى {address}",
+    "prefs_sms": "رسائل نصية إلى {address}",
+    "prefs_none": "ليس لدينا بريد إلكتروني أو رقم هاتف لك، لذلك لا نرسل لك شيئًا.",
+    "prefs_saved": "تم الحفظ. سنرسل لك فقط ما اخترته.",
+    "prefs_link_invalid": "هذا الرابط غير صالح أو انتهت صلاحيته",
+    "prefs_link_help": "افتح بطاقتك في المحفظة: ظهر البطاقة يحمل دائمًا رابطًا حديثًا. أو اسألنا عند الكاونتر.",
+    "other_language": "English",
 }
 
 CATALOGS = {"en": EN, "ar": AR}
