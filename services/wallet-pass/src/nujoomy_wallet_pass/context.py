@@ -10,8 +10,10 @@ from cryptography.hazmat.primitives import serialization
 from litestar.params import Dependency
 
 from nujoomy_wallet_pass.credentials import PassCredentials, load_credentials
+from nujoomy_wallet_pass.domain.certificates import master_key
 from nujoomy_wallet_pass.google import ServiceAccount
 from nujoomy_wallet_pass.settings import Settings
+from nujoomy_wallet_pass.signers import Signers
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class WalletContext:
     credentials: PassCredentials
     download_secret: bytes
     account: ServiceAccount | None
+    # The tenant's own certificate when it brought one, else `credentials` (the platform's).
+    signers: Signers
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WalletContext:
@@ -35,7 +39,8 @@ class WalletContext:
         account = (
             ServiceAccount.load(settings.google_service_account) if settings.google_service_account else None
         )
-        return cls(settings, credentials, secret, account)
+        signers = Signers(credentials, master_key(settings.certificate_encryption_key))
+        return cls(settings, credentials, secret, account, signers)
 
 
 # Handlers declare `wallet: Wallet`; Litestar must not try to model the certificates inside.

@@ -42,6 +42,7 @@ def _cert(
     *,
     ca: bool,
     extensions: list[tuple[x509.ExtensionType, bool]] = (),  # type: ignore[assignment]
+    valid_days: tuple[int, int] = (-1, 825),
 ) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
     builder = (
@@ -50,8 +51,8 @@ def _cert(
         .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=825))
+        .not_valid_before(now + dt.timedelta(days=valid_days[0]))
+        .not_valid_after(now + dt.timedelta(days=valid_days[1]))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
@@ -73,6 +74,78 @@ def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+def _pass_type_cert(
+    pass_type_id: str,
+    team_id: str,
+    key: rsa.RSAPrivateKey,
+    issuer: x509.Name,
+    issuer_key: rsa.RSAPrivateKey,
+    *,
+    valid_days: tuple[int, int] = (-1, 825),
+) -> x509.Certificate:
+    # Apple's layout: CN "Pass Type ID: <id>", UID = pass type id, OU = team id.
+    subject = _name(
+        (NameOID.USER_ID, pass_type_id),
+        (NameOID.COMMON_NAME, f"Pass Type ID: {pass_type_id}"),
+        (NameOID.ORGANIZATIONAL_UNIT_NAME, team_id),
+        (NameOID.ORGANIZATION_NAME, "Nujoomy DEVELOPMENT certificate"),
+    )
+    return _cert(
+        subject,
+        key,
+        issuer,
+        issuer_key,
+        ca=False,
+        extensions=[
+            (
+                x509.UnrecognizedExtension(
+                    PASS_TYPE_OID, b"\x0c" + bytes([len(pass_type_id)]) + pass_type_id.encode()
+                ),
+                False,
+            ),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False),
+        ],
+        valid_days=valid_days,
+    )
+
+
+def mint_pass_cert(
+    directory: Path,
+    pass_type_id: str,
+    team_id: str,
+    *,
+    valid_days: tuple[int, int] = (-1, 365),
+    issued_by_wwdr: bool = True,
+) -> tuple[bytes, bytes]:
+    """An extra DEVELOPMENT Pass Type ID certificate (what a tenant brings), issued by the dev WWDR
+    (or, with issued_by_wwdr=False, by a stranger CA): (certificate PEM, unencrypted PKCS#8 key PEM)."""
+    key = _key()
+    if issued_by_wwdr:
+        wwdr = x509.load_pem_x509_certificate((directory / "wwdr.pem").read_bytes())
+        issuer, issuer_key = (
+            wwdr.subject,
+            serialization.load_pem_private_key((directory / "wwdr.key").read_bytes(), None),
+        )
+    else:
+        issuer, issuer_key = _name((NameOID.COMMON_NAME, "Nujoomy DEVELOPMENT stranger CA")), _key()
+    cert = _pass_type_cert(pass_type_id, team_id, key, issuer, issuer_key, valid_days=valid_days)  # type: ignore[arg-type]
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return _pem(cert), key_pem
+
+
+def encryption_key(directory: Path) -> str:
+    """The dev certificate-encryption key (base64, 32 bytes), created on first use."""
+    import base64
+
+    path = directory / "certificate-encryption.key"
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def generate(directory: Path, pass_type_id: str = PASS_TYPE_ID, team_id: str = TEAM_ID) -> Path:
     """Create the material under `directory` unless it is already there; return the directory."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -89,29 +162,7 @@ def generate(directory: Path, pass_type_id: str = PASS_TYPE_ID, team_id: str = T
         (NameOID.ORGANIZATION_NAME, "Nujoomy dev"),
     )
     wwdr = _cert(wwdr_name, wwdr_key, ca_name, ca_key, ca=True)
-    # Apple's layout: CN "Pass Type ID: <id>", UID = pass type id, OU = team id.
-    pass_name = _name(
-        (NameOID.USER_ID, pass_type_id),
-        (NameOID.COMMON_NAME, f"Pass Type ID: {pass_type_id}"),
-        (NameOID.ORGANIZATIONAL_UNIT_NAME, team_id),
-        (NameOID.ORGANIZATION_NAME, "Nujoomy DEVELOPMENT certificate"),
-    )
-    pass_cert = _cert(
-        pass_name,
-        pass_key,
-        wwdr_name,
-        wwdr_key,
-        ca=False,
-        extensions=[
-            (
-                x509.UnrecognizedExtension(
-                    PASS_TYPE_OID, b"\x0c" + bytes([len(pass_type_id)]) + pass_type_id.encode()
-                ),
-                False,
-            ),
-            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False),
-        ],
-    )
+    pass_cert = _pass_type_cert(pass_type_id, team_id, pass_key, wwdr_name, wwdr_key)
     apns_cert = _cert(
         _name((NameOID.COMMON_NAME, "Nujoomy DEVELOPMENT APNs fake")),
         apns_key,
@@ -130,6 +181,7 @@ def generate(directory: Path, pass_type_id: str = PASS_TYPE_ID, team_id: str = T
     )
     (directory / "ca.pem").write_bytes(_pem(ca))
     (directory / "wwdr.pem").write_bytes(_pem(wwdr))
+    _write_key(directory / "wwdr.key", wwdr_key)  # kept so tests can mint tenant certificates
     (directory / "pass.pem").write_bytes(_pem(pass_cert))
     _write_key(directory / "pass.key", pass_key)
     (directory / "apns-fake.pem").write_bytes(_pem(apns_cert) + _pem(ca))
@@ -170,4 +222,5 @@ def wallet_env(directory: Path, apns_url: str, google_url: str, google_token_url
         f"{p}GOOGLE_TOKEN_URL": google_token_url,
         f"{p}GOOGLE_TOKEN_URL_TEST": google_token_url,
         f"{p}GOOGLE_SERVICE_ACCOUNT": str(directory / "google-service-account.json"),
+        f"{p}CERTIFICATE_ENCRYPTION_KEY": encryption_key(directory),
     }

@@ -11,6 +11,7 @@ SERVICE = "wallet-pass"
 REAL_APNS = "https://api.push.apple.com"
 REAL_GOOGLE = "https://walletobjects.googleapis.com/walletobjects/v1"
 REAL_GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
+REAL_GOOGLE_KEYS = "https://pay.google.com/gp/m/issuer/keys"
 FAKE_APNS_PORT = 8443
 FAKE_APNS_CONTROL_PORT = 8444
 FAKE_GOOGLE_PORT = 8093
@@ -29,6 +30,9 @@ class Settings(ServiceSettings, kw_only=True):
     pass_key: str = ""
     pass_key_password: str = ""
     wwdr_cert: str = ""
+    # AES-256-GCM key (32 bytes, base64) sealing tenants' own pass certificate keys at rest; empty
+    # turns tenant certificates off (uploads answer 503 tenant_certificates_disabled).
+    certificate_encryption_key: str = ""
     # HMAC key for signed, expiring download links; empty derives one from the pass key.
     download_secret: str = ""
     download_ttl_seconds: int = 7 * 24 * 3600
@@ -45,6 +49,10 @@ class Settings(ServiceSettings, kw_only=True):
     google_service_account: str = ""  # path to (or text of) the service-account JSON
     google_issuer_id: str = "3388000000022000000"
     google_enabled: bool = True
+    # Google's save/delete callbacks: the class's callbackOptions.url is {public_url}/google/callbacks;
+    # messages are verified against Google's root signing keys, fetched from here and cached.
+    google_callback_keys_url: str = REAL_GOOGLE_KEYS
+    google_callback_keys_ttl_seconds: int = 3600
     # Update jobs: how often the runner looks, how many members per batch, and the branding re-sync
     # pace (members per second) that keeps a program-wide push within APNs and Google limits.
     sync_interval_seconds: float = 0.05

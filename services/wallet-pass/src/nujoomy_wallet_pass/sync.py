@@ -127,6 +127,7 @@ class SyncRunner:
             for key in {(j.tenant_id, j.mode) for j in jobs}:
                 found = await programs.program_row(db, key[0], key[1])
                 program_of[key] = found[0] if found else None
+                await self.wallet.signers.resolve(db, key[0], key[1])  # the tenant's own certificate, if any
         outcomes = await asyncio.gather(
             *(self._sync_member(j, states, tokens, objects, program_of) for j in jobs)
         )
@@ -152,7 +153,8 @@ class SyncRunner:
         if state.status != "active":
             return [], await self._retire_google(job, objects), None
         base = self.settings.apns_base_url if job.mode == "live" else self.settings.apns_base_url_test
-        client = self.apns.client(self.wallet.credentials, base)
+        signer = self.wallet.signers.cached(job.tenant_id, job.mode)
+        client = self.apns.client(signer, base)
         results = list(await asyncio.gather(*(client.push(t) for t in tokens.get(state.pass_id, []))))
         ok = all(r.ok or not _retryable(r) for r in results)
         saved = None
@@ -160,7 +162,7 @@ class SyncRunner:
             program = program_of.get((job.tenant_id, job.mode))
             content = build_content(
                 self.settings,
-                self.wallet.credentials,
+                signer,
                 mode=job.mode,
                 member_id=job.member_id,
                 authentication_token=state.authentication_token,

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_wallet_pass.context import Wallet
+from nujoomy_wallet_pass.credentials import PassCredentials
 from nujoomy_wallet_pass.db import apple as registrations
 from nujoomy_wallet_pass.domain.errors import (
     BadPassToken,
@@ -59,8 +60,9 @@ def _serial(serial: str) -> uuid.UUID | None:
 
 async def _authenticated_pass(
     request: Request[Any, Any, Any], db: AsyncSession, wallet: Wallet, pass_type: str, serial: str
-) -> Row[Any]:
-    if pass_type != wallet.credentials.pass_type_id:
+) -> tuple[Row[Any], PassCredentials]:
+    """The pass and the certificate that signs it (the tenant's own, or the platform's)."""
+    if not await wallet.signers.knows_pass_type(db, pass_type):
         raise PassNotFound("Unknown pass type identifier")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     pid = _serial(serial)
@@ -68,7 +70,10 @@ async def _authenticated_pass(
     # Unknown serial and wrong token answer alike, so the endpoint tells nothing about which passes exist.
     if row is None or scheme != "ApplePass" or not secrets_equal(token.strip(), row.authentication_token):
         raise BadPassToken
-    return row
+    signer = await wallet.signers.resolve(db, row.tenant_id, row.mode)
+    if pass_type != signer.pass_type_id:
+        raise PassNotFound("Unknown pass type identifier")
+    return row, signer
 
 
 def secrets_equal(a: str, b: str) -> bool:
@@ -93,7 +98,7 @@ async def register_device(  # noqa: PLR0917 - Litestar passes these by name
     pass_type: str,
     serial: str,
 ) -> Response[bytes]:
-    row = await _authenticated_pass(request, db, wallet, pass_type, serial)
+    row, _ = await _authenticated_pass(request, db, wallet, pass_type, serial)
     try:
         body = msgspec.json.decode(await request.body(), type=Registration)
     except msgspec.DecodeError as exc:
@@ -121,7 +126,7 @@ async def unregister_device(  # noqa: PLR0917 - Litestar passes these by name
     pass_type: str,
     serial: str,
 ) -> Response[bytes]:
-    row = await _authenticated_pass(request, db, wallet, pass_type, serial)
+    row, _ = await _authenticated_pass(request, db, wallet, pass_type, serial)
     if await registrations.unregister(db, device, row.id):
         event = new_envelope(
             PASS_REMOVED,
@@ -142,14 +147,16 @@ async def updated_serials(
     passes_updated_since: Annotated[str | None, Parameter(query="passesUpdatedSince")] = None,
 ) -> Response[Any]:
     # The device library id is the shared secret here (no ApplePass header on this call).
-    if pass_type != wallet.credentials.pass_type_id:
-        return Response(b"", status_code=204)
     since = None
     if passes_updated_since:
         if not passes_updated_since.isdigit():
             raise InvalidSinceTag
         since = datetime.fromtimestamp(int(passes_updated_since), UTC)
-    rows = await registrations.updated_serials(db, device, since)
+    rows = []
+    for pid, updated_at, tenant_id, mode in await registrations.updated_serials(db, device, since):
+        # Only the passes of this pass type: a device holding cards of two tenants asks per type.
+        if (await wallet.signers.resolve(db, tenant_id, mode)).pass_type_id == pass_type:
+            rows.append((pid, updated_at))
     if not rows:
         return Response(b"", status_code=204)
     from nujoomy_kit.ids import encode_id
@@ -169,7 +176,7 @@ async def _pass_response(
     *,
     body: bool,
 ) -> Response[bytes]:
-    row = await _authenticated_pass(request, db, wallet, pass_type, serial)
+    row, signer = await _authenticated_pass(request, db, wallet, pass_type, serial)
     modified = row.updated_at.replace(microsecond=0)
     headers = {"Last-Modified": format_datetime(modified, usegmt=True), "Cache-Control": "no-cache"}
     since = request.headers.get("if-modified-since")
@@ -181,12 +188,10 @@ async def _pass_response(
             pass  # an unparseable date is ignored, as RFC 9110 §13.1.3 says
     if not body:
         return Response(b"", status_code=200, headers=headers, media_type=MEDIA_TYPE)
-    card = await member_card(
-        db, wallet.settings, wallet.credentials, row.tenant_id, row.mode, member_id=row.member_id
-    )
+    card = await member_card(db, wallet.settings, signer, row.tenant_id, row.mode, member_id=row.member_id)
     if card is None:
         raise PassNotFound
-    data = await pkpass_for(db, wallet.settings, wallet.credentials, card, row.tenant_id)
+    data = await pkpass_for(db, wallet.settings, signer, card, row.tenant_id)
     await registrations.mark_fetched(db, row.id)
     return Response(data, media_type=MEDIA_TYPE, headers=headers)
 
@@ -221,10 +226,11 @@ async def download(db: AsyncSession, wallet: Wallet, token: str) -> Response[byt
     if found is None:
         raise InvalidDownloadLink
     tenant_id, mode, member_id = found
-    card = await member_card(db, wallet.settings, wallet.credentials, tenant_id, mode, member_id=member_id)
+    signer = await wallet.signers.resolve(db, tenant_id, mode)
+    card = await member_card(db, wallet.settings, signer, tenant_id, mode, member_id=member_id)
     if card is None:
         raise PassNotReady("The card is being issued; try again in a moment")
-    data = await pkpass_for(db, wallet.settings, wallet.credentials, card, tenant_id)
+    data = await pkpass_for(db, wallet.settings, signer, card, tenant_id)
     return Response(
         data, media_type=MEDIA_TYPE, headers={"Content-Disposition": 'attachment; filename="card.pkpass"'}
     )

@@ -61,16 +61,18 @@ async def drop_push_token(db: AsyncSession, pass_id: uuid.UUID, push_token: str)
 
 async def updated_serials(
     db: AsyncSession, device: str, since: datetime | None
-) -> list[tuple[uuid.UUID, datetime]]:
+) -> list[tuple[uuid.UUID, datetime, uuid.UUID, str]]:
+    """(pass id, Last-Modified, tenant, mode) of the device's passes changed since `since`."""
     rows = await db.execute(
         text(
-            "SELECT p.id, p.updated_at FROM apple_registrations r JOIN passes p ON p.id = r.pass_id "
+            "SELECT p.id, p.updated_at, p.tenant_id, p.mode FROM apple_registrations r "
+            "JOIN passes p ON p.id = r.pass_id "
             "WHERE r.device_library_id = :d "
             "AND (CAST(:since AS timestamptz) IS NULL OR p.updated_at > :since)"
         ),
         {"d": device, "since": since},
     )
-    return [(r[0], r[1]) for r in rows]
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 async def push_targets(db: AsyncSession, pass_id: uuid.UUID) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nujoomy_messaging.tables import inbox_table, outbox_table
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Integer,
@@ -113,6 +114,36 @@ google_objects = Table(
     Column("balance_sent", BigInteger),
     Column("notified_at", ARRAY(DateTime(timezone=True)), nullable=False, server_default="{}"),
     _now(),
+    # Saved in a Google Wallet (save/delete callbacks); the object existing says nothing about that.
+    Column("saved", Boolean, nullable=False, server_default="false"),
+    Column("saved_changed_at", DateTime(timezone=True)),
+)
+
+# Google save/delete callbacks already handled, by nonce: a repeated callback publishes nothing.
+google_callbacks = Table(
+    "google_callbacks",
+    metadata,
+    Column("nonce", Text, primary_key=True),
+    Column("object_id", Text, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# A tenant's own Pass Type ID certificate per mode. The key is AES-GCM encrypted with the
+# `certificate_encryption_key` setting (associated data: tenant, mode, fingerprint).
+tenant_certificates = Table(
+    "tenant_certificates",
+    metadata,
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("pass_type_id", Text, nullable=False),
+    Column("team_id", Text, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("not_after", DateTime(timezone=True), nullable=False),
+    Column("certificate", LargeBinary, nullable=False),
+    Column("key_ciphertext", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "mode"),
 )
 
 google_classes = Table(
