@@ -18,20 +18,27 @@ from .conftest import Client, MakeKey, bearer
 RATELIMIT = re.compile(r'^"key";r=(\d+);t=(\d+)$')
 
 
-async def test_burst_of_simultaneous_requests_on_a_fresh_key_lets_exactly_burst_through(
+async def test_burst_of_simultaneous_requests_on_a_fresh_key_lets_exactly_burst_plus_one_through(
     client: Client, make_key: MakeKey
 ) -> None:
-    # A slow sustained rate, so the time the 100 requests take cannot earn anyone an extra slot.
+    # GCRA: an idle key takes one emission interval plus the burst tolerance at once. A slow
+    # sustained rate, so the time the 100 requests take cannot earn anyone an extra slot.
     key = await make_key("live", rate=0.01, burst=10, max_in_flight=1000)
     responses = await asyncio.gather(*(client.get("/v1/events", headers=bearer(key)) for _ in range(100)))
     statuses = sorted(r.status_code for r in responses)
-    assert statuses.count(200) == 10
-    assert statuses.count(429) == 90
+    assert statuses.count(200) == 11
+    assert statuses.count(429) == 89
+    remaining = sorted(
+        int(RATELIMIT.match(r.headers["ratelimit"]).group(1))  # type: ignore[union-attr]
+        for r in responses
+        if r.status_code == 200
+    )
+    assert remaining == list(range(11))  # the policy's quota counted down, once each
     refused = next(r for r in responses if r.status_code == 429)
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["code"] == "rate_limited"
     assert int(refused.headers["retry-after"]) >= 1
-    assert refused.headers["ratelimit-policy"] == '"key";q=10;w=1000'
+    assert refused.headers["ratelimit-policy"] == '"key";q=11;w=1100'
     assert RATELIMIT.match(refused.headers["ratelimit"])
     assert refused.headers["ratelimit"].startswith('"key";r=0;')
 
@@ -39,11 +46,11 @@ async def test_burst_of_simultaneous_requests_on_a_fresh_key_lets_exactly_burst_
 async def test_every_response_carries_the_policy_and_the_remaining_quota(
     client: Client, make_key: MakeKey
 ) -> None:
-    key = await make_key("test")  # test default: 25 requests/s
+    key = await make_key("test")  # test default: 25 requests/s, burst 25, so 26 at once from idle
     first = await client.get("/v1/events", headers=bearer(key))
-    assert first.headers["ratelimit-policy"] == '"key";q=25;w=1'
+    assert first.headers["ratelimit-policy"] == '"key";q=26;w=2'
     remaining = int(RATELIMIT.match(first.headers["ratelimit"]).group(1))  # type: ignore[union-attr]
-    assert remaining == 24
+    assert remaining == 25
     not_found = await client.get("/v1/events/evt_nope", headers=bearer(key))
     assert not_found.status_code == 404
     assert "ratelimit" in not_found.headers
@@ -54,13 +61,14 @@ async def test_live_keys_default_to_100_per_second_with_bursts_of_200(
 ) -> None:
     key = await make_key("live")
     response = await client.get("/v1/events", headers=bearer(key))
-    assert response.headers["ratelimit-policy"] == '"key";q=200;w=2'
+    assert response.headers["ratelimit-policy"] == '"key";q=201;w=3'
 
 
 async def test_each_key_has_its_own_budget(client: Client, make_key: MakeKey) -> None:
     a = await make_key("test", rate=0.01, burst=1)
     b = await make_key("test", rate=0.01, burst=1)
-    assert (await client.get("/v1/events", headers=bearer(a))).status_code == 200
+    for _ in range(2):  # burst 1: two at once from idle
+        assert (await client.get("/v1/events", headers=bearer(a))).status_code == 200
     assert (await client.get("/v1/events", headers=bearer(a))).status_code == 429
     assert (await client.get("/v1/events", headers=bearer(b))).status_code == 200
 

@@ -6,6 +6,7 @@ the per-key policy and how a decision is written as headers.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import msgspec
@@ -17,7 +18,12 @@ POLICY_NAME = "key"
 
 class Policy(msgspec.Struct, frozen=True):
     rate: float  # requests per second, sustained
-    burst: int  # requests allowed at once from an idle key
+    burst: int  # requests allowed at once from an idle key beyond the first (GCRA tolerance / T)
+
+    @property
+    def quota(self) -> int:
+        """Requests an idle key lets through at once: one emission interval plus the burst tolerance."""
+        return self.burst + 1
 
     @property
     def emission_us(self) -> int:
@@ -26,8 +32,8 @@ class Policy(msgspec.Struct, frozen=True):
 
     @property
     def window_seconds(self) -> int:
-        """The time an idle key needs to earn its full burst back: the policy's window `w`."""
-        return max(1, math.ceil(self.burst / self.rate))
+        """The time an emptied key needs to earn its whole quota back: the policy's window `w`."""
+        return max(1, math.ceil(self.quota / self.rate))
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -40,13 +46,15 @@ class Decision(msgspec.Struct, frozen=True):
 DEFAULTS: dict[Mode, Policy] = {"live": Policy(rate=100, burst=200), "test": Policy(rate=25, burst=25)}
 
 
+@functools.lru_cache(maxsize=4096)
 def policy_for(mode: Mode, rate: float | None, burst: int | None) -> Policy:
     base = DEFAULTS[mode]
     return Policy(rate=rate or base.rate, burst=burst or base.burst)
 
 
-def policy_header(policy: Policy) -> str:
-    return f'"{POLICY_NAME}";q={policy.burst};w={policy.window_seconds}'
+@functools.lru_cache(maxsize=4096)
+def policy_header(policy: Policy) -> bytes:
+    return f'"{POLICY_NAME}";q={policy.quota};w={policy.window_seconds}'.encode()
 
 
 def ratelimit_header(decision: Decision) -> str:

@@ -1,4 +1,5 @@
-"""Idempotency records in Redis: claimed with SET NX before the request runs, completed after."""
+"""Idempotency records in Redis: claimed (SET NX, inside the rate limiter's script, edge/ratelimit.py)
+before the request runs, completed or released after."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import msgspec
 import redis.asyncio as redis
 
 from nujoomy_partner_gateway.domain.idempotency import IN_FLIGHT_TTL_MS, RECORD_TTL_MS, Record
+from nujoomy_partner_gateway.edge.ratelimit import Claim
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(Record).decode
@@ -18,17 +20,16 @@ class IdempotencyStore:
 
     def key(self, key_id: str, mode: str, method: str, route: str, idempotency_key: str) -> str:
         # Scope (BRIEF §6): the API key, its mode, the method and the route; the same partner
-        # string on another route is another record.
-        return f"{self._prefix}gateway:idem:{key_id}:{mode}:{method}:{route}:{idempotency_key}"
+        # string on another route is another record. `{key_id}` is the hash tag the rate
+        # limiter's key shares (one slot in Redis Cluster, so one script can claim it).
+        return f"{self._prefix}gateway:idem:{{{key_id}}}:{mode}:{method}:{route}:{idempotency_key}"
 
-    async def claim(self, key: str, fingerprint: str) -> Record | None:
-        """None when this request now owns the key; otherwise the record already there."""
+    def claim(self, key: str, fingerprint: str) -> Claim:
         marker = Record(state="in_flight", fingerprint=fingerprint)
-        if await self._redis.set(key, _encode(marker), nx=True, px=IN_FLIGHT_TTL_MS):
-            return None
-        raw = await self._redis.get(key)
-        if raw is None:  # expired between the two calls: behave as in flight, the client retries
-            return marker
+        return Claim(key=key, marker=_encode(marker), ttl_ms=IN_FLIGHT_TTL_MS)
+
+    @staticmethod
+    def decode(raw: bytes) -> Record:
         return _decode(raw)
 
     async def complete(self, key: str, record: Record) -> None:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 import msgspec
 import redis.asyncio as redis
 import structlog
+from nujoomy_kit.ids import encode_id
+from nujoomy_kit.tokens import Principal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,6 +38,10 @@ class KeyRecord(msgspec.Struct, frozen=True):
     burst: int | None
     max_in_flight: int | None
     expires_at: datetime | None
+    # Derived once per cache fill rather than on every request: the public `key_…` id and the
+    # principal the partner's handlers and the internal token are built from.
+    public_id: str
+    principal: Principal
 
 
 def invalidation_channel(prefix: str) -> str:
@@ -84,15 +90,26 @@ class KeyStore:
             ).first()
         if row is None:
             return None
+        public_id = encode_id("key", row.id)
+        scopes = tuple(row.scopes)
         return KeyRecord(
             id=row.id,
             tenant_id=row.tenant_id,
             mode=row.mode,
-            scopes=tuple(row.scopes),
+            scopes=scopes,
             rate=row.rate,
             burst=row.burst,
             max_in_flight=row.max_in_flight,
             expires_at=row.expires_at,
+            public_id=public_id,
+            principal=Principal(
+                kind="internal",
+                tenant_id=row.tenant_id,
+                mode=row.mode,
+                key_id=public_id,
+                scopes=scopes,
+                subject=public_id,
+            ),
         )
 
     def forget(self, sha256: str) -> None:

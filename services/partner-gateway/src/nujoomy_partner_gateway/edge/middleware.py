@@ -15,9 +15,7 @@ import msgspec
 import redis.asyncio as redis
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from nujoomy_kit.ids import encode_id
 from nujoomy_kit.problems import PROBLEM_MEDIA_TYPE, DomainError
-from nujoomy_kit.tokens import Principal
 from prometheus_client import CollectorRegistry, Counter
 
 from nujoomy_partner_gateway.domain import idempotency as idem
@@ -31,6 +29,7 @@ from nujoomy_partner_gateway.domain.errors import (
     TooManyInFlight,
 )
 from nujoomy_partner_gateway.domain.ratelimit import (
+    Policy,
     policy_for,
     policy_header,
     ratelimit_header,
@@ -38,7 +37,7 @@ from nujoomy_partner_gateway.domain.ratelimit import (
 )
 from nujoomy_partner_gateway.edge.idempotency import IdempotencyStore
 from nujoomy_partner_gateway.edge.keystore import KeyRecord, KeyStore
-from nujoomy_partner_gateway.edge.ratelimit import RateLimiter
+from nujoomy_partner_gateway.edge.ratelimit import Claim, RateLimiter
 
 log = structlog.get_logger("nujoomy.gateway.edge")
 
@@ -74,42 +73,50 @@ class Edge:
         return handle
 
     async def _partner_request(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-        extra: list[tuple[bytes, bytes]] = []
         try:
             key = await self._authenticate(scope)
-            key_id = encode_id("key", key.id)
-            extra = await self._rate_limit(key, key_id)
+        except DomainError as exc:
+            await _problem(send, scope, exc, [])
+            return
+        key_id = key.public_id
+        policy = policy_for(key.mode, key.rate, key.burst)
+        extra = [(b"ratelimit-policy", policy_header(policy))]
+        idem_request: _IdempotentRequest | None = None
+        bad_key: idem.BadKey | None = None
+        header = _header(scope, b"idempotency-key") if scope["method"] == "POST" else None
+        if header is not None:
+            try:
+                idem_request = self._idempotent_request(scope, key, header, await _read_body(receive))
+            except idem.BadKey as exc:
+                bad_key = exc  # still counted by the limiter, like any other request
+        try:
+            claimed, existing = await self._rate_limit(key_id, policy, idem_request, extra)
         except DomainError as exc:
             await _problem(send, scope, exc, extra)
             return
+        if bad_key is not None:
+            await _problem(send, scope, InvalidIdempotencyKey(str(bad_key)), extra)
+            return
         limit = key.max_in_flight or self.default_max_in_flight
         if self.in_flight[key_id] >= limit:
+            if claimed and existing is None and idem_request is not None:
+                await _quietly(self._store().release(idem_request.record_key))
             await _problem(send, scope, TooManyInFlight(f"At most {limit} requests at once"), extra)
             return
         self.in_flight[key_id] += 1
         try:
-            scope["nujoomy_principal"] = Principal(  # type: ignore[typeddict-unknown-key]
-                kind="internal",
-                tenant_id=key.tenant_id,
-                mode=key.mode,
-                key_id=key_id,
-                scopes=key.scopes,
-                subject=key_id,
-            )
+            scope["nujoomy_principal"] = key.principal  # type: ignore[typeddict-unknown-key]
             send_with_headers = _adding_headers(send, extra)
-            header = _header(scope, b"idempotency-key")
-            if scope["method"] == "POST" and header is not None:
-                await self._idempotent(
-                    app,
-                    scope=scope,
-                    receive=receive,
-                    send=send_with_headers,
-                    key=key,
-                    key_id=key_id,
-                    header=header,
-                )
-            else:
+            if idem_request is None:
                 await app(scope, receive, send_with_headers)
+            elif not claimed:
+                # Redis is unreachable: no record this time. The ledger's own uniqueness on the
+                # forwarded key still prevents a second effect.
+                await app(scope, _replaying(idem_request.body), send_with_headers)
+            elif existing is not None:
+                await _answer_existing(send_with_headers, scope, idem_request, existing)
+            else:
+                await self._run_recorded(app, scope, send_with_headers, idem_request)
         finally:
             self.in_flight[key_id] -= 1
             if self.in_flight[key_id] <= 0:
@@ -123,12 +130,41 @@ class Edge:
         assert self.keys is not None
         return await self.keys.verify(secret.strip())
 
-    async def _rate_limit(self, key: KeyRecord, key_id: str) -> list[tuple[bytes, bytes]]:
-        policy = policy_for(key.mode, key.rate, key.burst)
-        headers = [(b"ratelimit-policy", policy_header(policy).encode())]
+    def _store(self) -> IdempotencyStore:
+        assert self.idempotency is not None
+        return self.idempotency
+
+    def _idempotent_request(
+        self, scope: Scope, key: KeyRecord, header: str, body: bytes
+    ) -> _IdempotentRequest:
+        idempotency_key = idem.parse_header(header)
+        fingerprint = idem.fingerprint(
+            scope["method"], scope["path"], scope.get("query_string", b"").decode(), body
+        )
+        store = self._store()
+        record_key = store.key(key.public_id, key.mode, scope["method"], scope["path"], idempotency_key)
+        scope[IDEMPOTENCY_SCOPE_KEY] = idempotency_key  # type: ignore[literal-required]
+        return _IdempotentRequest(
+            record_key=record_key,
+            fingerprint=fingerprint,
+            body=body,
+            claim=store.claim(record_key, fingerprint),
+        )
+
+    async def _rate_limit(
+        self,
+        key_id: str,
+        policy: Policy,
+        idem_request: _IdempotentRequest | None,
+        headers: list[tuple[bytes, bytes]],
+    ) -> tuple[bool, idem.Record | None]:
+        """GCRA (and the idempotency claim, if any) in one Redis call. Appends the RateLimit header;
+        returns whether the claim was attempted and the record already holding the key, if any."""
         assert self.limiter is not None
         try:
-            decision = await self.limiter.check(key_id, policy)
+            decision, existing = await self.limiter.check(
+                key_id, policy, idem_request.claim if idem_request else None
+            )
         except (redis.RedisError, OSError) as exc:
             if self.fail_open is not None:
                 self.fail_open.inc()
@@ -136,75 +172,55 @@ class Edge:
                 log.warning("rate_limiter_unreachable_refusing", error=repr(exc))
                 raise RateLimiterUnavailable("Try again shortly") from exc
             log.warning("rate_limiter_unreachable_failing_open", error=repr(exc))
-            return headers
+            return False, None
         headers.append((b"ratelimit", ratelimit_header(decision).encode()))
         if not decision.allowed:
-            exc = RateLimited(f"This key allows {policy.rate:g} requests/s with bursts of {policy.burst}")
-            exc.headers = {"Retry-After": str(retry_after_seconds(decision))}  # type: ignore[attr-defined]
-            exc.extra_headers = headers  # type: ignore[attr-defined]
-            raise exc
-        return headers
+            refused = RateLimited(f"This key allows {policy.rate:g} requests/s with bursts of {policy.burst}")
+            refused.headers = {"Retry-After": str(retry_after_seconds(decision))}  # type: ignore[attr-defined]
+            refused.extra_headers = headers  # type: ignore[attr-defined]
+            raise refused
+        return True, (IdempotencyStore.decode(existing) if existing is not None else None)
 
-    async def _idempotent(
-        self,
-        app: ASGIApp,
-        *,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        key: KeyRecord,
-        key_id: str,
-        header: str,
+    async def _run_recorded(
+        self, app: ASGIApp, scope: Scope, send: Send, request: _IdempotentRequest
     ) -> None:
-        try:
-            idempotency_key = idem.parse_header(header)
-        except idem.BadKey as exc:
-            await _problem(send, scope, InvalidIdempotencyKey(str(exc)), [])
-            return
-        body = await _read_body(receive)
-        fingerprint = idem.fingerprint(
-            scope["method"], scope["path"], scope.get("query_string", b"").decode(), body
-        )
-        store = self.idempotency
-        assert store is not None
-        record_key = store.key(key_id, key.mode, scope["method"], scope["path"], idempotency_key)
-        scope[IDEMPOTENCY_SCOPE_KEY] = idempotency_key  # type: ignore[literal-required]
-        try:
-            existing = await store.claim(record_key, fingerprint)
-        except (redis.RedisError, OSError) as exc:
-            # The ledger's own uniqueness on the forwarded key still prevents a second effect.
-            log.warning("idempotency_store_unreachable", error=repr(exc))
-            await app(scope, _replaying(body), send)
-            return
-        if existing is not None:
-            if existing.fingerprint != fingerprint:
-                await _problem(
-                    send, scope, IdempotencyKeyReused("This key was used with another request"), []
-                )
-            elif existing.state == "in_flight":
-                await _problem(
-                    send, scope, IdempotencyKeyInUse("Retry when the first request has finished"), []
-                )
-            else:
-                await _replay(send, existing)
-            return
+        """This request owns the key: run it, then keep its answer (or free the key if it is not kept)."""
+        store = self._store()
         captured = _Capture(send)
         try:
-            await app(scope, _replaying(body), captured.send)
+            await app(scope, _replaying(request.body), captured.send)
         except BaseException:
-            await _quietly(store.release(record_key))
+            await _quietly(store.release(request.record_key))
             raise
         if idem.storable(captured.status, captured.code()):
             record = idem.Record(
                 state="done",
-                fingerprint=fingerprint,
+                fingerprint=request.fingerprint,
                 status=captured.status,
                 headers=captured.headers,
                 body=b"".join(captured.body),
             )
-            await _quietly(store.complete(record_key, record))
+            await _quietly(store.complete(request.record_key, record))
         else:
-            await _quietly(store.release(record_key))
+            await _quietly(store.release(request.record_key))
+
+
+class _IdempotentRequest(msgspec.Struct, frozen=True):
+    record_key: str
+    fingerprint: str
+    body: bytes
+    claim: Claim
+
+
+async def _answer_existing(
+    send: Send, scope: Scope, request: _IdempotentRequest, existing: idem.Record
+) -> None:
+    if existing.fingerprint != request.fingerprint:
+        await _problem(send, scope, IdempotencyKeyReused("This key was used with another request"), [])
+    elif existing.state == "in_flight":
+        await _problem(send, scope, IdempotencyKeyInUse("Retry when the first request has finished"), [])
+    else:
+        await _replay(send, existing)
 
 
 async def _quietly(operation: Any) -> None:
