@@ -257,6 +257,11 @@ async def test_a_branding_change_re_renders_and_pushes_every_pass_with_progress(
         )
         assert progress.json()["pushed"] == 30
         await apns.wait_for(before + 30)
+        # Google has its own queue: the class catches up on its own schedule, not the pushes'.
+        await eventually(
+            lambda: asyncio.sleep(0, next(iter(state.stores["loyaltyClass"].values()))),
+            lambda k: k["hexBackgroundColor"] == "#FF0000",
+        )
     serial = encode_id("pas", pass_id(members[0], "apple"))
     token = str(
         await scalar(

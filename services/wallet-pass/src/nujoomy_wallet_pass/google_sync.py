@@ -1,8 +1,10 @@
 """Keeping Google Wallet in step: the program's loyalty class (re-sent when the branding changes) and
 each member's loyalty object (inserted once, then PATCHed with the new balance).
 
-The runner hands in the object state it loaded for the whole batch and writes back what this
-returns, so a member costs Google calls only, no database round trips of its own.
+The Google queue's runner (google_queue.py) hands in the object state it loaded for the whole batch
+and writes back what this returns, so a member costs Google calls only, no database round trips of
+its own. Every call first takes a slot from the shared pacer (Google's per-issuer quota) and is made
+once: a 429 or 5xx goes back to the queue, which retries the job later, instead of holding a slot here.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from nujoomy_wallet_pass.domain.google_objects import (
 from nujoomy_wallet_pass.domain.links import google_class_id, google_object_id, pass_id
 from nujoomy_wallet_pass.domain.passjson import PassContent
 from nujoomy_wallet_pass.google import GoogleClient
+from nujoomy_wallet_pass.pacing import Pacer
 
 OBJECT_STATE = text(
     "SELECT pass_id, balance_sent, notified_at, class_id FROM google_objects "
@@ -54,9 +57,26 @@ class ObjectState:
     notified_at: list[datetime]
 
 
+@dataclass
+class PacedGoogleClient(GoogleClient):
+    """A GoogleClient whose every REST call waits for a pacer slot first (the token endpoint is not
+    the walletobjects quota and is not paced)."""
+
+    pacer: Pacer | None = None
+
+    async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        if self.pacer is not None:
+            await self.pacer.wait()
+        return await super().call(method, path, body)
+
+
 class GoogleSync:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], wallet: WalletContext, concurrency: int = 20
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        wallet: WalletContext,
+        pacer: Pacer | None = None,
+        concurrency: int = 20,
     ) -> None:
         assert wallet.account is not None
         s = wallet.settings
@@ -64,13 +84,19 @@ class GoogleSync:
         self.issuer = s.google_issuer_id
         self.logo_base = s.tenant_url.rstrip("/")
         self.fallback_logo = f"{s.public_url.rstrip('/')}/apple/logo.png"
+        self.pacer = pacer
+        # One attempt per call: the queue owns retries (with backoff, and a quota pause for everyone).
         self.clients = {
-            "live": GoogleClient(s.google_base_url, s.google_token_url, wallet.account),
-            "test": GoogleClient(s.google_base_url_test, s.google_token_url_test, wallet.account),
+            "live": PacedGoogleClient(
+                s.google_base_url, s.google_token_url, wallet.account, max_attempts=1, pacer=pacer
+            ),
+            "test": PacedGoogleClient(
+                s.google_base_url_test, s.google_token_url_test, wallet.account, max_attempts=1, pacer=pacer
+            ),
         }
         self._classes: dict[str, str] = {}
         self._class_locks: dict[str, asyncio.Lock] = {}
-        # Google rate-limits per issuer; keep our calls in flight bounded (429s are backed off too).
+        # Calls in flight stay bounded too (the pacer spaces them; this caps a slow Google's backlog).
         self._slots = asyncio.Semaphore(concurrency)
 
     async def aclose(self) -> None:

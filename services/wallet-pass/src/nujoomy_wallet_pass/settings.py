@@ -55,14 +55,29 @@ class Settings(ServiceSettings, kw_only=True):
     google_callback_keys_ttl_seconds: int = 3600
     # Update jobs: how often the runner looks, how many members per batch, and the branding re-sync
     # pace (members per second) that keeps a program-wide push within APNs and Google limits.
-    sync_interval_seconds: float = 0.05
+    # The runner is woken by LISTEN/NOTIFY when a job is queued; the interval is its fallback poll
+    # (retries coming due, a missed notification).
+    sync_interval_seconds: float = 0.25
     sync_batch: int = 200
+    sync_parallel_batches: int = 2  # batches pushing at once in one runner (a new one claims meanwhile)
+    sync_max_attempts: int = 12  # then the job stops in a terminal state (failed_at, last_error)
     resync_rate_per_second: float = 2000.0
+    # Google object updates: their own queue, so Apple pushes never wait for Google. Every request
+    # takes a slot from a pacer shared by all replicas — Google allows 20 requests/s per issuer.
+    # `google_pacer`: "redis" (redis_url), "postgres" (this service's database) or "local" (one
+    # replica only). A change waits `google_coalesce_seconds` so a burst of scans is one PATCH (and
+    # spends one of the pass's 3 notifications per 24 h, not three).
+    google_requests_per_second: float = 20.0
+    google_pacer: str = "redis"
+    google_coalesce_seconds: float = 1.0
+    google_batch: int = 100
+    google_max_attempts: int = 10
     # What a worker process runs: both by default; a deployment can split consumers and the
     # update-job runner into separate replicas (jobs are claimed with SKIP LOCKED, the relay is
     # single-active by advisory lock, so any mix is safe).
     worker_consumers: bool = True
     worker_sync: bool = True
+    worker_google: bool = True
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

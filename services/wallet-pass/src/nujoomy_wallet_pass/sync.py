@@ -1,42 +1,43 @@
-"""The update-job runner: claims due jobs, reads each member's state as it is *now* (so a burst of
-changes costs one push), pushes every registered Apple device and patches the Google object.
+"""The Apple update-job runner: claims due jobs, pushes every registered device of each member, and
+writes the outcome back. Google objects have their own queue (google_queue.py), so a push never
+waits for Google.
 
-A job row is deleted only if its generation is still the one read; a change that arrived meanwhile
-bumped it, and the job simply runs again. A crash leaves the claim to expire (60 s) and re-run.
-A batch reads its state in a few queries, does its network calls, and writes back in one short
-transaction, so consumers upserting jobs never wait long on the runner's locks.
+A push carries no data (Wallet fetches the pass, rendered then), so a job needs only the member's
+push tokens: the claim reads them in the same statement. The runner is woken by the NOTIFY that
+queuing a job sends at commit (a poll is the fallback) and keeps up to `sync_parallel_batches`
+batches pushing at once, so new jobs are claimed while a batch is still on the wire.
+
+A job row is deleted only if its generation is still the one claimed; a change that arrived
+meanwhile bumped it, and the job simply runs again. A crash leaves the claim to expire (60 s) and
+re-run. Failures (APNs 429/5xx after the client's retries) back off; after `sync_max_attempts` the
+job stops in its terminal state (`failed_at`, `last_error`) until the member changes again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import structlog
 from nujoomy_contracts import new_envelope
-from nujoomy_contracts.tenant import Program
 from nujoomy_contracts.wallet import PASS_REMOVED, PassRemoved
+from nujoomy_kit.db import plain_url
 from nujoomy_messaging import add_events
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from nujoomy_wallet_pass.apns import ApnsPool, PushResult
+from nujoomy_wallet_pass.apns import ApnsClient, ApnsPool, PushResult
 from nujoomy_wallet_pass.context import WalletContext
-from nujoomy_wallet_pass.db import apple, programs, queries
+from nujoomy_wallet_pass.db import apple
+from nujoomy_wallet_pass.db.queries import SYNC_CHANNEL
 from nujoomy_wallet_pass.domain.backoff import retry_delay
-from nujoomy_wallet_pass.domain.links import pass_id
-from nujoomy_wallet_pass.google_sync import (
-    GoogleSync,
-    ObjectState,
-    forget_object,
-    load_object_states,
-    save_object_states,
-)
-from nujoomy_wallet_pass.render import build_content
+from nujoomy_wallet_pass.google_queue import GoogleRunner
+from nujoomy_wallet_pass.google_sync import GoogleSync
 
 log = structlog.get_logger("nujoomy.wallet.sync")
 
@@ -44,36 +45,35 @@ CLAIM_SECONDS = 60
 SLOW_BATCH_SECONDS = 0.5  # worth a log line: a scan's push is meant to land well within a second
 
 _CLAIM = text(
-    "UPDATE sync_jobs j SET due_at = now() + make_interval(secs => :claim), attempts = j.attempts + 1 "
-    "FROM (SELECT tenant_id, mode, member_id FROM sync_jobs WHERE due_at <= now() "
-    "ORDER BY priority, due_at LIMIT :n FOR UPDATE SKIP LOCKED) c "
-    "WHERE j.tenant_id = c.tenant_id AND j.mode = c.mode AND j.member_id = c.member_id "
-    "RETURNING j.tenant_id, j.mode, j.member_id, j.generation, j.resync_id, j.attempts, j.priority"
-)
-_STATE = text(
-    "SELECT m.tenant_id, m.mode, m.member_id, m.name, m.card_token, m.balance, m.status, p.id AS pass_id, "
-    "p.authentication_token FROM members m JOIN passes p ON p.tenant_id = m.tenant_id AND p.mode = m.mode "
-    "AND p.member_id = m.member_id AND p.wallet = 'apple' "
-    "WHERE m.member_id = ANY(CAST(:ids AS uuid[]))"
-)
-_TOKENS = text(
-    "SELECT pass_id, array_agg(DISTINCT push_token) FROM apple_registrations "
-    "WHERE pass_id = ANY(CAST(:ids AS uuid[])) GROUP BY pass_id"
+    "WITH c AS (UPDATE sync_jobs j SET due_at = now() + make_interval(secs => :claim), "
+    "attempts = j.attempts + 1 "
+    "FROM (SELECT tenant_id, mode, member_id FROM sync_jobs WHERE due_at <= now() AND failed_at IS NULL "
+    "ORDER BY priority, due_at LIMIT :n FOR UPDATE SKIP LOCKED) s "
+    "WHERE j.tenant_id = s.tenant_id AND j.mode = s.mode AND j.member_id = s.member_id "
+    "RETURNING j.tenant_id, j.mode, j.member_id, j.generation, j.resync_id, j.attempts, j.priority) "
+    "SELECT c.*, p.id AS pass_id, "
+    "ARRAY(SELECT DISTINCT r.push_token FROM apple_registrations r WHERE r.pass_id = p.id) AS tokens "
+    "FROM c LEFT JOIN passes p ON p.tenant_id = c.tenant_id AND p.mode = c.mode "
+    "AND p.member_id = c.member_id AND p.wallet = 'apple'"
 )
 _KEYS = "CAST(:t AS uuid[]), CAST(:m AS text[]), CAST(:mb AS uuid[])"
+_MATCH = "j.tenant_id = d.t AND j.mode = d.m AND j.member_id = d.mb"
+# Done at the generation claimed: gone; and the passes that got a push say when.
 _DONE = text(
-    "DELETE FROM sync_jobs j USING unnest(" + _KEYS + ", CAST(:g AS bigint[])) AS d(t, m, mb, g) "
-    "WHERE j.tenant_id = d.t AND j.mode = d.m AND j.member_id = d.mb AND j.generation = d.g"
+    "WITH gone AS (DELETE FROM sync_jobs j USING unnest(" + _KEYS + ", CAST(:g AS bigint[])) "
+    f"AS d(t, m, mb, g) WHERE {_MATCH} AND j.generation = d.g RETURNING 1), "
+    "pushed AS (UPDATE passes SET last_pushed_at = :at WHERE id = ANY(CAST(:pushed AS uuid[])) RETURNING 1) "
+    "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM pushed)"
 )
 # Bumped while we worked: the job runs again; a re-sync counts it once, now.
 _UNCOUNT = text(
-    "UPDATE sync_jobs j SET resync_id = NULL FROM unnest(" + _KEYS + ") AS d(t, m, mb) "
-    "WHERE j.tenant_id = d.t AND j.mode = d.m AND j.member_id = d.mb AND j.resync_id IS NOT NULL"
+    f"UPDATE sync_jobs j SET resync_id = NULL FROM unnest({_KEYS}) AS d(t, m, mb) "
+    f"WHERE {_MATCH} AND j.resync_id IS NOT NULL"
 )
 _LATER = text(
-    "UPDATE sync_jobs j SET due_at = now() + make_interval(secs => d.s) "
-    "FROM unnest(" + _KEYS + ", CAST(:s AS float8[])) AS d(t, m, mb, s) "
-    "WHERE j.tenant_id = d.t AND j.mode = d.m AND j.member_id = d.mb"
+    "UPDATE sync_jobs j SET due_at = now() + make_interval(secs => d.s), last_error = d.e, "
+    "failed_at = CASE WHEN j.attempts >= :max THEN now() END "
+    f"FROM unnest({_KEYS}, CAST(:s AS float8[]), CAST(:e AS text[])) AS d(t, m, mb, s, e) WHERE {_MATCH}"
 )
 _PROGRESS = text(
     "UPDATE program_resyncs SET pushed = pushed + :n, "
@@ -85,167 +85,193 @@ def _keys(jobs: list[Any]) -> dict[str, list[Any]]:
     return {"t": [j.tenant_id for j in jobs], "m": [j.mode for j in jobs], "mb": [j.member_id for j in jobs]}
 
 
-class SyncRunner:
+class AppleRunner:
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        wallet: WalletContext,
-        apns: ApnsPool,
-        google: GoogleSync | None,
+        self, sessions: async_sessionmaker[AsyncSession], wallet: WalletContext, apns: ApnsPool
     ) -> None:
         self.sessions = sessions
         self.wallet = wallet
         self.apns = apns
-        self.google = google
         self.settings = wallet.settings
         self.pushes = 0
+        self._wake = asyncio.Event()
+
+    def _client(self, job: Any) -> ApnsClient:
+        base = self.settings.apns_base_url if job.mode == "live" else self.settings.apns_base_url_test
+        return self.apns.client(self.wallet.signers.cached(job.tenant_id, job.mode), base)
+
+    async def serve(self) -> None:
+        """The worker's loop: claim whenever woken (NOTIFY, a batch finishing, or the poll interval)
+        and a batch slot is free; push and finish each batch in its own task."""
+        listener = await self._listen()
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                self._wake.clear()
+                if len(in_flight) < self.settings.sync_parallel_batches:
+                    try:
+                        jobs = await self._claim()
+                    except Exception as exc:  # database away: try again at the next tick
+                        log.error("sync_claim_failed", error=repr(exc))
+                        jobs = []
+                    if jobs:
+                        task = asyncio.create_task(self._run_batch(jobs))
+                        in_flight.add(task)
+                        task.add_done_callback(self._batch_done(in_flight))
+                        continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.sync_interval_seconds)
+        finally:
+            for task in in_flight:
+                task.cancel()  # their claims expire and the jobs run again
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.close()
+
+    def _batch_done(self, in_flight: set[asyncio.Task[None]]) -> Any:
+        def done(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("sync_batch_failed", error=repr(task.exception()))
+            self._wake.set()
+
+        return done
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        try:
+            conn = await asyncpg.connect(plain_url(self.settings.database_url))
+            await conn.add_listener(SYNC_CHANNEL, lambda *_: self._wake.set())
+            return conn
+        except Exception as exc:  # polling still works, only slower
+            log.warning("sync_listen_failed", error=repr(exc))
+            return None
 
     async def run_until_idle(self) -> int:
-        """Process batches until nothing is due (the PeriodicJob entry point); returns jobs done."""
         done = 0
-        while True:
-            n = await self.run_once()
+        while n := await self.run_once():
             done += n
-            if n == 0:
-                return done
+        return done
 
     async def run_once(self) -> int:
-        started = time.monotonic()
-        async with self.sessions() as db, db.begin():
-            jobs = list(await db.execute(_CLAIM, {"n": self.settings.sync_batch, "claim": CLAIM_SECONDS}))
-        if not jobs:
-            return 0
-        member_ids = [j.member_id for j in jobs]
-        async with self.sessions() as db:
-            states = {r.member_id: r for r in await db.execute(_STATE, {"ids": member_ids})}
-            tokens = {
-                r[0]: list(r[1])
-                for r in await db.execute(_TOKENS, {"ids": [pass_id(m, "apple") for m in member_ids]})
-            }
-            objects = await load_object_states(db, member_ids) if self.google else {}
-            program_of: dict[tuple[uuid.UUID, str], Program | None] = {}
-            for key in {(j.tenant_id, j.mode) for j in jobs}:
-                found = await programs.program_row(db, key[0], key[1])
-                program_of[key] = found[0] if found else None
-                await self.wallet.signers.resolve(db, key[0], key[1])  # the tenant's own certificate, if any
-        outcomes = await asyncio.gather(
-            *(self._sync_member(j, states, tokens, objects, program_of) for j in jobs)
-        )
-        await self._finish(jobs, outcomes, states)
-        # A branding re-sync is paced so 10,000 passes do not hit APNs and Google in one burst.
-        floor = sum(1 for j in jobs if j.priority > 0) / self.settings.resync_rate_per_second
-        elapsed = time.monotonic() - started
-        if elapsed < floor:
-            await asyncio.sleep(floor - elapsed)
+        jobs = await self._claim()
+        if jobs:
+            await self._run_batch(jobs)
         return len(jobs)
 
-    async def _sync_member(
-        self,
-        job: Any,
-        states: dict[uuid.UUID, Any],
-        tokens: dict[uuid.UUID, list[str]],
-        objects: dict[uuid.UUID, Any],
-        program_of: dict[tuple[uuid.UUID, str], Program | None],
-    ) -> tuple[list[PushResult], bool, ObjectState | None]:
-        state = states.get(job.member_id)
-        if state is None or (state.tenant_id, state.mode) != (job.tenant_id, job.mode):
-            return [], True, None  # unknown: nothing to push
-        if state.status != "active":
-            return [], await self._retire_google(job, objects), None
-        base = self.settings.apns_base_url if job.mode == "live" else self.settings.apns_base_url_test
-        signer = self.wallet.signers.cached(job.tenant_id, job.mode)
-        client = self.apns.client(signer, base)
-        results = list(await asyncio.gather(*(client.push(t) for t in tokens.get(state.pass_id, []))))
-        ok = all(r.ok or not _retryable(r) for r in results)
-        saved = None
-        if self.google is not None:
-            program = program_of.get((job.tenant_id, job.mode))
-            content = build_content(
-                self.settings,
-                signer,
-                mode=job.mode,
-                member_id=job.member_id,
-                authentication_token=state.authentication_token,
-                card_token=state.card_token,
-                balance=int(state.balance),
-                name=state.name,
-                program=program,
-            )
-            try:
-                saved = await self.google.sync_member(
-                    job, content, program, objects.get(pass_id(job.member_id, "google"))
-                )
-            except Exception as exc:  # Google down or refusing: retry the job later, keep the others going
-                log.warning("google_sync_failed", member_id=str(job.member_id), error=repr(exc))
-                ok = False
-        self.pushes += sum(1 for r in results if r.ok)
-        return results, ok, saved
-
-    async def _retire_google(self, job: Any, objects: dict[uuid.UUID, Any]) -> bool:
-        """An erased member's Google card becomes inactive (Apple devices were dropped at erasure)."""
-        if self.google is None or pass_id(job.member_id, "google") not in objects:
-            return True
-        try:
-            await self.google.retire(job)
-        except Exception as exc:  # retried with the job's backoff
-            log.warning("google_retire_failed", member_id=str(job.member_id), error=repr(exc))
-            return False
-        return True
-
-    async def _finish(
-        self,
-        jobs: list[Any],
-        outcomes: list[tuple[list[PushResult], bool, ObjectState | None]],
-        states_by_member: dict[uuid.UUID, Any],
-    ) -> None:
-        done = [j for j, (_, ok, _) in zip(jobs, outcomes, strict=True) if ok]
-        failed = [j for j, (_, ok, _) in zip(jobs, outcomes, strict=True) if not ok]
-        pushed = [
-            pass_id(j.member_id, "apple")
-            for j, (r, _, _) in zip(jobs, outcomes, strict=True)
-            if any(x.ok for x in r)
-        ]
+    async def _claim(self) -> list[Any]:
         async with self.sessions() as db, db.begin():
-            removed = []
-            for job, (results, _, _) in zip(jobs, outcomes, strict=True):
-                for result in results:
-                    if result.unregistered:
-                        pid = pass_id(job.member_id, "apple")
-                        for device in await apple.drop_push_token(db, pid, result.token):
-                            removed.append(
-                                (
-                                    new_envelope(
-                                        PASS_REMOVED,
-                                        PassRemoved(
-                                            pass_id=pid,
-                                            member_id=job.member_id,
-                                            wallet="apple",
-                                            device_id=device,
-                                        ),
-                                        tenant_id=job.tenant_id,
-                                        mode=job.mode,
-                                    ),
-                                    f"pass:{pid}",
-                                )
-                            )
-            await add_events(db, removed)
-            await save_object_states(db, [s for _, _, s in outcomes if s is not None])
-            for job in done:
-                state = states_by_member.get(job.member_id)
-                if state is not None and state.status != "active":
-                    await forget_object(db, job.member_id)
+            return list(await db.execute(_CLAIM, {"n": self.settings.sync_batch, "claim": CLAIM_SECONDS}))
+
+    async def _run_batch(self, jobs: list[Any]) -> None:
+        started = time.monotonic()
+        await self.wallet.signers.refresh(self.sessions, {(j.tenant_id, j.mode) for j in jobs})
+        outcomes = await asyncio.gather(*(self._push(j) for j in jobs))
+        sent = time.monotonic()
+        await self._finish(jobs, list(outcomes))
+        finished = time.monotonic()
+        if finished - started > SLOW_BATCH_SECONDS:
+            log.warning(
+                "slow_sync_batch",
+                jobs=len(jobs),
+                send_s=round(sent - started, 3),
+                finish_s=round(finished - sent, 3),
+            )
+        # A branding re-sync is paced so 10,000 passes do not hit APNs in one burst (each of the
+        # parallel batches takes its share of the rate).
+        resyncing = sum(1 for j in jobs if j.priority > 0)
+        floor = resyncing * self.settings.sync_parallel_batches / self.settings.resync_rate_per_second
+        if finished - started < floor:
+            await asyncio.sleep(floor - (finished - started))
+
+    async def _push(self, job: Any) -> list[PushResult]:
+        if not job.tokens:
+            return []
+        client = self._client(job)
+        results = list(await asyncio.gather(*(client.push(t) for t in job.tokens)))
+        self.pushes += sum(1 for r in results if r.ok)
+        return results
+
+    async def _finish(self, jobs: list[Any], outcomes: list[list[PushResult]]) -> None:
+        failed = [(j, r) for j, r in zip(jobs, outcomes, strict=True) if not all(_settled(x) for x in r)]
+        failed_keys = {(j.tenant_id, j.mode, j.member_id) for j, _ in failed}
+        done = [j for j in jobs if (j.tenant_id, j.mode, j.member_id) not in failed_keys]
+        pushed = [j.pass_id for j, r in zip(jobs, outcomes, strict=True) if any(x.ok for x in r)]
+        gone = [(j, x) for j, r in zip(jobs, outcomes, strict=True) for x in r if x.unregistered]
+        if gone:
+            await self._drop_unregistered(gone)
+        async with self.sessions() as db, db.begin():
             if failed:
-                delays = [retry_delay(j.attempts, base=1.0, cap=300.0) for j in failed]
-                await db.execute(_LATER, {**_keys(failed), "s": delays})
+                await db.execute(
+                    _LATER,
+                    {
+                        **_keys([j for j, _ in failed]),
+                        "s": [retry_delay(j.attempts, base=1.0, cap=300.0) for j, _ in failed],
+                        "e": [_error(r) for _, r in failed],
+                        "max": self.settings.sync_max_attempts,
+                    },
+                )
             if done:
-                await db.execute(_DONE, {**_keys(done), "g": [j.generation for j in done]})
+                params = {**_keys(done), "g": [j.generation for j in done], "pushed": pushed}
+                await db.execute(_DONE, {**params, "at": datetime.now(UTC)})
                 resyncing = [j for j in done if j.resync_id is not None]
                 if resyncing:
                     await db.execute(_UNCOUNT, _keys(resyncing))
                     for resync_id, count in Counter(j.resync_id for j in resyncing).items():
                         await db.execute(_PROGRESS, {"n": count, "id": resync_id})
-            await queries.mark_pushed(db, pushed, datetime.now(UTC))
+
+    async def _drop_unregistered(self, gone: list[tuple[Any, PushResult]]) -> None:
+        """APNs 410: the device no longer has the pass; drop it and say so (outbox, same transaction)."""
+        async with self.sessions() as db, db.begin():
+            removed = []
+            for job, result in gone:
+                for device in await apple.drop_push_token(db, job.pass_id, result.token):
+                    event = PassRemoved(
+                        pass_id=job.pass_id, member_id=job.member_id, wallet="apple", device_id=device
+                    )
+                    envelope = new_envelope(PASS_REMOVED, event, tenant_id=job.tenant_id, mode=job.mode)
+                    removed.append((envelope, f"pass:{job.pass_id}"))
+            await add_events(db, removed)
 
 
-def _retryable(result: PushResult) -> bool:
-    return result.status == 429 or result.status >= 500
+class SyncRunner:
+    """Both queues of one worker: the Apple runner and, when Google is configured, the Google
+    runner. The worker serves them as separate loops; tests drive them with run_once/run_until_idle."""
+
+    def __init__(self, apple: AppleRunner, google: GoogleRunner | None) -> None:
+        self.apple_runner = apple
+        self.google_runner = google
+        self.wallet = apple.wallet
+        self.apns = apple.apns
+        self.google: GoogleSync | None = google.google if google is not None else None
+
+    @property
+    def pushes(self) -> int:
+        return self.apple_runner.pushes
+
+    async def run_once(self) -> int:
+        done = await self.apple_runner.run_once()
+        if self.google_runner is not None:
+            done += await self.google_runner.run_once()
+        return done
+
+    async def run_until_idle(self) -> int:
+        """Apple jobs first, then Google's: returns the jobs done (a member counts once per queue
+        only if it had work in both; an idle queue adds nothing)."""
+        done = await self.apple_runner.run_until_idle()
+        if self.google_runner is not None:
+            done = max(done, await self.google_runner.run_until_idle())
+        return done
+
+    async def aclose(self) -> None:
+        await self.apns.aclose()
+        if self.google is not None:
+            await self.google.aclose()
+
+
+def _settled(result: PushResult) -> bool:
+    """Final either way: delivered, or refused for good (400/403/410 are not retried)."""
+    return result.ok or not (result.status == 429 or result.status >= 500)
+
+
+def _error(results: list[PushResult]) -> str:
+    return "; ".join(f"{r.status} {r.reason}" for r in results if not _settled(r))[:500]

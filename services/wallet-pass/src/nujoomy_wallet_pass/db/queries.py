@@ -20,6 +20,34 @@ from nujoomy_wallet_pass.domain.links import pass_id
 # within one second can never share a Last-Modified and hide the second from a device.
 _NEXT_SECOND = "GREATEST(date_trunc('second', now()) + interval '1 second', updated_at + interval '1 second')"
 
+# The Apple runner LISTENs here; a queued job NOTIFYs at commit, so a scan's push does not wait for a poll.
+SYNC_CHANNEL = "wallet_pass_sync"
+
+# A change inserts the member's job or bumps its generation (the runner reads the state when it runs,
+# so many changes cost one push). A bump makes an Apple job due now (a push after every change is
+# what Wallet needs), clears a terminal failure and restarts the attempt count.
+_UPSERT_SYNC_JOB = (
+    "INSERT INTO sync_jobs (tenant_id, mode, member_id, priority, resync_id) {rows} "
+    "ON CONFLICT (tenant_id, mode, member_id) DO UPDATE SET "
+    "generation = sync_jobs.generation + 1, due_at = LEAST(sync_jobs.due_at, now()), "
+    "priority = LEAST(sync_jobs.priority, excluded.priority), "
+    "resync_id = COALESCE(excluded.resync_id, sync_jobs.resync_id), attempts = 0, failed_at = NULL, "
+    "last_error = NULL"
+)
+# Google jobs come due after a short coalescing delay (:d seconds) and a bump keeps the schedule: a
+# job already waiting (for its delay, the quota or a backoff) will read the newest state anyway.
+# A job stopped in its terminal state is revived by the change.
+_GOOGLE_DUE = "now() + make_interval(secs => :d)"
+_GOOGLE_ROWS_APPLIED = f"SELECT :t, :m, member_id, 0, {_GOOGLE_DUE} FROM applied"
+_UPSERT_GOOGLE_JOB = (
+    "INSERT INTO google_jobs (tenant_id, mode, member_id, priority, due_at) {rows} "
+    "ON CONFLICT (tenant_id, mode, member_id) DO UPDATE SET generation = google_jobs.generation + 1, "
+    "priority = LEAST(google_jobs.priority, excluded.priority), "
+    "due_at = CASE WHEN google_jobs.failed_at IS NULL THEN google_jobs.due_at ELSE excluded.due_at END, "
+    "attempts = CASE WHEN google_jobs.failed_at IS NULL THEN google_jobs.attempts ELSE 0 END, "
+    "failed_at = NULL"
+)
+
 
 async def enroll(
     db: AsyncSession,
@@ -108,11 +136,18 @@ async def erase_member(db: AsyncSession, tenant_id: uuid.UUID, mode: str, member
 
 
 async def apply_balance(
-    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, *, balance: int, sequence: int
+    db: AsyncSession,
+    tenant_id: uuid.UUID,
+    mode: str,
+    member_id: uuid.UUID,
+    *,
+    balance: int,
+    sequence: int,
+    google_delay: float = 0.0,
 ) -> bool | None:
-    """Apply a newer balance, move the member's passes' Last-Modified and queue (or bump) the update
-    job, in one statement (this runs for every scan). True if applied, False if stale (dropped),
-    None if the member is not known yet."""
+    """Apply a newer balance, move the member's passes' Last-Modified, queue (or bump) the Apple and
+    the Google job and wake the Apple runner, in one statement (this runs for every scan). True if
+    applied, False if stale (dropped), None if the member is not known yet."""
     row = (
         await db.execute(
             text(
@@ -120,19 +155,16 @@ async def apply_balance(
                 "WHERE tenant_id = :t AND mode = :m AND member_id = :mb AND sequence < :s RETURNING "
                 "member_id), "
                 f"touched AS (UPDATE passes SET updated_at = {_NEXT_SECOND} WHERE tenant_id = :t AND mode = "
-                ":m "
-                "AND member_id IN (SELECT member_id FROM applied) RETURNING 1), "
-                "queued AS (INSERT INTO sync_jobs (tenant_id, mode, member_id) "
-                "SELECT :t, :m, member_id FROM applied ON CONFLICT (tenant_id, mode, member_id) DO UPDATE "
-                "SET "
-                "generation = sync_jobs.generation + 1, due_at = LEAST(sync_jobs.due_at, now()), priority = "
-                "0 "
-                "RETURNING 1) "
+                ":m AND member_id IN (SELECT member_id FROM applied) RETURNING 1), "
+                f"queued AS ({_UPSERT_SYNC_JOB.format(rows='SELECT :t, :m, member_id, 0, NULL FROM applied')}"
+                " RETURNING 1), "
+                f"google AS ({_UPSERT_GOOGLE_JOB.format(rows=_GOOGLE_ROWS_APPLIED)} RETURNING 1) "
                 "SELECT (SELECT count(*) FROM applied) AS applied, "
+                f"(SELECT count(*) FROM (SELECT pg_notify('{SYNC_CHANNEL}', '') FROM applied) n) AS woken, "
                 "EXISTS (SELECT 1 FROM members WHERE tenant_id = :t AND mode = :m AND member_id = :mb) AS "
                 "known"
             ),
-            {"t": tenant_id, "m": mode, "mb": member_id, "b": balance, "s": sequence},
+            {"t": tenant_id, "m": mode, "mb": member_id, "b": balance, "s": sequence, "d": google_delay},
         )
     ).one()
     if row.applied:
@@ -160,19 +192,18 @@ async def enqueue(
     *,
     priority: int = 0,
     resync_id: uuid.UUID | None = None,
+    google_delay: float = 0.0,
 ) -> None:
-    """Ask for the members' passes to be pushed. An existing job is bumped, not duplicated."""
+    """Ask for the members' passes to be pushed (Apple) and their objects brought up to date (Google).
+    An existing job is bumped, not duplicated; the Apple runner is woken at commit."""
+    params = {"t": tenant_id, "m": mode, "ids": list(member_ids), "p": priority, "r": resync_id}
+    rows = "SELECT :t, :m, unnest(CAST(:ids AS uuid[])), :p, CAST(:r AS uuid)"
+    await db.execute(text(_UPSERT_SYNC_JOB.format(rows=rows)), params)
     await db.execute(
-        text(
-            "INSERT INTO sync_jobs (tenant_id, mode, member_id, priority, resync_id) "
-            "SELECT :t, :m, unnest(CAST(:ids AS uuid[])), :p, :r "
-            "ON CONFLICT (tenant_id, mode, member_id) DO UPDATE SET "
-            "generation = sync_jobs.generation + 1, due_at = LEAST(sync_jobs.due_at, now()), "
-            "priority = LEAST(sync_jobs.priority, excluded.priority), "
-            "resync_id = COALESCE(excluded.resync_id, sync_jobs.resync_id)"
-        ),
-        {"t": tenant_id, "m": mode, "ids": list(member_ids), "p": priority, "r": resync_id},
+        text(_UPSERT_GOOGLE_JOB.format(rows=rows.replace("CAST(:r AS uuid)", _GOOGLE_DUE))),
+        {**params, "d": google_delay},
     )
+    await db.execute(text(f"SELECT pg_notify('{SYNC_CHANNEL}', '')"))
 
 
 async def start_resync(

@@ -168,7 +168,35 @@ sync_jobs = Table(
     Column("due_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("resync_id", UUID),
+    Column("last_error", Text),
+    Column("failed_at", DateTime(timezone=True)),  # terminal: retries exhausted (a new change revives it)
     PrimaryKeyConstraint("tenant_id", "mode", "member_id"),
+)
+
+# Google object updates, their own queue (migration 0003): coalescing like sync_jobs, a lease
+# (`claimed_until`) so one object never has two PATCHes in flight, a terminal state for refusals.
+google_jobs = Table(
+    "google_jobs",
+    metadata,
+    Column("tenant_id", UUID, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("member_id", UUID, nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("generation", BigInteger, nullable=False, server_default="1"),
+    Column("due_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("claimed_until", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("failed_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("tenant_id", "mode", "member_id"),
+)
+
+# The Google request pacer's next free slot per quota key, when it is kept in PostgreSQL.
+google_quota = Table(
+    "google_quota",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("tat", DateTime(timezone=True), nullable=False),
 )
 
 program_resyncs = Table(

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import structlog
@@ -43,7 +44,9 @@ class MemberNotYetKnown(Exception):
     """A balance arrived before the enrolment (separate deliveries): retried until it is known."""
 
 
-async def on_member_event(db: AsyncSession, event: Envelope[Any]) -> None:
+async def on_member_event(db: AsyncSession, event: Envelope[Any], *, google_delay: float = 0.0) -> None:
+    """`google_delay`: seconds a Google job waits so a burst of changes is one PATCH (the worker
+    passes `google_coalesce_seconds`; applied directly, as in tests, it is due at once)."""
     tenant, mode, data = event.tenant_id, event.mode, event.data
     if isinstance(data, MemberEnrolled):
         m = data.member
@@ -56,15 +59,22 @@ async def on_member_event(db: AsyncSession, event: Envelope[Any]) -> None:
             name=m.name,
             card_token=data.card_token,
         )
+        # No coalescing delay: the member's Save link needs the object at Google soon.
         await queries.enqueue(db, tenant, mode, [m.member_id])
     elif isinstance(data, CardReissued):
         if not await queries.reissue_card(db, tenant, mode, data.member_id, data.card_token):
             raise MemberNotYetKnown(str(data.member_id))
         await queries.touch_member_passes(db, tenant, mode, data.member_id)
-        await queries.enqueue(db, tenant, mode, [data.member_id])
+        await queries.enqueue(db, tenant, mode, [data.member_id], google_delay=google_delay)
     elif isinstance(data, BalanceChanged):
         applied = await queries.apply_balance(
-            db, tenant, mode, data.member_id, balance=data.balance, sequence=data.sequence
+            db,
+            tenant,
+            mode,
+            data.member_id,
+            balance=data.balance,
+            sequence=data.sequence,
+            google_delay=google_delay,
         )
         if applied is None:
             raise MemberNotYetKnown(str(data.member_id))
@@ -76,7 +86,7 @@ async def on_member_event(db: AsyncSession, event: Envelope[Any]) -> None:
             raise MemberNotYetKnown(str(data.member.member_id))
         if changed:
             await queries.touch_member_passes(db, tenant, mode, data.member.member_id)
-            await queries.enqueue(db, tenant, mode, [data.member.member_id])
+            await queries.enqueue(db, tenant, mode, [data.member.member_id], google_delay=google_delay)
     elif isinstance(data, MemberErased):
         for pass_id, device in await queries.erase_member(db, tenant, mode, data.member_id):
             removed = PassRemoved(pass_id=pass_id, member_id=data.member_id, wallet="apple", device_id=device)
@@ -107,7 +117,7 @@ def consumer_specs(settings: Settings) -> list[ConsumerSpec]:
         ConsumerSpec(
             name=MEMBERS,
             routing_keys=(MEMBER_ENROLLED, MEMBER_UPDATED, MEMBER_ERASED, CARD_REISSUED, BALANCE_CHANGED),
-            handler=on_member_event,
+            handler=partial(on_member_event, google_delay=settings.google_coalesce_seconds),
             retry_delays_ms=(200, 1_000, 5_000, 30_000, 120_000),
             concurrency=32,
         ),
