@@ -41,7 +41,11 @@ def service_main(
     elif args.command == "worker":
         from nujoomy_messaging import run_until_signalled
 
-        run_until_signalled(_resolve(worker_factory)(settings))
+        run_until_signalled(
+            _resolve(worker_factory)(settings),
+            health_host=settings.host,
+            health_port=settings.worker_health_port,
+        )
     else:
         from nujoomy_kit.server import serve
 

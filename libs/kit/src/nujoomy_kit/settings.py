@@ -89,6 +89,9 @@ class ServiceSettings(msgspec.Struct, kw_only=True):
     log_json: bool = True
     dev_mode: bool = False
     db_pool_size: int = 10
+    # The worker process's probe listener (/health/live, /health/ready) on host:this port; 0 = none
+    # (local runs start several workers on one host; a container gets its own port space).
+    worker_health_port: int = 0
     # Internal tokens (tokens.py): PEM text or a path to a PEM file.
     internal_public_key: str = ""
     internal_private_key: str = ""

@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nujoomy_messaging.consumer import ConsumerSpec, EventConsumer, start_consumers
+from nujoomy_messaging.health import serve_health
 from nujoomy_messaging.relay import OutboxRelay
 from nujoomy_messaging.topology import Topology
 
@@ -60,18 +61,35 @@ class Worker:
         self._stop = asyncio.Event()
         self.consumers: list[EventConsumer] = []
         self.started = asyncio.Event()
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+        self._relay_task: asyncio.Task[None] | None = None
 
     def stop(self) -> None:
         self._stop.set()
         self.relay.stop()
 
+    def health(self) -> dict[str, str]:
+        """What the readiness probe reports: each part "ok" or why not (health.py serves it)."""
+        checks = {"worker": "ok" if self.started.is_set() else "starting"}
+        if self._stop.is_set():
+            checks["worker"] = "stopping"
+        relay = self._relay_task
+        checks["relay"] = "down: stopped" if relay is None or relay.done() else "ok"
+        if self._specs:
+            # `connected` is cleared while a robust connection reconnects (is_closed stays False)
+            conn = self._connection
+            open_ = conn is not None and not conn.is_closed and conn.connected.is_set()
+            checks["broker"] = "ok" if open_ else "down: not connected"
+        return checks
+
     async def run(self) -> None:
-        tasks = [asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")]
+        self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.service}-relay")
+        tasks = [self._relay_task]
         tasks += [asyncio.create_task(self._every(job), name=job.name) for job in self._jobs]
         connection = None
         try:
             if self._specs:
-                connection = await self._connect()
+                connection = self._connection = await self._connect()
                 self.consumers = await start_consumers(
                     connection, self._specs, sessions=self._sessions, topology=self._topology
                 )
@@ -113,12 +131,19 @@ class Worker:
                 await asyncio.wait_for(self._stop.wait(), job.interval_seconds)
 
 
-def run_until_signalled(worker: Worker) -> None:
+def run_until_signalled(worker: Worker, *, health_host: str = "127.0.0.1", health_port: int = 0) -> None:
+    """Runs the worker until SIGINT/SIGTERM; with a health_port, also its probe listener (health.py)."""
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, worker.stop)
-        await worker.run()
+        server = await serve_health(worker, health_host, health_port) if health_port else None
+        try:
+            await worker.run()
+        finally:
+            if server is not None:
+                server.close()
 
     try:
         import uvloop

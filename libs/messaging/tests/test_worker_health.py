@@ -1,0 +1,97 @@
+"""The worker's probe listener: live while its loop answers, ready only while it consumes over an open
+broker connection, 503 naming what is down otherwise (a broker outage does not fail liveness, so
+Kubernetes waits for the reconnect instead of restarting pods in a loop)."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlparse
+
+import httpx
+from nujoomy_kit.db import make_engine, make_sessionmaker
+from nujoomy_messaging import ConsumerSpec, Topology, Worker
+from nujoomy_messaging.health import serve_health
+from nujoomy_testing import TcpProxy, eventually
+
+
+async def _ignore(session: object, envelope: object) -> None:
+    return None
+
+
+async def test_worker_probes_follow_its_broker_connection(
+    service_b: str, amqp_url: str, topology: Topology
+) -> None:
+    parsed = urlparse(amqp_url)
+    proxy = await TcpProxy(parsed.hostname or "127.0.0.1", parsed.port or 5672).start()
+    engine = make_engine(service_b, pool_size=2)
+    worker = Worker(
+        service="probed",
+        database_url=service_b,
+        amqp_url=proxy.url_for(amqp_url),
+        topology=topology,
+        sessions=make_sessionmaker(engine),
+        consumers=[ConsumerSpec(name="probed.things", routing_keys=("probe.thing",), handler=_ignore)],
+        relay_poll=0.2,
+    )
+    server = await serve_health(worker, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    task: asyncio.Task[None] | None = None
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            assert (await http.get("/health/live")).status_code == 200
+            starting = await http.get("/health/ready")
+            assert starting.status_code == 503
+            assert starting.json()["checks"]["worker"] == "starting"
+
+            task = asyncio.create_task(worker.run())
+            await asyncio.wait_for(worker.started.wait(), 15)
+            ready = await http.get("/health/ready")
+            assert ready.status_code == 200, ready.text
+            assert ready.json() == {"status": "ok", "checks": {"worker": "ok", "relay": "ok", "broker": "ok"}}
+
+            proxy.drop()
+            down = await eventually(lambda: http.get("/health/ready"), lambda r: r.status_code == 503)
+            assert down.json()["checks"]["broker"].startswith("down")
+            assert (await http.get("/health/live")).status_code == 200  # no restart for a broker outage
+            proxy.restore()
+            await eventually(lambda: http.get("/health/ready"), lambda r: r.status_code == 200, timeout=30)
+
+            assert (await http.get("/metrics")).status_code == 404
+            assert (await http.post("/health/live")).status_code == 405
+            worker.stop()
+            stopping = await http.get("/health/ready")
+            assert stopping.status_code == 503
+            assert stopping.json()["checks"]["worker"] == "stopping"
+    finally:
+        worker.stop()
+        if task is not None:
+            await asyncio.wait_for(task, 15)
+        server.close()
+        await proxy.close()
+        await engine.dispose()
+
+
+async def test_a_garbage_request_gets_no_answer_and_the_listener_goes_on(
+    service_b: str, amqp_url: str, topology: Topology
+) -> None:
+    engine = make_engine(service_b, pool_size=1)
+    worker = Worker(
+        service="probed",
+        database_url=service_b,
+        amqp_url=amqp_url,
+        topology=topology,
+        sessions=make_sessionmaker(engine),
+    )
+    server = await serve_health(worker, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"x" * 20000)  # no end of headers within the limit
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+        writer.close()
+        async with httpx.AsyncClient(timeout=5) as http:
+            assert (await http.get(f"http://127.0.0.1:{port}/health/live")).status_code == 200
+    finally:
+        server.close()
+        await engine.dispose()

@@ -1,0 +1,119 @@
+"""Schemathesis fuzzes the dashboard's JSON calls (/bff/*) from the OpenAPI document their handlers
+generate, signed in as an owner through the real /app/login (session cookies + the CSRF header),
+against the real tenant, ledger and wallet-pass. Checks: no 5xx (a sibling's 500 surfaces as a 503
+here, so it is caught too), every 4xx an RFC 9457 problem with a stable `code`, every 2xx body valid
+against its documented schema. Examples are bounded (NUJOOMY_FUZZ_EXAMPLES, default 15 per
+operation and mode).
+
+The /bff routes are kept out of the partner API's published document (they are the pages' own
+calls), so the document is built here from the same handlers; a test below checks that it names
+every /bff route the gateway serves, so a new route cannot escape the fuzz."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import pkgutil
+import uuid
+from typing import Any
+
+import httpx
+import schemathesis
+from hypothesis import strategies as st
+from litestar import Litestar
+from nujoomy_kit.ids import encode_id
+from schemathesis.generation import GenerationMode
+
+from .bff_stack import BffStack, Session, bff_stack  # noqa: F401  (the `bff` fixture)
+from .fuzzing import EXAMPLES, fuzz
+
+
+def bff_handlers() -> list[Any]:
+    """Every JSON_ROUTES list of the bff package: the handlers behind /bff/*."""
+    import nujoomy_partner_gateway.bff as package
+
+    found: list[Any] = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        found += getattr(module, "JSON_ROUTES", [])
+    return found
+
+
+def bff_document() -> dict[str, Any]:
+    app = Litestar(route_handlers=bff_handlers())
+    return app.openapi_schema.to_schema()
+
+
+class Seeds:
+    """Real ids of the signed-in tenant, swapped into some examples so handlers past validation run."""
+
+    def __init__(self, card_token: str, transaction_id: str, program_id: str) -> None:
+        self.values = {"card_token": card_token, "transaction_id": transaction_id, "program_id": program_id}
+
+    def strategy(self, operation: Any, mode: GenerationMode) -> Any:
+        base = operation.as_strategy(generation_mode=mode)
+
+        def seed(pair: tuple[Any, bool]) -> Any:
+            case, real = pair
+            if real and case.path_parameters:
+                for key in case.path_parameters:
+                    case.path_parameters[key] = self.values.get(key, case.path_parameters[key])
+            if real and isinstance(case.body, dict):
+                for key, value in self.values.items():
+                    if key in case.body:
+                        case.body[key] = value
+            return case
+
+        return st.tuples(base, st.booleans()).map(seed)
+
+
+def _fuzz(base_url: str, session: Session, seeds: Seeds) -> dict[str, int]:
+    schema = schemathesis.openapi.from_dict(bff_document())
+    return fuzz(schema, base_url, session.headers("test"), strategy=seeds.strategy, refused=(401, 403))
+
+
+async def _seed(bff: BffStack) -> Seeds:
+    """A member with a card and a transaction in A's test mode, made through the BFF's own calls."""
+    a = bff.a
+    staff = {"Authorization": f"Bearer {a.access_token}", "Nujoomy-Mode": "test"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        member = await http.post(
+            f"{bff.ledger_url}/internal/v1/members", json={"name": "Fuzz"}, headers=staff
+        )
+        assert member.status_code == 201, member.text
+        mid = member.json()["id"]
+        card = await http.post(f"{bff.ledger_url}/internal/v1/members/{mid}/card", json={}, headers=staff)
+        token = card.json().get("card_token") or card.json()["token"]
+        earned = await http.post(
+            f"{bff.gateway_url}/bff/scan/earn",
+            json={"card_token": token, "points": 500, "idempotency_key": "seed-earn-1"},
+            headers=a.headers("test"),
+        )
+        assert earned.status_code == 200, earned.text
+        overview = await http.get(f"{bff.tenant_url}/internal/v1/program", headers=staff)
+        program_id = encode_id("prg", uuid.UUID(str(overview.json()["program_id"])))
+    return Seeds(token, earned.json()["transaction"]["id"], program_id)
+
+
+async def test_the_bff_survives_fuzzing_signed_in_as_an_owner(bff: BffStack) -> None:
+    seeds = await _seed(bff)
+    seen = await asyncio.to_thread(_fuzz, bff.gateway_url, bff.a, seeds)
+    assert len({k.split(" ")[0] + " " + k.split("/")[2] for k in seen}) >= 3, seen
+    assert sum(seen.values()) >= 8 * EXAMPLES, seen
+    # the session survived the fuzz: still signed in, the seeded member's card still answers
+    async with httpx.AsyncClient(base_url=bff.gateway_url, timeout=30) as http:
+        card = await http.get(f"/bff/scan/cards/{seeds.values['card_token']}", headers=bff.a.headers())
+        assert card.status_code == 200, card.text
+
+
+def test_the_document_names_every_bff_route_the_gateway_serves() -> None:
+    documented = set(bff_document()["paths"])
+    from nujoomy_partner_gateway.bff import web_route_handlers
+
+    served_paths = {
+        route.path
+        for route in Litestar(route_handlers=web_route_handlers()).routes
+        if route.path.startswith("/bff/")
+    }
+    as_documented = {p.replace(":str}", "}") for p in served_paths}
+    assert as_documented == documented, (as_documented, documented)
