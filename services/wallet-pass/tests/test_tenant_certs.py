@@ -102,7 +102,8 @@ async def test_a_tenant_certificate_signs_its_passes_and_its_pushes(
     assert info["mode"] == "test"
     shown = await client.get(BASE, headers=manager(tokens))
     assert shown.json() == info
-    assert "PRIVATE KEY" not in shown.text and "key" not in {k.lower() for k in shown.json()}
+    assert "PRIVATE KEY" not in shown.text
+    assert "key" not in {k.lower() for k in shown.json()}
     # Only managers and owners; and the live plane has no tenant certificate.
     assert (await client.get(BASE, headers=manager(tokens, role="staff"))).status_code == 403
     live = await client.get(BASE, headers=tokens.headers(tokens.staff(TENANT, "owner"), "live"))
@@ -200,7 +201,8 @@ async def test_unusable_uploads_are_refused_with_stable_codes(
         (pem_upload(*expired), "certificate_expired"),
         (pem_upload(*stranger), "certificate_untrusted"),
         (pem_upload(*not_pass), "certificate_not_pass_type"),
-        (pem_upload(b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n", key_pem), "certificate_unreadable"),
+        (pem_upload(b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n", key_pem),
+         "certificate_unreadable"),
         (pem_upload(cert_pem, encrypted, "wrong"), "certificate_unreadable"),
         (pem_upload(cert_pem, encrypted), "certificate_unreadable"),
         ({"p12": "not base64!"}, "certificate_unreadable"),
@@ -235,7 +237,7 @@ async def test_the_key_is_sealed_at_rest_and_bound_to_its_row(
     tokens: TestTokens,
     tenant_cert: tuple[bytes, bytes],
 ) -> None:
-    cert_pem, key_pem = tenant_cert
+    _cert_pem, key_pem = tenant_cert
     assert (await client.put(BASE, json=pem_upload(*tenant_cert), headers=manager(tokens))).status_code == 200
     conn = await asyncpg.connect(plain_url(settings.database_url))
     try:
@@ -247,7 +249,8 @@ async def test_the_key_is_sealed_at_rest_and_bound_to_its_row(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     blob = bytes(row["key_ciphertext"])
-    assert der[40:80] not in blob and b"PRIVATE KEY" not in blob
+    assert der[40:80] not in blob
+    assert b"PRIVATE KEY" not in blob
     master = master_key(settings.certificate_encryption_key)
     assert master is not None
     opened = open_key(master, blob, tenant=str(TENANT), mode="test", print_=row["fingerprint"])
@@ -296,14 +299,19 @@ async def test_the_cli_uploads_shows_and_removes(
         run, "upload", "--p12", str(tmp_path / "club.p12"), "--password-env", "CLUB_P12_PASSWORD"
     )
     assert code == 0
-    assert TENANT_TYPE in out and TENANT_TEAM in out
+    assert TENANT_TYPE in out
+    assert TENANT_TEAM in out
     code, out, _ = await asyncio.to_thread(run, "show")
-    assert code == 0 and TENANT_TYPE in out and "PRIVATE" not in out
+    assert code == 0
+    assert TENANT_TYPE in out
+    assert "PRIVATE" not in out
     code, _, err = await asyncio.to_thread(
         run, "upload", "--cert", str(tmp_path / "club.pem"), "--key", str(tmp_path / "other.key")
     )
-    assert code == 2 and "certificate_key_mismatch" in err
+    assert code == 2
+    assert "certificate_key_mismatch" in err
     code, out, _ = await asyncio.to_thread(run, "remove")
     assert code == 0
     code, out, _ = await asyncio.to_thread(run, "show")
-    assert "platform certificate" in out and PLATFORM_TYPE in out
+    assert "platform certificate" in out
+    assert PLATFORM_TYPE in out

@@ -12,6 +12,7 @@ from litestar.params import Dependency
 from nujoomy_wallet_pass.credentials import PassCredentials, load_credentials
 from nujoomy_wallet_pass.domain.certificates import master_key
 from nujoomy_wallet_pass.google import ServiceAccount
+from nujoomy_wallet_pass.google_keys import GoogleRootKeys
 from nujoomy_wallet_pass.settings import Settings
 from nujoomy_wallet_pass.signers import Signers
 
@@ -24,6 +25,7 @@ class WalletContext:
     account: ServiceAccount | None
     # The tenant's own certificate when it brought one, else `credentials` (the platform's).
     signers: Signers
+    google_keys: GoogleRootKeys  # for verifying save/delete callbacks
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WalletContext:
@@ -40,7 +42,8 @@ class WalletContext:
             ServiceAccount.load(settings.google_service_account) if settings.google_service_account else None
         )
         signers = Signers(credentials, master_key(settings.certificate_encryption_key))
-        return cls(settings, credentials, secret, account, signers)
+        keys = GoogleRootKeys(settings.google_callback_keys_url, settings.google_callback_keys_ttl_seconds)
+        return cls(settings, credentials, secret, account, signers, keys)
 
 
 # Handlers declare `wallet: Wallet`; Litestar must not try to model the certificates inside.

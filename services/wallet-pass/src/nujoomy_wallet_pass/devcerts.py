@@ -206,8 +206,12 @@ def generate(directory: Path, pass_type_id: str = PASS_TYPE_ID, team_id: str = T
 
 
 def wallet_env(directory: Path, apns_url: str, google_url: str, google_token_url: str) -> dict[str, str]:
-    """The NUJOOMY_WALLET_PASS_* settings that point the service at this material and the fakes."""
+    """The NUJOOMY_WALLET_PASS_* settings that point the service at this material and the fakes
+    (the Google fake also serves the callbacks' root signing keys, at Google's path)."""
+    from urllib.parse import urlsplit
+
     p = "NUJOOMY_WALLET_PASS_"
+    fake_google = urlsplit(google_token_url)
     return {
         f"{p}PASS_TYPE_ID": PASS_TYPE_ID,
         f"{p}TEAM_ID": TEAM_ID,
@@ -223,4 +227,5 @@ def wallet_env(directory: Path, apns_url: str, google_url: str, google_token_url
         f"{p}GOOGLE_TOKEN_URL_TEST": google_token_url,
         f"{p}GOOGLE_SERVICE_ACCOUNT": str(directory / "google-service-account.json"),
         f"{p}CERTIFICATE_ENCRYPTION_KEY": encryption_key(directory),
+        f"{p}GOOGLE_CALLBACK_KEYS_URL": f"{fake_google.scheme}://{fake_google.netloc}/gp/m/issuer/keys",
     }

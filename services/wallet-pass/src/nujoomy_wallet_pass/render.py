@@ -92,6 +92,7 @@ def build_content(
         team_id=credentials.team_id,
         organization_name=program.tenant.name if program else settings.organization_name,
         web_service_url=f"{settings.public_url.rstrip('/')}/apple",
+        google_callback_url=f"{settings.public_url.rstrip('/')}/google/callbacks",
         member_name=name,
     )
     return _with_program(content, program, settings, member_id) if program is not None else content

@@ -6,8 +6,9 @@ from typing import Any
 
 from nujoomy_wallet_pass.api.apple import apple_router
 from nujoomy_wallet_pass.api.certificates import certificates_router
+from nujoomy_wallet_pass.api.google import google_router
 from nujoomy_wallet_pass.api.internal import internal_router
 
 
 def route_handlers() -> list[Any]:
-    return [apple_router(), internal_router(), certificates_router()]
+    return [apple_router(), internal_router(), certificates_router(), google_router()]

@@ -13,7 +13,7 @@ from nujoomy_kit.tokens import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_wallet_pass.context import Wallet
-from nujoomy_wallet_pass.db import queries
+from nujoomy_wallet_pass.db import google_callbacks, queries
 from nujoomy_wallet_pass.domain.errors import PassNotFound
 from nujoomy_wallet_pass.domain.links import download_token, google_object_id
 from nujoomy_wallet_pass.google import save_url
@@ -84,13 +84,15 @@ async def member_pass_status(principal: Principal, db: AsyncSession, mbr_id: str
     rows = await queries.member_passes(db, principal.tenant_id, principal.mode, member_id)
     if not rows:
         raise PassNotFound
+    saved = await google_callbacks.saved_passes(db, [r.id for r in rows if r.wallet == "google"])
     return PassList(
         member_id=mbr_id,
         data=[
             PassStatus(
                 id=encode_id("pas", r.id),
                 wallet=r.wallet,
-                installed=(r.devices > 0) if r.wallet == "apple" else r.balance_sent is not None,
+                # Apple: a device registered; Google: saved, as Google's save/delete callbacks tell.
+                installed=(r.devices > 0) if r.wallet == "apple" else r.id in saved,
                 devices=int(r.devices),
                 updated_at=r.updated_at,
                 last_pushed_at=r.last_pushed_at,

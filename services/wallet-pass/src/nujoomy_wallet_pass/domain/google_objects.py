@@ -24,6 +24,8 @@ def loyalty_class(
         "programLogo": {"sourceUri": {"uri": logo_uri}},
         "hexBackgroundColor": content.background_color,
         "reviewStatus": review_status,
+        # Google posts a signed message here when a user saves or deletes a card of this class.
+        **({"callbackOptions": {"url": content.google_callback_url}} if content.google_callback_url else {}),
     }
 
 

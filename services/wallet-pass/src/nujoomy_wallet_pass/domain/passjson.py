@@ -44,6 +44,8 @@ class PassContent(msgspec.Struct, kw_only=True):
     contact_phone: str | None = None
     website: str | None = None
     consent_url: str | None = None
+    # Google: where Google posts save/delete callbacks for the loyalty class ({PUBLIC_URL}/google/callbacks).
+    google_callback_url: str = ""
 
 
 def rgb(color: str) -> str:

@@ -1,4 +1,6 @@
 """A local Google Wallet: the OAuth2 token endpoint and walletobjects/v1 loyaltyClass/loyaltyObject,
+save/delete callbacks signed as Google signs them (ECv2SigningOnly; root keys at /gp/m/issuer/keys;
+`POST /fake/save/{objectId}` and `/fake/delete/{objectId}` play a user),
 as strict as Google — the body is checked against Google's discovery document (unknown fields, wrong
 enums, wrong types), required fields, id format, the class existing — with Google's error shape:
 {"error": {"code", "message", "errors": [{"message", "domain", "reason"}], "status"}}.
@@ -17,9 +19,11 @@ from typing import Any
 
 import jwt
 import msgspec
+from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar, Request, Response, get, patch, post, put
 from litestar.datastructures import State
 
+from nujoomy_wallet_pass.domain.google_callbacks import PROTOCOL, public_key_value, sign_callback
 from nujoomy_wallet_pass.fakes.google_schema import ID_PATTERN, missing, problems
 from nujoomy_wallet_pass.google import SCOPE, TOKEN_AUDIENCE, ServiceAccount
 
@@ -52,6 +56,15 @@ class GoogleFakeState:
     stores: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {r: {} for r in RESOURCES})
     requests: list[tuple[str, str, Any]] = field(default_factory=list)  # (method, path, body)
     failures: list[int] = field(default_factory=list)  # statuses to answer next, before anything else
+    # Save/delete callbacks: Google's root signing key (published at /gp/m/issuer/keys, as Google does)
+    # and the intermediate key it signs; every callback body sent, for tests to replay.
+    root_key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
+    intermediate_key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
 
     def objects(self) -> dict[str, dict[str, Any]]:
         return self.stores["loyaltyObject"]
@@ -255,6 +268,66 @@ async def fake_failures(request: Request[Any, Any, Any]) -> Response[bytes]:
     return Response(msgspec.json.encode({"pending": len(fake.failures)}), media_type="application/json")
 
 
+@get("/gp/m/issuer/keys")
+async def root_signing_keys(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Google's root signing keys for callbacks, in Google's format (keyExpiration in ms, a string)."""
+    fake = _state(request)
+    expires = str(int((time.time() + 7 * 86400) * 1000))
+    return {
+        "keys": [
+            {
+                "keyValue": public_key_value(fake.root_key),
+                "protocolVersion": PROTOCOL,
+                "keyExpiration": expires,
+            }
+        ]
+    }
+
+
+async def _user_action(request: Request[Any, Any, Any], object_id: str, event_type: str) -> Response[bytes]:
+    """A user saving (or deleting) the card: Google posts a signed message to the class's callback URL."""
+    fake = _state(request)
+    stored = fake.objects().get(object_id)
+    if stored is None:
+        return google_error(404, f"Resource not found: {object_id}", "resourceNotFound")
+    klass = fake.stores["loyaltyClass"].get(str(stored["classId"]), {})
+    url = klass.get("callbackOptions", {}).get("url")
+    if not url:
+        return google_error(400, f"Class {stored['classId']} has no callbackOptions.url")
+    now_ms = int(time.time() * 1000)
+    message = {
+        "classId": stored["classId"],
+        "objectId": object_id,
+        "expTimeMillis": now_ms + 60_000,
+        "eventType": event_type,
+        "nonce": secrets.token_hex(16),
+    }
+    body = sign_callback(
+        message,
+        root=fake.root_key,
+        intermediate=fake.intermediate_key,
+        intermediate_expires_ms=now_ms + 3_600_000,
+        recipient_id=object_id.split(".", 1)[0],  # the issuer id
+    )
+    fake.callbacks.append(body)
+    import httpx
+
+    async with httpx.AsyncClient(timeout=10) as http:
+        answer = await http.post(url, json=body)
+    result = {"callback_status": answer.status_code, "nonce": message["nonce"]}
+    return Response(msgspec.json.encode(result), media_type="application/json")
+
+
+@post("/fake/save/{object_id:str}", status_code=200)
+async def fake_save(request: Request[Any, Any, Any], object_id: str) -> Response[bytes]:
+    return await _user_action(request, object_id, "save")
+
+
+@post("/fake/delete/{object_id:str}", status_code=200)
+async def fake_delete(request: Request[Any, Any, Any], object_id: str) -> Response[bytes]:
+    return await _user_action(request, object_id, "del")
+
+
 @get("/fake/stats")
 async def fake_stats(request: Request[Any, Any, Any]) -> dict[str, int]:
     fake = _state(request)
@@ -278,6 +351,9 @@ def build_fake_app(fake: GoogleFakeState) -> Litestar:
             fake_object,
             fake_seed,
             fake_failures,
+            root_signing_keys,
+            fake_save,
+            fake_delete,
             fake_stats,
             health,
         ],
