@@ -8,14 +8,18 @@ not serve it the section shows "unavailable" instead of failing the page.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from litestar import Request, Response, get, post
+from nujoomy_kit.ids import InvalidId, decode_id
 from nujoomy_kit.problems import DomainError
+from sqlalchemy import select
 
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
 from nujoomy_partner_gateway.bff.rendering import CsrfForm, form_as, message_for, page
 from nujoomy_partner_gateway.bff.session import StaffSession, check_csrf, current_lang, require_session
+from nujoomy_partner_gateway.db.tables import webhook_events
 
 KEYS = "/internal/v1/api_keys"
 HOOKS = "/internal/v1/webhook_endpoints"
@@ -128,6 +132,44 @@ async def endpoint_action(request: Request[Any, Any, Any], endpoint_id: str, act
     return await _act(request, CsrfForm, lambda b, _: b.post("gateway", path))
 
 
+async def _request_body(request: Request[Any, Any, Any], session: StaffSession, event_id: str) -> str | None:
+    """The body the delivery POSTed, byte for byte (the events table keeps it). Read from this service's
+    own database, scoped to the session's tenant and mode: the staff API has no route that returns it."""
+    try:
+        event_uuid = decode_id("evt", event_id)
+    except InvalidId:
+        return None
+    events = webhook_events.c
+    query = select(events.body).where(
+        events.tenant_id == session.principal.tenant_id, events.mode == session.mode, events.id == event_uuid
+    )
+    async with request.app.state["sessions"]() as db:
+        body = (await db.execute(query)).scalar_one_or_none()
+    if body is None:
+        return None
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return bytes(body).decode("utf-8", "replace")
+
+
+@get("/app/developers/webhooks/{endpoint_id:str}/deliveries/{delivery_id:str}")
+async def delivery_page(request: Request[Any, Any, Any], endpoint_id: str, delivery_id: str) -> Response[Any]:
+    """One delivery: the request body sent and, per attempt, the partner's answer."""
+    session = await require_session(request, "manager")
+    delivery = await session.backends(request).get(
+        "gateway", f"{HOOKS}/{endpoint_id}/deliveries/{delivery_id}"
+    )
+    return page(
+        request,
+        session,
+        "delivery.html.j2",
+        endpoint_id=endpoint_id,
+        delivery=delivery,
+        request_body=await _request_body(request, session, str(delivery.get("event_id", ""))),
+    )
+
+
 @post("/app/developers/webhooks/{endpoint_id:str}/deliveries/{delivery_id:str}/replay")
 async def replay_delivery(
     request: Request[Any, Any, Any], endpoint_id: str, delivery_id: str
@@ -136,4 +178,13 @@ async def replay_delivery(
     return await _act(request, CsrfForm, lambda b, _: b.post("gateway", path))
 
 
-ROUTES = [developers_page, create_key, roll_key, revoke_key, add_endpoint, endpoint_action, replay_delivery]
+ROUTES = [
+    developers_page,
+    create_key,
+    roll_key,
+    revoke_key,
+    add_endpoint,
+    endpoint_action,
+    delivery_page,
+    replay_delivery,
+]

@@ -100,7 +100,7 @@ def brand_context(slug: str, tenant: dict[str, Any]) -> dict[str, Any]:
         "name": tenant.get("name", slug),
         "branding": tenant.get("branding") or {},
         "wording": tenant.get("wording") or {},
-        "logo_url": _logo(tenant),
+        "logo_url": logo_url(tenant.get("branding") or {}),
     }
 
 
@@ -113,10 +113,14 @@ def _context(request: Request[Any, Any, Any], slug: str, tenant: dict[str, Any])
     }
 
 
-def _logo(tenant: dict[str, Any]) -> str | None:
-    images = (tenant.get("branding") or {}).get("images") or {}
-    sha = images.get("logo@2x") or images.get("logo")
-    return f"/join-assets/{sha}.png" if sha else None
+def logo_url(branding: dict[str, Any]) -> str | None:
+    """The tenant names its images by path (`/assets/<sha256>.png`); the browser fetches them here."""
+    images = branding.get("images") or {}
+    found = str(images.get("logo@2x") or images.get("logo") or "")
+    name = found.rsplit("/", 1)[-1]
+    if not name:
+        return None
+    return f"/join-assets/{name if name.endswith('.png') else name + '.png'}"
 
 
 @get("/join/{slug:str}")

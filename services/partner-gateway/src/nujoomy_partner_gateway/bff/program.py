@@ -12,7 +12,7 @@ from nujoomy_kit.ids import encode_id
 
 from nujoomy_partner_gateway.bff.backends import base_url, http_client
 from nujoomy_partner_gateway.bff.errors import BackendError
-from nujoomy_partner_gateway.bff.join import qr_svg
+from nujoomy_partner_gateway.bff.join import logo_url, qr_svg
 from nujoomy_partner_gateway.bff.rendering import page
 from nujoomy_partner_gateway.bff.session import check_csrf, require_session
 
@@ -42,8 +42,6 @@ def _program_id(program: dict[str, Any]) -> str:
 async def program_page(request: Request[Any, Any, Any]) -> Response[Any]:
     session = await require_session(request, "manager")
     program = await session.backends(request).get("tenant", "/internal/v1/program")
-    images = program["branding"].get("images") or {}
-    sha = images.get("logo@2x") or images.get("logo")
     return page(
         request,
         session,
@@ -52,7 +50,7 @@ async def program_page(request: Request[Any, Any, Any]) -> Response[Any]:
         branding=program["branding"],
         wording=program["wording"],
         tenant_name=program["tenant"]["name"],
-        logo_url=f"/join-assets/{sha}.png" if sha else None,
+        logo_url=logo_url(program["branding"]),
         sample_qr=qr_svg("NUJOOMY-PREVIEW"),
         js_strings={"saved": "✓", "pushed_of": "{pushed} / {total}"},
     )

@@ -118,6 +118,16 @@ EN: dict[str, str] = {
     "prefs_link_invalid": "This link is not valid or has expired",
     "prefs_link_help": "Open your card in your wallet: the back of the card always carries a current link. Or ask us at the counter.",
     "other_language": "العربية",
+    "delivery": "Delivery",
+    "status": "Status",
+    "attempts": "Attempts",
+    "created": "Created",
+    "request": "Request",
+    "responses": "Responses",
+    "response": "Response",
+    "when": "When",
+    "expires": "Expires",
+    "revoked": "revoked",
 }
 
 AR: dict[str, str] = {
@@ -233,6 +243,16 @@ AR: dict[str, str] = {
     "prefs_link_invalid": "هذا الرابط غير صالح أو انتهت صلاحيته",
     "prefs_link_help": "افتح بطاقتك في المحفظة: ظهر البطاقة يحمل دائمًا رابطًا حديثًا. أو اسألنا عند الكاونتر.",
     "other_language": "English",
+    "delivery": "عملية التسليم",
+    "status": "الحالة",
+    "attempts": "المحاولات",
+    "created": "أُنشئ",
+    "request": "الطلب",
+    "responses": "الردود",
+    "response": "الرد",
+    "when": "الوقت",
+    "expires": "ينتهي",
+    "revoked": "ملغى",
 }
 
 CATALOGS = {"en": EN, "ar": AR}

@@ -43,8 +43,12 @@
     try {
       const logo = form.querySelector('input[name="logo"]').files[0];
       if (logo) {
-        await fetch("/bff/program/logo", { method: "POST", body: logo, credentials: "same-origin",
+        const up = await fetch("/bff/program/logo", { method: "POST", body: logo, credentials: "same-origin",
           headers: { "X-CSRF-Token": NJ.csrfToken(), "Content-Type": "application/octet-stream" } });
+        if (!up.ok) {  // a refused logo must not read as "saved"
+          const problem = await up.json().catch(() => null);
+          throw new Error((problem && (problem.detail || problem.title)) || up.statusText);
+        }
       }
       const saved = await NJ.call("PATCH", "/bff/program/branding", {
         background_color: f.get("background_color"), foreground_color: f.get("foreground_color"),
