@@ -52,7 +52,7 @@ class Settings(ServiceSettings, kw_only=True):
     # Google's save/delete callbacks: the class's callbackOptions.url is {public_url}/google/callbacks;
     # messages are verified against Google's root signing keys, fetched from here and cached.
     google_callback_keys_url: str = REAL_GOOGLE_KEYS
-    google_callback_keys_ttl_seconds: int = 3600
+    google_callback_keys_ttl_seconds: int = 3600  # refetched sooner (once a minute at most) on an unknown key
     # Update jobs: how often the runner looks, how many members per batch, and the branding re-sync
     # pace (members per second) that keeps a program-wide push within APNs and Google limits.
     # The runner is woken by LISTEN/NOTIFY when a job is queued; the interval is its fallback poll
