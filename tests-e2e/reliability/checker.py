@@ -1,0 +1,215 @@
+"""The checker: what "nothing lost, nothing twice, the card is always right" means, measured from
+outside the services — the ledger's database (the truth), the fakes (what Apple, Google and the
+mail server received), the partner's receivers, the PassKit web service and the dead-letter queues.
+
+`lost` counts things that should have happened and did not (yet): a balance change no device was
+pushed after, a pass or Google object showing another balance, an event a webhook endpoint never
+got, an e-mail the notification service says it sent that the sink never received, a row still in
+an outbox. `duplicates` counts double effects: a webhook-id answered 2xx twice, one transaction
+turned into two webhook events, one e-mail (Message-ID) received twice, one external id enrolled
+twice. Both must reach 0; `lost` is polled until it does (the time to converge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+from nujoomy_kit.db import plain_url
+from nujoomy_kit.ids import encode_id
+from nujoomy_messaging import deadletters
+
+from .journey import Journey, Receiver
+
+CONSUMERS = {
+    "tenant": "nujoomy_tenant.events.consumers",
+    "ledger": "nujoomy_ledger.events.consumers",
+    "wallet-pass": "nujoomy_wallet_pass.events.consumers",
+    "notification": "nujoomy_notification.events.consumers",
+    "partner-gateway": "nujoomy_partner_gateway.events.consumers",
+}
+
+
+@dataclass
+class Report:
+    lost: Counter[str] = field(default_factory=Counter)
+    duplicates: Counter[str] = field(default_factory=Counter)
+    facts: dict[str, Any] = field(default_factory=dict)
+    unsound: list[str] = field(default_factory=list)  # a broken invariant: fails at once
+
+    @property
+    def converged(self) -> bool:
+        return not self.unsound and sum(self.lost.values()) == 0
+
+
+async def _fetch(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()
+
+
+async def _ledger(journey: Journey, report: Report) -> tuple[dict[str, int], dict[str, float], set[str]]:
+    db = journey.system.databases["ledger"]
+    unbalanced = await _fetch(
+        db, "SELECT tenant_id, mode FROM postings GROUP BY 1, 2 HAVING sum(amount) <> 0"
+    )
+    negative = await _fetch(db, "SELECT account_id FROM balances WHERE balance < 0")
+    if unbalanced:
+        report.unsound.append(f"{len(unbalanced)} ledgers do not sum to zero")
+    if negative:
+        report.unsound.append(f"{len(negative)} negative balances")
+    rows = await _fetch(
+        db,
+        "SELECT m.id, m.external_id, b.balance, (SELECT extract(epoch FROM max(t.created_at))"
+        " FROM transactions t WHERE t.member_id = m.id) AS last_change"
+        " FROM members m JOIN accounts a ON a.member_id = m.id JOIN balances b ON b.account_id = a.id",
+    )
+    balances = {encode_id("mbr", r["id"]): int(r["balance"]) for r in rows}
+    last = {encode_id("mbr", r["id"]): float(r["last_change"] or 0) for r in rows}
+    twice = [e for e, n in Counter(r["external_id"] for r in rows).items() if e and n > 1]
+    report.duplicates["members enrolled twice"] += len(twice)
+    txns = {encode_id("txn", r["id"]) for r in await _fetch(db, "SELECT id FROM transactions")}
+    report.facts["transactions"] = len(txns)
+    report.facts["members"] = len(balances)
+    return balances, last, txns
+
+
+async def _outboxes(journey: Journey, report: Report) -> None:
+    for service, db in journey.system.databases.items():
+        left = await _fetch(db, "SELECT count(*) AS n FROM outbox")
+        report.lost[f"outbox {service}"] += int(left[0]["n"])
+
+
+def _balance(pass_bytes: bytes) -> int:
+    with zipfile.ZipFile(io.BytesIO(pass_bytes)) as zf:
+        pass_json = json.loads(zf.read("pass.json"))
+    return int(pass_json["storeCard"]["primaryFields"][0]["value"])
+
+
+async def _wallets(
+    journey: Journey, report: Report, balances: dict[str, int], last: dict[str, float], gone: set[str]
+) -> None:
+    system = journey.system
+    async with (
+        httpx.AsyncClient(base_url=system.urls["wallet-pass"], timeout=30) as wallet,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        pushes: dict[str, list[float]] = {}
+        for p in (await http.get(f"{system.fakes['apns-control']}/pushes")).json()["pushes"]:
+            pushes.setdefault(p["token"], []).append(float(p["at"]))
+        for member in journey.members:
+            want = balances.get(member.id)
+            auth = {"Authorization": f"ApplePass {member.auth}"}
+            fetched = await wallet.get(f"/apple/v1/passes/{member.pass_type}/{member.serial}", headers=auth)
+            if fetched.status_code != 200 or _balance(fetched.content) != want:
+                report.lost["pass shows another balance"] += 1
+            for device in member.devices:
+                listed = await wallet.get(
+                    f"/apple/v1/devices/{device.device}/registrations/{member.pass_type}"
+                )
+                registered = listed.status_code == 200 and member.serial in listed.json()["serialNumbers"]
+                if device.token in gone:
+                    # APNs said 410: the registration must be gone, and nothing more is owed to it.
+                    report.lost["410 device still registered"] += int(registered)
+                    continue
+                if not registered:
+                    report.unsound.append(f"device {device.device} lost its registration")
+                at = pushes.get(device.token, [])
+                if not at or max(at) < last.get(member.id, 0):
+                    report.lost["device not pushed after last change"] += 1
+            obj = await http.get(f"{system.fakes['google']}/fake/objects/{member.google_object}")
+            got = (
+                obj.json().get("loyaltyPoints", {}).get("balance", {}).get("int")
+                if obj.status_code == 200
+                else None
+            )
+            if got != want:
+                report.lost["Google object shows another balance"] += 1
+        report.facts["apns pushes"] = sum(len(v) for v in pushes.values())
+
+
+def _webhooks(
+    receivers: dict[str, Receiver], report: Report, balances: dict[str, int], txns: set[str]
+) -> None:
+    for name, receiver in receivers.items():
+        ok = list(receiver.ok)
+        per_id = Counter(wid for wid, _, _ in ok)
+        report.duplicates[f"webhook-id 2xx twice ({name})"] += sum(1 for n in per_id.values() if n > 1)
+        ids_per_txn: dict[str, set[str]] = {}
+        members: set[str] = set()
+        for wid, type_, data in ok:
+            if "transaction" in data:
+                ids_per_txn.setdefault(data["transaction"]["id"], set()).add(wid)
+            elif type_ == "member.enrolled":
+                members.add(data["member"]["id"])
+        report.duplicates[f"transaction in two webhook events ({name})"] += sum(
+            1 for ids in ids_per_txn.values() if len(ids) > 1
+        )
+        report.lost[f"webhook event missing ({name})"] += len(txns - set(ids_per_txn)) + len(
+            set(balances) - members
+        )
+        report.facts[f"webhooks {name}"] = len(per_id)
+
+
+async def _mail(journey: Journey, report: Report) -> None:
+    system = journey.system
+    async with httpx.AsyncClient(timeout=30) as http:
+        got = (await http.get(f"{system.fakes['smtp-http']}/messages")).json()
+    ids = Counter(m["headers"].get("Message-ID", "") for m in got)
+    report.duplicates["e-mail received twice"] += sum(1 for n in ids.values() if n > 1)
+    rows = await _fetch(
+        system.databases["notification"],
+        "SELECT status, provider_id FROM messages WHERE channel = 'email'",
+    )
+    sent = {r["provider_id"] for r in rows if r["status"] == "sent"}
+    report.lost["e-mail not sent yet"] += sum(1 for r in rows if r["status"] == "queued")
+    report.lost["e-mail sent but not received"] += len(sent - set(ids))
+    failed = sum(1 for r in rows if r["status"] == "failed")
+    if failed:
+        report.unsound.append(f"{failed} e-mails failed for good")
+    report.facts["e-mails"] = len(got)
+
+
+async def dead_letters(journey: Journey) -> dict[str, int]:
+    import importlib
+
+    system = journey.system
+    counts = {}
+    for _service, module in CONSUMERS.items():
+        for consumer in importlib.import_module(module).CONSUMER_NAMES:
+            counts[consumer] = await deadletters.count(system.amqp_url, system.topology, consumer)
+    return counts
+
+
+async def check(journey: Journey, receivers: dict[str, Receiver], gone: set[str]) -> Report:
+    report = Report()
+    balances, last, txns = await _ledger(journey, report)
+    await _outboxes(journey, report)
+    await _wallets(journey, report, balances, last, gone)
+    _webhooks(receivers, report, balances, txns)
+    await _mail(journey, report)
+    letters = await dead_letters(journey)
+    report.facts["dead letters"] = {k: v for k, v in letters.items() if v}
+    return report
+
+
+async def converge(
+    journey: Journey, receivers: dict[str, Receiver], gone: set[str], timeout: float
+) -> tuple[Report, float]:
+    """Poll the checker until nothing is lost (or `timeout`); returns the last report and the wait."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while True:
+        report = await check(journey, receivers, gone)
+        if report.converged or report.unsound or loop.time() - started > timeout:
+            return report, loop.time() - started
+        await asyncio.sleep(1.0)
