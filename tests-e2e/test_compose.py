@@ -131,6 +131,9 @@ def test_service_containers_match_the_code(
     assert "ports" not in migrate
     check = " ".join(api["healthcheck"]["test"])
     assert f"http://127.0.0.1:{port}/health/ready" in check
+    # the worker's own probe listener, on the port every container is told (NUJOOMY_WORKER_HEALTH_PORT)
+    health_port = worker["environment"]["NUJOOMY_WORKER_HEALTH_PORT"]
+    assert f"http://127.0.0.1:{health_port}/health/ready" in " ".join(worker["healthcheck"]["test"])
 
 
 def is_setting(key: str, service: Any) -> bool:

@@ -4,8 +4,9 @@ The overlays use only what a small renderer reproduces exactly (`resources`, `na
 and strategic-merge `patches`), so this test renders them itself: no kustomize binary, no cluster.
 Every object is then checked against the bundled 1.30 OpenAPI schemas (`kubernetes-validate`, strict:
 an unknown field is an error), and against the services' code: an API and a worker Deployment per
-service, probes on the port the service listens on, a PDB and an HPA for each, a migration Job, and
-every NUJOOMY_* variable a real settings field (a typo would otherwise be silently ignored).
+service, probes on the port the service listens on (a worker: its health listener, whose process is
+started below to prove it answers), a PDB and an HPA for each, a migration Job, and every NUJOOMY_*
+variable a real settings field (a typo would otherwise be silently ignored).
 """
 
 from __future__ import annotations
@@ -146,6 +147,8 @@ def test_every_service_has_api_worker_pdb_hpa_and_migration(
     deployments = _by_kind(objects, "Deployment")
     pdbs, hpas = _by_kind(objects, "PodDisruptionBudget"), _by_kind(objects, "HorizontalPodAutoscaler")
     jobs, svcs = _by_kind(objects, "Job"), _by_kind(objects, "Service")
+    settings = _by_kind(objects, "ConfigMap")["nujoomy-settings"]["data"]
+    worker_health_port = int(settings["NUJOOMY_WORKER_HEALTH_PORT"])
     for service, code in services.items():
         default_port = {f.name: f.default for f in msgspec.structs.fields(code.settings.Settings)}["port"]
         for role in ("api", "worker"):
@@ -169,6 +172,12 @@ def test_every_service_has_api_worker_pdb_hpa_and_migration(
                 assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
                 assert svcs[service]["spec"]["selector"] == selector
                 assert svcs[service]["spec"]["ports"][0]["port"] == default_port
+            else:
+                # the worker's own probe listener (nujoomy_messaging.health), on the configured port
+                ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+                assert ports == {"health": worker_health_port}, name
+                assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "health"}
+                assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "health"}
         job = jobs[f"{service}-migrate"]
         (container,) = job["spec"]["template"]["spec"]["containers"]
         assert container["args"] == ["migrate"]
@@ -256,3 +265,52 @@ def test_secrets_are_mounted_not_baked_in() -> None:
     mounts = {m["mountPath"] for m in wallet["containers"][0]["volumeMounts"]}
     assert Path(settings["NUJOOMY_WALLET_PASS_PASS_CERT"]).parent.as_posix() in mounts
     assert Path(settings["NUJOOMY_INTERNAL_PRIVATE_KEY"]).parent.as_posix() in mounts
+
+
+async def test_the_worker_process_answers_the_probes_the_manifests_point_at(
+    make_db: Any, amqp_url: str, redis_url: str, redis_prefix: str, topology: Any
+) -> None:
+    """`python -m nujoomy_ledger worker`, as the worker Deployments start it: the port from
+    NUJOOMY_WORKER_HEALTH_PORT answers /health/live and, once consuming, /health/ready."""
+    import asyncio
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+    from nujoomy_testing import eventually
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "NUJOOMY_DATABASE_URL": await make_db("ledger", ROOT / "services" / "ledger" / "migrations"),
+        "NUJOOMY_AMQP_URL": amqp_url,
+        "NUJOOMY_REDIS_URL": redis_url,
+        "NUJOOMY_REDIS_PREFIX": redis_prefix,
+        "NUJOOMY_EVENTS_EXCHANGE": topology.exchange,
+        "NUJOOMY_QUEUE_PREFIX": topology.prefix,
+        "NUJOOMY_WORKER_HEALTH_PORT": str(port),
+        "NUJOOMY_LOG_JSON": "false",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "nujoomy_ledger", "worker"], env=env)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=3) as http:
+
+            async def ready() -> int:
+                try:
+                    return (await http.get("/health/ready")).status_code
+                except httpx.TransportError:
+                    return 0
+
+            await eventually(ready, lambda status: status == 200, timeout=60, interval=0.2)
+            assert (await http.get("/health/live")).json() == {"status": "ok"}
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
