@@ -142,6 +142,14 @@ async def outbox(settings: Settings) -> list[tuple[str, bytes]]:
         await conn.close()
 
 
+async def scalar(settings: Settings, sql: str) -> object:
+    conn = await asyncpg.connect(plain_url(settings.database_url))
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
 async def create_at_google(settings: Settings, google_url: str, wallet_dir: Path, member: uuid.UUID) -> str:
     """What the Google sync does at enrolment: class (as our code builds it) and object at Google, and
     the google_objects row."""
@@ -272,6 +280,16 @@ async def test_a_save_and_a_delete_in_google_wallet_are_published_once(
         assert (await http.post(f"{url}/google/callbacks", json=impostor)).status_code == 401
         assert [k for k, _ in await outbox(settings)] == ["wallet.pass.installed"]
         assert await google_installed() is True
+        # A genuine callback for an object we do not hold: 404, and its nonce is not used up.
+        unknown = sign_callback(
+            {**message, "objectId": f"{ISSUER}.unknown", "nonce": "n4"},
+            root=state.root_key,
+            intermediate=state.intermediate_key,
+            intermediate_expires_ms=now_ms + 60_000,
+            recipient_id=ISSUER,
+        )
+        assert (await http.post(f"{url}/google/callbacks", json=unknown)).status_code == 404
+        assert await scalar(settings, "SELECT count(*) FROM google_callbacks WHERE nonce = 'n4'") == 0
 
         deleted = await http.post(f"{google_url}/fake/delete/{object_id}")
         assert deleted.json()["callback_status"] == 200

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_wallet_pass.context import Wallet
 from nujoomy_wallet_pass.db import google_callbacks as store
+from nujoomy_wallet_pass.domain.errors import PassNotFound
 from nujoomy_wallet_pass.domain.google_callbacks import CallbackSignatureInvalid, verify_callback
 
 log = structlog.get_logger("nujoomy.wallet.google_callbacks")
@@ -40,8 +41,11 @@ async def google_callback(
     saved = message.eventType == "save"
     row = await store.set_saved(db, message.objectId, saved)
     if row is None:
-        log.warning("google_callback_unknown_object", object_id=message.objectId, event=message.eventType)
-        return Response(b"", status_code=200)
+        # Not (yet) an object of ours: the raise rolls back the nonce too, so a retry can still apply.
+        log.warning(
+            "google_callback_unknown_object", object_id=message.objectId, event_type=message.eventType
+        )
+        raise PassNotFound("Unknown Google object")
     if row.changed:
         payload = (
             PassInstalled(pass_id=row.id, member_id=row.member_id, wallet="google")
