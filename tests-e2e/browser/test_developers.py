@@ -121,6 +121,7 @@ async def test_webhook_secret_reveal_rotate_test_event_delivery_log_and_replay(
     request_body = json.loads(await page.get_by_test_id("delivery-request").inner_text())
     assert request_body["type"] == "test.ping"
     await expect(page.get_by_test_id("delivery-attempts").locator("td.code")).to_have_text(["200"])
+    await expect(page.get_by_test_id("delivery-response")).to_have_text('{"received": true}')
     await expect(page.get_by_test_id("delivery-attempt-count")).to_have_text("1")
     assert len(partner_endpoint.received) == 1
     received = partner_endpoint.received[0]

@@ -128,6 +128,7 @@ EN: dict[str, str] = {
     "when": "When",
     "expires": "Expires",
     "revoked": "revoked",
+    "empty_body": "(empty body)",
 }
 
 AR: dict[str, str] = {
@@ -253,6 +254,7 @@ AR: dict[str, str] = {
     "when": "الوقت",
     "expires": "ينتهي",
     "revoked": "ملغى",
+    "empty_body": "(رد فارغ)",
 }
 
 CATALOGS = {"en": EN, "ar": AR}
