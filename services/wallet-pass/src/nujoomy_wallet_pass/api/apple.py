@@ -153,9 +153,12 @@ async def updated_serials(
             raise InvalidSinceTag
         since = datetime.fromtimestamp(int(passes_updated_since), UTC)
     rows = []
+    type_of: dict[tuple[uuid.UUID, str], str] = {}
     for pid, updated_at, tenant_id, mode in await registrations.updated_serials(db, device, since):
         # Only the passes of this pass type: a device holding cards of two tenants asks per type.
-        if (await wallet.signers.resolve(db, tenant_id, mode)).pass_type_id == pass_type:
+        if (tenant_id, mode) not in type_of:
+            type_of[tenant_id, mode] = (await wallet.signers.resolve(db, tenant_id, mode)).pass_type_id
+        if type_of[tenant_id, mode] == pass_type:
             rows.append((pid, updated_at))
     if not rows:
         return Response(b"", status_code=204)
