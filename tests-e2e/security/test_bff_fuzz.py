@@ -117,3 +117,21 @@ def test_the_document_names_every_bff_route_the_gateway_serves() -> None:
     }
     as_documented = {p.replace(":str}", "}") for p in served_paths}
     assert as_documented == documented, (as_documented, documented)
+
+
+async def test_ids_that_would_leave_their_route_name_nothing(bff: BffStack) -> None:
+    # Found by the fuzz above: a control character in an id was a 500 (httpx's InvalidURL). Encoded
+    # dot segments were already 404s here (the router keeps %2F inside the id); the BFF now refuses
+    # them itself before calling a sibling, so no route of the ledger can be reached through an id.
+    async with httpx.AsyncClient(base_url=bff.gateway_url, timeout=30) as http:
+        for path in (
+            "/bff/scan/cards/..%2F..%2Finternal%2Fv1%2Fmembers",
+            "/bff/scan/cards/%2E%2E%2F%2E%2E%2Finternal%2Fv1%2Fmembers",
+            "/bff/scan/cards/NJ1-%0D%0AX",
+            "/bff/sync/prg_%07",
+        ):
+            response = await http.get(path, headers=bff.a.headers())
+            assert response.status_code == 404, (path, response.status_code, response.text[:200])
+            assert response.json()["code"] == "not_found"
+        join = await http.get("/join/..%2Fhealth%2Fready")
+        assert join.status_code == 404, join.status_code
