@@ -219,6 +219,13 @@ async def test_broken_session_cookies_are_401_and_end_the_session(bff: BffStack,
                 response = await http.request(method, path, json=body, headers=headers)
                 assert response.status_code == 401, (name, path, response.status_code, response.text)
                 assert response.headers["content-type"].startswith(PROBLEM)
+                if name != "internal service token":  # verifies, but is no staff session: just refused
+                    # the refresh attempt fails on the spent refresh token, and the session is ended
+                    cleared = [
+                        c for c in response.headers.get_list("set-cookie") if c.startswith("nj_access=")
+                    ]
+                    assert cleared, (name, path, "the dead session's cookies must be cleared")
+                    assert all("Max-Age=0" in c for c in cleared), cleared
             page = await http.get("/app", headers=headers, follow_redirects=False)
             assert page.status_code == 303, name
             assert page.headers["location"] == "/app/login", name
