@@ -67,4 +67,3 @@ async def test_preference_posts_are_rate_limited_per_address(web: Any, acme: Bus
         for _ in range(12)
     ]
     assert statuses == [400] * 10 + [429, 429]
-

@@ -110,13 +110,18 @@ EN: dict[str, str] = {
     "set_password": "Choose your password",
     "password_set": "Your password is set. You can sign in now.",
     "prefs_title": "What {name} may send you",
-    "prefs_intro": "Choose how we keep in touch: receipts for your points, news and offers. Change it any time.",
+    "prefs_intro": (
+        "Choose how we keep in touch: receipts for your points, news and offers. Change it any time."
+    ),
     "prefs_email": "Email to {address}",
     "prefs_sms": "Text messages to {address}",
     "prefs_none": "We have no email or phone number for you, so we send you nothing.",
     "prefs_saved": "Saved. We will only send what you chose.",
     "prefs_link_invalid": "This link is not valid or has expired",
-    "prefs_link_help": "Open your card in your wallet: the back of the card always carries a current link. Or ask us at the counter.",
+    "prefs_link_help": (
+        "Open your card in your wallet: the back of the card always carries a current link. "
+        "Or ask us at the counter."
+    ),
     "other_language": "العربية",
     "delivery": "Delivery",
     "status": "Status",
