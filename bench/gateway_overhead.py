@@ -39,22 +39,22 @@ CONCURRENCY = 16
 MEMBERS = 200
 
 
-def _listen() -> Any:
+def _free_port() -> int:
     import socket
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
-    print(sock.getsockname()[1], flush=True)
-    return sock
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-def _run(app: Any, sock: Any) -> None:
-    import uvicorn
+def _serve(app: Any) -> None:
+    """Served exactly as `python -m nujoomy_<service> api` serves it (nujoomy_kit.server.serve: one
+    uvicorn process, uvloop, httptools, no access log, no proxy-header rewriting)."""
+    from nujoomy_kit.server import serve
 
-    config = uvicorn.Config(app, log_level="warning", access_log=False, loop="uvloop", http="httptools")
-    uvicorn.Server(config).run(sockets=[sock])
+    port = _free_port()
+    print(port, flush=True)
+    serve(app, "127.0.0.1", port, "warning")
 
 
 def serve_ledger(db_url: str, public_pem: str) -> None:
@@ -63,8 +63,7 @@ def serve_ledger(db_url: str, public_pem: str) -> None:
     from nujoomy_ledger.settings import load
 
     settings = load(database_url=db_url, db_pool_size=CONCURRENCY, log_level="WARNING")
-    sock = _listen()
-    _run(build_app(settings, verifier=TokenVerifier(internal_public_keys=[public_pem])), sock)
+    _serve(build_app(settings, verifier=TokenVerifier(internal_public_keys=[public_pem])))
 
 
 def serve_gateway(db_url: str, ledger_url: str, private_pem: str, prefix: str) -> None:
@@ -80,7 +79,7 @@ def serve_gateway(db_url: str, ledger_url: str, private_pem: str, prefix: str) -
         db_pool_size=CONCURRENCY,
         log_level="WARNING",
     )
-    _run(build_app(settings), _listen())
+    _serve(build_app(settings))
 
 
 class Child:
@@ -93,10 +92,30 @@ class Child:
         )
         assert self.proc.stdout is not None
         self.port = int(self.proc.stdout.readline())
+        _wait_live(self.port)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+def _wait_live(port: int) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 class Connection:
@@ -258,6 +277,8 @@ async def bench(quick: bool) -> None:
         api_key = await create_api_key(gateway_db)
         rows = []
         results: dict[str, tuple[list[float], int, float]] = {}
+        load_before = os.getloadavg()[0]
+        cpu_earn = [0.0, 0]  # gateway CPU seconds, requests (saturated earn phases via the gateway)
         # Warm both paths (connection pools, caches), then measure each twice, interleaved.
         await closed_loop(ledger.port, earn_request("/internal/v1", members, token, False), 1)
         await closed_loop(gateway.port, earn_request("/v1", members, api_key, True), 1)
@@ -266,7 +287,11 @@ async def bench(quick: bool) -> None:
                 ("direct → ledger", ledger.port, earn_request("/internal/v1", members, token, False)),
                 ("via gateway", gateway.port, earn_request("/v1", members, api_key, True)),
             ):
+                cpu0 = gateway.cpu_seconds()
                 lat, errors, rate = await closed_loop(port, make, seconds / 2)
+                if port == gateway.port:
+                    cpu_earn[0] += gateway.cpu_seconds() - cpu0
+                    cpu_earn[1] += len(lat) + errors
                 prev = results.get(name, ([], 0, 0.0))
                 results[name] = (prev[0] + lat, prev[1] + errors, prev[2] + rate / 2)
         # Added latency without queueing: one connection, one request at a time, interleaved.
@@ -304,9 +329,11 @@ async def bench(quick: bool) -> None:
         get_head = (
             f"GET /v1/events?limit=1 HTTP/1.1\r\nHost: b\r\nAuthorization: Bearer {api_key}\r\n".encode()
         )
+        cpu0 = gateway.cpu_seconds()
         lat, errors, rate = await closed_loop(
             gateway.port, lambda i: (get_head, b""), seconds, concurrency=32
         )
+        cpu_get = (gateway.cpu_seconds() - cpu0) / max(1, len(lat) + errors)
         ms = [v * 1000 for v in lat]
         rows.append(
             (
@@ -324,6 +351,13 @@ async def bench(quick: bool) -> None:
             f"on one connection the gateway adds {percentile(via, 50) - percentile(direct, 50):.2f} ms at p50"
             " (goal < 2 ms), "
             f"{percentile(via, 99) - percentile(direct, 99):.2f} ms at p99; GET goal ≥ 1,500 req/s"
+        )
+        # CPU time of the gateway process per request: what the gateway itself costs, whatever
+        # else the machine runs (the latencies and rates above are not, on a shared machine).
+        print(
+            f"gateway process CPU per request: earn {cpu_earn[0] / max(1, cpu_earn[1]) * 1e6:.0f} µs, "
+            f"GET /v1/events {cpu_get * 1e6:.0f} µs (one core's ceiling ≈ {1 / max(cpu_get, 1e-9):,.0f} GET/s); "
+            f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
         )
     finally:
         for child in (gateway, ledger):

@@ -89,9 +89,6 @@ async def bench(quick: bool) -> None:
     from nujoomy_partner_gateway.db.webhooks import create_endpoint
     from nujoomy_partner_gateway.domain.signing import generate_secret
 
-    sys.path.insert(0, str(ROOT / "services" / "partner-gateway" / "tests"))
-    from support import publish  # the test harness's relay stand-in (persistent, confirmed)
-
     events = 1_000 if quick else 10_000
     tag = uuid.uuid4().hex[:6]
     name = f"bench_gw_hooks_{tag}"
@@ -171,6 +168,36 @@ async def bench(quick: bool) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
         await _drop_topology(topology)
+
+
+async def publish(amqp_url: str, topology: Any, envelopes: list[Any]) -> None:
+    """What a sibling's outbox relay does: persistent messages on the events exchange, publisher
+    confirms pipelined (a window in flight, as the relay does), not awaited one by one."""
+    import aio_pika
+    from nujoomy_contracts import encode_envelope
+
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await topology.declare_exchange(channel)
+        for start in range(0, len(envelopes), 256):
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(
+                            encode_envelope(envelope),
+                            message_id=str(envelope.id),
+                            type=envelope.type,
+                            content_type="application/json",
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        ),
+                        routing_key=envelope.type,
+                    )
+                    for envelope in envelopes[start : start + 256]
+                )
+            )
+    finally:
+        await connection.close()
 
 
 async def _progress(db_url: str, receivers: Receivers, started: float) -> None:

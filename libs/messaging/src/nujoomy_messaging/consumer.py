@@ -9,6 +9,12 @@ in between redelivers rather than loses it.
 
 RabbitMQ is consumed with aio-pika directly (not a FastStream subscriber) because FastStream 0.7's
 RabbitMQ subscriber handles one message at a time; here up to `concurrency` messages are in flight.
+
+Batching (opt-in, `ConsumerSpec.batch_handler` with `batch_size` > 1): messages are gathered for up
+to `batch_linger` seconds or `batch_size` messages and applied in ONE transaction — one multi-row
+inbox insert, one call of the batch handler with the envelopes that were new, one commit — then
+acked. A batch whose transaction fails is applied again one message at a time through the ordinary
+path (the per-message `handler`), so retries and dead-lettering stay per message.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from nujoomy_messaging.topology import DEFAULT_RETRY_DELAYS_MS, Topology
 log = structlog.get_logger("nujoomy.consumer")
 
 Handler = Callable[[AsyncSession, Envelope[Any]], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[Envelope[Any]]], Awaitable[None]]
 
 ATTEMPT_HEADER = "x-nujoomy-attempt"
 ERROR_HEADER = "x-nujoomy-error"
@@ -43,6 +50,10 @@ FAILED_AT_HEADER = "x-nujoomy-failed-at"
 
 _INBOX = text(
     "INSERT INTO inbox (consumer, event_id) VALUES (:consumer, :event_id) ON CONFLICT DO NOTHING RETURNING 1"
+)
+_INBOX_MANY = text(
+    "INSERT INTO inbox (consumer, event_id) SELECT :consumer, unnest(CAST(:event_ids AS uuid[])) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
 )
 
 
@@ -55,6 +66,14 @@ class ConsumerSpec(msgspec.Struct, frozen=True):
     retry_delays_ms: tuple[int, ...] = DEFAULT_RETRY_DELAYS_MS
     concurrency: int = 16
     # Events older than their aggregate's state are the handler's business (sequence/version checks).
+    # Opt-in batching (see the module docstring); `handler` remains the per-message fallback.
+    batch_handler: BatchHandler | None = None
+    batch_size: int = 1
+    batch_linger: float = 0.02
+
+    @property
+    def batching(self) -> bool:
+        return self.batch_handler is not None and self.batch_size > 1
 
 
 class PermanentError(Exception):
@@ -77,6 +96,10 @@ class EventConsumer:
         self.processed = 0
         self.duplicates = 0
         self.failures = 0
+        self._pending: list[AbstractIncomingMessage] = []
+        self._pending_event = asyncio.Event()
+        self._full_event = asyncio.Event()
+        self._batcher: asyncio.Task[None] | None = None
 
     @property
     def queue_name(self) -> str:
@@ -84,7 +107,12 @@ class EventConsumer:
 
     async def start(self, connection: AbstractRobustConnection) -> None:
         self._channel = await connection.channel()
-        await self._channel.set_qos(prefetch_count=self.spec.concurrency)
+        prefetch = self.spec.concurrency
+        if self.spec.batching:
+            # Room for the batch being applied and the next one filling up.
+            prefetch = max(prefetch, 2 * self.spec.batch_size)
+            self._batcher = asyncio.create_task(self._batch_loop(), name=f"batch:{self.spec.name}")
+        await self._channel.set_qos(prefetch_count=prefetch)
         self._publish_channel = await connection.channel(publisher_confirms=True)
         # A queue from declare_queue on a robust channel is re-declared and re-consumed after the
         # connection comes back (get_queue(ensure=False) would not be).
@@ -95,12 +123,27 @@ class EventConsumer:
         log.info("consumer_started", consumer=self.spec.name, queue=self.queue_name)
 
     async def stop(self) -> None:
+        if self._batcher is not None:
+            # Unacked messages of an unfinished batch are redelivered; the inbox drops any that
+            # committed before the cancellation.
+            self._batcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._batcher
         for ch in (self._channel, self._publish_channel):
             if ch is not None:
                 with contextlib.suppress(Exception):
                     await ch.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        if self._batcher is not None:
+            self._pending.append(message)
+            self._pending_event.set()
+            if len(self._pending) >= self.spec.batch_size:
+                self._full_event.set()
+            return
+        await self._handle_safely(message)
+
+    async def _handle_safely(self, message: AbstractIncomingMessage) -> None:
         try:
             await self.handle(message)
         except Exception as exc:
@@ -141,6 +184,72 @@ class EventConsumer:
         else:
             self.duplicates += 1
         await message.ack()
+
+    async def _batch_loop(self) -> None:
+        while True:
+            await self._pending_event.wait()
+            if len(self._pending) < self.spec.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full_event.wait(), self.spec.batch_linger)
+            batch = self._pending[: self.spec.batch_size]
+            del self._pending[: len(batch)]
+            if len(self._pending) < self.spec.batch_size:
+                self._full_event.clear()
+            if not self._pending:
+                self._pending_event.clear()
+            try:
+                await self._handle_batch(batch)
+            except Exception as exc:  # never let the loop die: unacked messages would sit forever
+                log.error("consumer_batch_loop_error", consumer=self.spec.name, error=repr(exc))
+                for message in batch:
+                    with contextlib.suppress(Exception):
+                        await message.nack(requeue=True)
+
+    async def _handle_batch(self, messages: list[AbstractIncomingMessage]) -> None:
+        decoded: list[tuple[AbstractIncomingMessage, Envelope[Any]]] = []
+        for message in messages:
+            try:
+                decoded.append((message, self._decode(message.body)))
+            except (msgspec.DecodeError, msgspec.ValidationError, UnknownEvent):
+                await self._handle_safely(message)  # the ordinary path dead-letters it
+        if not decoded:
+            return
+        try:
+            fresh = await self._apply_batch([envelope for _, envelope in decoded])
+        except Exception as exc:
+            log.warning(
+                "consumer_batch_failed_applying_one_by_one",
+                consumer=self.spec.name,
+                size=len(decoded),
+                error=repr(exc),
+            )
+            for message, _ in decoded:
+                await self._handle_safely(message)
+            return
+        self.processed += fresh
+        self.duplicates += len(decoded) - fresh
+        for message, _ in decoded:
+            try:
+                await message.ack()
+            except Exception as exc:  # the channel went away: the broker redelivers, the inbox dedupes
+                log.error("consumer_ack_failed", consumer=self.spec.name, error=repr(exc))
+                return
+
+    async def _apply_batch(self, envelopes: list[Envelope[Any]]) -> int:
+        assert self.spec.batch_handler is not None
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                _INBOX_MANY,
+                {"consumer": self.spec.name, "event_ids": [envelope.id for envelope in envelopes]},
+            )
+            fresh_ids = {row[0] for row in result}
+            fresh: dict[Any, Envelope[Any]] = {}
+            for envelope in envelopes:
+                if envelope.id in fresh_ids:
+                    fresh.setdefault(envelope.id, envelope)  # one copy of an event sent twice
+            if fresh:
+                await self.spec.batch_handler(session, list(fresh.values()))
+        return len(fresh)
 
     def _decode(self, body: bytes) -> Envelope[Any]:
         raw = decode_envelope(body)

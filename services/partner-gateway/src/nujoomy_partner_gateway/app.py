@@ -10,12 +10,14 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.di import Provide
 from nujoomy_kit.auth import provide_principal
+from nujoomy_kit.db import plain_url
 from nujoomy_kit.health import broker_check, database_check, redis_check
 from nujoomy_kit.lifespan import core_lifespan, provide_db
 from nujoomy_kit.tokens import TokenVerifier
 from nujoomy_kit.web import service_app
 
 from nujoomy_partner_gateway.api import route_handlers
+from nujoomy_partner_gateway.db.reads import Reads
 from nujoomy_partner_gateway.downstream import Downstream
 from nujoomy_partner_gateway.edge.idempotency import IdempotencyStore
 from nujoomy_partner_gateway.edge.keystore import KeyStore
@@ -34,6 +36,8 @@ def edge_lifespan(settings: Settings, edge: Edge):  # type: ignore[no-untyped-de
         edge.limiter = RateLimiter(client, settings.redis_prefix)
         edge.idempotency = IdempotencyStore(client, settings.redis_prefix)
         app.state["keys"] = keys
+        reads = await Reads.open(plain_url(settings.database_url), settings.read_pool_size)
+        app.state["reads"] = reads
         downstream = Downstream(settings, app.state["internal_issuer"])
         app.state["downstream"] = downstream
         tasks = [
@@ -52,6 +56,7 @@ def edge_lifespan(settings: Settings, edge: Edge):  # type: ignore[no-untyped-de
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(keys.flush_last_used(), 5)
             await downstream.aclose()
+            await reads.aclose()
 
     return lifespan
 

@@ -21,10 +21,12 @@ class Settings(ServiceSettings, kw_only=True):
     last_used_flush_seconds: float = 5.0
     key_roll_grace_seconds: int = 24 * 3600
     downstream_timeout: float = 10.0
+    read_pool_size: int = 8  # raw asyncpg connections for the partner API's hot reads (GET /v1/events)
     # Webhooks
     webhook_schedule: tuple[float, ...] = DEFAULT_SCHEDULE
     webhook_timeout: float = 15.0
     webhook_poll_seconds: float = 0.5
+    webhook_fan_out_batch: int = 200  # events fanned out per consumer transaction (1: one at a time)
     webhook_batch: int = 100  # deliveries claimed per round trip, per lane
     webhook_lanes: int = 4
     webhook_lease_seconds: float = 60.0

@@ -6,21 +6,26 @@ from typing import Annotated
 
 import msgspec
 from litestar import Response, get
+from litestar.datastructures import State
 from litestar.params import Parameter
 from nujoomy_kit.problems import NotFound
 from nujoomy_kit.tokens import Principal
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_partner_gateway.api import pages
 from nujoomy_partner_gateway.api.guards import WEBHOOKS
-from nujoomy_partner_gateway.db import webhooks as db_webhooks
+from nujoomy_partner_gateway.db.reads import Reads
 
 Limit = Annotated[int, Parameter(ge=1, le=100)]
 
 
+def _reads(state: State) -> Reads:
+    reads: Reads = state["reads"]
+    return reads
+
+
 @get("/v1/events", guards=WEBHOOKS, tags=["webhooks"])
 async def list_events(
-    db: AsyncSession,
+    state: State,
     principal: Principal,
     type: str | None = None,
     cursor: str | None = None,
@@ -28,20 +33,20 @@ async def list_events(
 ) -> Response[bytes]:
     """Each item is byte for byte the body its webhook deliveries carry."""
     assert principal.mode is not None
-    rows = await db_webhooks.list_events(
-        db, principal.tenant_id, principal.mode, before=pages.after(cursor), limit=limit, type_=type
+    rows = await _reads(state).list_events(
+        principal.tenant_id, principal.mode, before=pages.after(cursor), limit=limit, type_=type
     )
-    cursor_json = msgspec.json.encode(pages.next_cursor([r.id for r in rows], limit))
-    body = b'{"data":[' + b",".join(r.body for r in rows) + b'],"next_cursor":' + cursor_json + b"}"
+    cursor_json = msgspec.json.encode(pages.next_cursor([r["id"] for r in rows], limit))
+    body = b'{"data":[' + b",".join(r["body"] for r in rows) + b'],"next_cursor":' + cursor_json + b"}"
     return Response(content=body, media_type="application/json")
 
 
 @get("/v1/events/{event_id:str}", guards=WEBHOOKS, tags=["webhooks"])
-async def get_event(event_id: str, db: AsyncSession, principal: Principal) -> Response[bytes]:
+async def get_event(event_id: str, state: State, principal: Principal) -> Response[bytes]:
     assert principal.mode is not None
-    row = await db_webhooks.get_event(
-        db, principal.tenant_id, principal.mode, pages.object_id("evt", event_id, "event")
+    row = await _reads(state).get_event(
+        principal.tenant_id, principal.mode, pages.object_id("evt", event_id, "event")
     )
     if row is None:
         raise NotFound("No such event")
-    return Response(content=row.body, media_type="application/json")
+    return Response(content=row["body"], media_type="application/json")

@@ -15,7 +15,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import msgspec
 import structlog
 from nujoomy_contracts import new_envelope
@@ -28,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nujoomy_partner_gateway.db import webhooks as db
 from nujoomy_partner_gateway.domain import deliveries, signing
 from nujoomy_partner_gateway.domain.errors import WebhookUrlNotAllowed
-from nujoomy_partner_gateway.edge.ssrf import check_url
+from nujoomy_partner_gateway.events.sender import WebhookSender
+from nujoomy_partner_gateway.http1 import SendError
 from nujoomy_partner_gateway.settings import Settings
 
 log = structlog.get_logger("nujoomy.gateway.webhooks")
@@ -47,16 +47,11 @@ class Dispatcher:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._settings = settings
         self._sessions = sessions
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.webhook_timeout),
-            limits=httpx.Limits(
-                max_connections=settings.webhook_batch * settings.webhook_lanes, max_keepalive_connections=200
-            ),
-            follow_redirects=False,  # a redirect could lead to an address the SSRF check never saw
-        )
+        # No redirects are followed: one could lead to an address the SSRF check never saw.
+        self._sender = WebhookSender(timeout=settings.webhook_timeout, dev_mode=settings.dev_mode)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._sender.aclose()
 
     async def drain(self) -> int:
         """Attempt everything due now, in `webhook_lanes` concurrent claim → send → record loops (so
@@ -105,9 +100,8 @@ class Dispatcher:
         headers = signing.headers(secrets, msg_id, int(time.time()), row.body)
         start = time.perf_counter()
         try:
-            await check_url(row.url, dev_mode=self._settings.dev_mode)
-            response = await self._client.post(row.url, content=row.body, headers=headers)
-        except (httpx.HTTPError, WebhookUrlNotAllowed) as exc:
+            answer = await self._sender.post(row.url, row.body, headers)
+        except (SendError, WebhookUrlNotAllowed) as exc:
             return AttemptResult(
                 row=row,
                 status=None,
@@ -118,9 +112,9 @@ class Dispatcher:
             )
         return AttemptResult(
             row=row,
-            status=response.status_code,
+            status=answer.status,
             latency_ms=(time.perf_counter() - start) * 1000,
-            excerpt=deliveries.excerpt(response.content),
+            excerpt=deliveries.excerpt(answer.body),
             error=None,
             attempted_at=now,
         )
