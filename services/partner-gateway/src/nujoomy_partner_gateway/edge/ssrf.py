@@ -1,5 +1,6 @@
 """Refuse webhook URLs that resolve to private, loopback or link-local addresses (checked when an
-endpoint is created and again before every attempt, since DNS can change in between)."""
+endpoint is created and again before every attempt, since DNS can change in between). Every
+address the name resolves to must be public; the sender then connects to the approved address."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from nujoomy_partner_gateway.domain.addresses import is_public
 from nujoomy_partner_gateway.domain.errors import WebhookUrlNotAllowed
 
 
-async def check_url(url: str, *, dev_mode: bool) -> None:
+async def check_url(url: str, *, dev_mode: bool) -> str | None:
+    """Raises WebhookUrlNotAllowed; returns the approved address to connect to (None in dev mode,
+    where any address goes and the name is resolved when connecting)."""
     try:
         parts = urlsplit(url)
         hostname, port = parts.hostname, parts.port
@@ -20,7 +23,7 @@ async def check_url(url: str, *, dev_mode: bool) -> None:
     if parts.scheme not in ("http", "https") or not hostname:
         raise WebhookUrlNotAllowed("The URL must be http(s) with a host")
     if dev_mode:
-        return
+        return None
     if parts.scheme != "https":
         raise WebhookUrlNotAllowed("Webhook URLs must use https")
     try:
@@ -31,3 +34,4 @@ async def check_url(url: str, *, dev_mode: bool) -> None:
         address = str(info[4][0])
         if not is_public(address):
             raise WebhookUrlNotAllowed(f"{parts.hostname} resolves to a non-public address ({address})")
+    return str(infos[0][4][0])
