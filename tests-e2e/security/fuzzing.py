@@ -15,6 +15,7 @@ from typing import Any
 import hypothesis
 import hypothesis.errors
 from hypothesis import HealthCheck
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.generation import GenerationMode
 
@@ -26,6 +27,27 @@ def default_strategy(operation: Any, mode: GenerationMode) -> Any:
     return operation.as_strategy(generation_mode=mode)
 
 
+def seeded(values: Mapping[str, str]) -> Strategy:
+    """Generated cases where, in about half of them, path parameters and top-level body fields
+    named like a key of `values` carry that real id instead, so handlers past validation run too."""
+
+    def strategy(operation: Any, mode: GenerationMode) -> Any:
+        def seed(pair: tuple[Any, bool]) -> Any:
+            case, real = pair
+            if real and case.path_parameters:
+                for key in case.path_parameters:
+                    case.path_parameters[key] = values.get(key, case.path_parameters[key])
+            if real and isinstance(case.body, dict):
+                for key, value in values.items():
+                    if key in case.body:
+                        case.body[key] = value
+            return case
+
+        return st.tuples(operation.as_strategy(generation_mode=mode), st.booleans()).map(seed)
+
+    return strategy
+
+
 def fuzz(
     schema: Any,
     base_url: str,
@@ -34,6 +56,7 @@ def fuzz(
     strategy: Strategy = default_strategy,
     conformance: bool = True,
     refused: tuple[int, ...] = (),
+    examples: int = EXAMPLES,
 ) -> dict[str, int]:
     """Runs the fuzz; returns how many calls each "METHOD path" got. `refused`: statuses that mean
     the credentials stopped working mid-run (a failure: the fuzz would test nothing past them)."""
@@ -46,7 +69,7 @@ def fuzz(
 
             @hypothesis.given(case=strategy(operation, mode))
             @hypothesis.settings(
-                max_examples=EXAMPLES,
+                max_examples=examples,
                 deadline=None,
                 database=None,
                 derandomize=True,

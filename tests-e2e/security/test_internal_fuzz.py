@@ -1,0 +1,152 @@
+"""Schemathesis fuzzes the internal APIs of tenant, ledger, wallet-pass and notification from their own
+OpenAPI documents, each service served alone over its real database, broker and Redis, with the
+platform's internal token on /internal/v1 and an owner's staff token on /staff/v1 (the BFF's
+credential). Same checks as the partner API: no 5xx, every 4xx a problem with a `code`, every 2xx body
+valid against its documented schema; credentials refused mid-run count as failures. Known ids (a
+member, its card, a transaction, the program) are swapped into about half the examples so handlers
+past validation run."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+import schemathesis
+from nujoomy_kit.ids import encode_id
+from nujoomy_messaging import Topology
+from nujoomy_testing.plugin import MakeDb
+from nujoomy_testing.servers import served
+from nujoomy_testing.tokens import TestTokens
+
+from .bff_stack import create_business
+from .conftest import COFFEE, program, project_program
+from .fuzzing import EXAMPLES, fuzz, seeded
+
+ROOT = Path(__file__).resolve().parents[2]
+# Four services, ~70 operations: two thirds of the partner fuzz's examples keep this file near a minute.
+EXAMPLES_EACH = max(1, EXAMPLES * 2 // 3)
+
+
+class Target(msgspec.Struct):
+    url: str
+    tenant: uuid.UUID
+    seeds: dict[str, str]
+
+
+async def _build(
+    service: str, common: dict[str, Any], make_db: MakeDb, tokens: TestTokens, tmp_path: Path
+) -> tuple[Any, uuid.UUID, str]:
+    """(app, tenant id, its database) for one service, with the tenant it knows about."""
+    package = "nujoomy_" + service.replace("-", "_")
+    settings_module = __import__(f"{package}.settings", fromlist=["load"])
+    app_module = __import__(f"{package}.app", fromlist=["build_app"])
+    database = await make_db(service, ROOT / "services" / service / "migrations")
+    env: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    tenant = uuid.uuid4()
+    if service == "tenant":
+        tenant = await create_business(database, f"f{uuid.uuid4().hex[:10]}")
+        extra = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
+    elif service == "ledger":
+        for mode in ("test", "live"):
+            await project_program(database, program(tenant), mode)
+    elif service == "wallet-pass":
+        from nujoomy_wallet_pass import devcerts
+
+        env = devcerts.wallet_env(
+            devcerts.generate(tmp_path / "wallet"),
+            "https://127.0.0.1:9",
+            "http://127.0.0.1:9/wo",
+            "http://127.0.0.1:9/t",
+        )
+        extra = {"public_url": "https://loyalty.example"}
+    settings = settings_module.load(env, **common, **extra, database_url=database)
+    return app_module.build_app(settings, verifier=tokens.verifier()), tenant, database
+
+
+async def _seed(service: str, url: str, tenant: uuid.UUID, tokens: TestTokens) -> dict[str, str]:
+    if service != "ledger":
+        return {}
+    headers = tokens.headers(tokens.internal(tenant, mode="test"))
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        member = (await http.post("/internal/v1/members", json={"name": "Fuzz"}, headers=headers)).json()
+        card = (await http.post(f"/internal/v1/members/{member['id']}/card", json={}, headers=headers)).json()
+        earned = await http.post(
+            f"/internal/v1/members/{member['id']}/earn",
+            json={"points": 400, "idempotency_key": uuid.uuid4().hex},
+            headers=headers,
+        )
+        assert earned.status_code == 200, earned.text
+    txn = earned.json()["transaction"]["id"]
+    return {
+        "member_id": member["id"],
+        "card_token": card.get("card_token") or card["token"],
+        "txn_id": txn,
+        "transaction_id": txn,
+        "reward_id": encode_id("rwd", COFFEE),
+    }
+
+
+@pytest.fixture(params=["tenant", "ledger", "wallet-pass", "notification"])
+async def target(
+    request: pytest.FixtureRequest,
+    make_db: MakeDb,
+    amqp_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    topology: Topology,
+    tokens: TestTokens,
+    tmp_path: Path,
+) -> AsyncIterator[tuple[str, Target]]:
+    service: str = request.param
+    common: dict[str, Any] = {
+        "amqp_url": amqp_url,
+        "redis_url": redis_url,
+        "redis_prefix": redis_prefix,
+        "events_exchange": topology.exchange,
+        "queue_prefix": topology.prefix,
+        "internal_public_key": tokens.internal_public_pem,
+        "internal_private_key": tokens.internal_private_pem,
+        "db_pool_size": 2,
+        "log_json": False,
+    }
+    app, tenant, _ = await _build(service, common, make_db, tokens, tmp_path)
+    async with served(app) as url:
+        yield service, Target(url, tenant, await _seed(service, url, tenant, tokens))
+
+
+def _fuzz(target: Target, tokens: TestTokens) -> dict[str, int]:
+    document = httpx.get(f"{target.url}/schema/openapi.json", timeout=10).json()
+    schema = schemathesis.openapi.from_dict(document)
+    seen: dict[str, int] = {}
+    credentials = {
+        "^/internal/v1/": tokens.headers(tokens.internal(target.tenant, mode="test")),
+        "^/staff/v1/": tokens.headers(tokens.staff(target.tenant, role="owner"), mode="test"),
+    }
+    for prefix, headers in credentials.items():
+        part = schema.include(path_regex=prefix)
+        if not list(part.get_all_operations()):
+            continue
+        seen |= fuzz(
+            part,
+            target.url,
+            headers,
+            strategy=seeded(target.seeds),
+            refused=(401, 403),
+            examples=EXAMPLES_EACH,
+        )
+    return seen
+
+
+async def test_the_internal_apis_survive_fuzzing(target: tuple[str, Target], tokens: TestTokens) -> None:
+    service, running = target
+    seen = await asyncio.to_thread(_fuzz, running, tokens)
+    operations = {k.split(" ")[0] + " " + "/".join(k.split(" ")[1].split("/")[:4]) for k in seen}
+    assert len(operations) >= 2, (service, seen)
+    assert sum(seen.values()) >= 4 * EXAMPLES_EACH, (service, seen)
