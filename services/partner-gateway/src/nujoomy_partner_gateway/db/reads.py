@@ -25,13 +25,18 @@ _LIST_EVENTS = {
 _GET_EVENT = f"{_EVENTS} AND id = $3"
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """The pool's reset on release (RESET ALL, UNLISTEN, ...) is a round trip per query; these
+    connections only ever run the read-only statements below, which change no session state."""
+
+
 class Reads:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     @classmethod
     async def open(cls, database_url: str, size: int) -> Reads:
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=size)
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=size, reset=_keep_session)
         return cls(pool)
 
     async def aclose(self) -> None:
