@@ -204,12 +204,15 @@ async def check(journey: Journey, receivers: dict[str, Receiver], gone: set[str]
 
 async def converge(
     journey: Journey, receivers: dict[str, Receiver], gone: set[str], timeout: float
-) -> tuple[Report, float]:
-    """Poll the checker until nothing is lost (or `timeout`); returns the last report and the wait."""
+) -> tuple[Report, float, Counter[str]]:
+    """Poll the checker until nothing is lost (or `timeout`). Returns the last report, the wait, and
+    for each kind of lag how many polls it was still outstanding in (what the convergence waited on)."""
     loop = asyncio.get_running_loop()
     started = loop.time()
+    waited: Counter[str] = Counter()
     while True:
         report = await check(journey, receivers, gone)
         if report.converged or report.unsound or loop.time() - started > timeout:
-            return report, loop.time() - started
+            return report, loop.time() - started, waited
+        waited.update(k for k, v in report.lost.items() if v)
         await asyncio.sleep(1.0)

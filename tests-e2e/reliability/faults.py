@@ -133,24 +133,35 @@ async def apns_errors(ctx: Context) -> str:
         await _apns(token, 500, SCALE.apns_failures, control)
         await _apns(token, 429, SCALE.apns_failures, control)
     await asyncio.sleep(SCALE.broker_s)
-    gone = [
-        m.devices[0].token
-        for m in ctx.journey.members
-        if len(m.devices) > 1 and m.devices[0].token not in ctx.gone
-    ]
+    owners = [m for m in ctx.journey.members if len(m.devices) > 1 and m.devices[0].token not in ctx.gone]
+    gone = [m.devices[0].token for m in owners]
     for token in gone:
         await _apns(token, 410, None, control)
         ctx.gone.add(token)
-    return f"{len(tokens)} tokens answered 500/429 x{SCALE.apns_failures}, then {len(gone)} tokens 410"
+    for member in owners:  # a change after the 410, so APNs is asked (and says the device is gone)
+        await ctx.journey.partner(
+            "POST", f"/v1/members/{member.id}/earn", {"points": 1}, key=f"after-410-{member.id}"
+        )
+    async with httpx.AsyncClient(timeout=10) as http:
+        rejected = (await http.get(f"{control}/pushes/count")).json()["rejected"]
+    return (
+        f"{len(tokens)} tokens answered 500/429 x{SCALE.apns_failures}, then {len(gone)} tokens 410;"
+        f" {rejected} pushes rejected so far"
+    )
 
 
 async def google_429(ctx: Context) -> str:
+    google = ctx.journey.system.fakes["google"]
     async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.post(
-            f"{ctx.journey.system.fakes['google']}/fake/failures", json=[429] * SCALE.google_failures
-        )
+        r = await http.post(f"{google}/fake/failures", json=[429] * SCALE.google_failures)
         r.raise_for_status()
-    return f"next {SCALE.google_failures} Google calls answered 429"
+        left = SCALE.google_failures
+        for _ in range(int(SCALE.broker_s * 10)):  # until they are used up, or while the load lasts
+            await asyncio.sleep(0.5)
+            left = (await http.post(f"{google}/fake/failures", json=[])).json()["pending"]
+            if not left:
+                break
+    return f"{SCALE.google_failures - left} Google calls answered 429"
 
 
 async def webhook_down_slow_up(ctx: Context) -> str:

@@ -198,6 +198,10 @@ def _environment(
     # Retries sized to the faults: every schedule outlasts the longest outage of the scale.
     env[f"{n}RETRY_DELAYS_S"] = "1,2,4,8,15,30,60,120,300" if LONG else "1,1,2,3,5,8,13"
     env[f"{n}EVENT_RETRY_DELAYS_S"] = "1,2,4,8,15,30,60,120" if LONG else "1,1,2,3,5,8"
+    if not LONG:
+        # A message a SIGKILLed sender had claimed waits out this lease (default 120 s); 20 s is still
+        # far above one send to the local sink, so no live send is taken over.
+        env[f"{n}LEASE_S"] = "20"
     g = "NUJOOMY_PARTNER_GATEWAY_"
     env[f"{g}WEBHOOK_POLL_SECONDS"] = "0.2"
     env[f"{g}WEBHOOK_LEASE_SECONDS"] = "20"

@@ -78,7 +78,9 @@ async def test_whole_system_under_faults(
             evidence = await fault(ctx)
             await load
             started = time.monotonic()
-            report, _ = await converge(journey, receivers, ctx.gone, CONVERGE_TIMEOUT)
+            report, _, waited = await converge(journey, receivers, ctx.gone, CONVERGE_TIMEOUT)
+            if waited:  # the slowest lags, by polls outstanding
+                evidence += f"; waited on {', '.join(k for k, _ in waited.most_common(3))}"
             took = time.monotonic() - started
             rows.append(
                 _row(name, journey.tally.requests, dict(journey.tally.failed), report, took, evidence)
