@@ -192,7 +192,9 @@ class Edge:
         except BaseException:
             await _quietly(store.release(request.record_key))
             raise
-        if idem.storable(captured.status, captured.code()):
+        # Only a 422's problem code decides whether it is kept: parse no other body.
+        code = captured.code() if captured.status == 422 else None
+        if idem.storable(captured.status, code):
             record = idem.Record(
                 state="done",
                 fingerprint=request.fingerprint,
