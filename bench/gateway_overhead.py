@@ -2,13 +2,17 @@
 gateway, in the same run; then the gateway's authenticated, rate-limited GET throughput.
 
 What is measured (scratch databases are created and dropped):
-- the ledger and the gateway each served by uvicorn (uvloop + httptools, one process) in a
-  subprocess on an ephemeral port; Redis and PostgreSQL local;
+- the ledger and the gateway each served exactly as `python -m nujoomy_<service> api` serves them
+  in compose and Kubernetes (nujoomy_kit.server.serve: one uvicorn process per replica, uvloop,
+  httptools), one replica each, in a subprocess on a free port; Redis and PostgreSQL local;
 - `direct`: POST /internal/v1/members/{id}/earn on the ledger with an internal token;
 - `gateway`: POST /v1/members/{id}/earn with an API key and a fresh Idempotency-Key: key check
-  (checksum, cache), GCRA in Redis, idempotency claim + record in Redis, a pooled call to the same
-  ledger route. The difference of the two is what the gateway adds;
-- `GET`: GET /v1/events?limit=1 (key + GCRA + a gateway query), closed loop, requests/s.
+  (checksum, in-process cache), GCRA and the idempotency claim in one Redis Lua call, the record
+  written after the answer, a pooled keep-alive call to the same ledger route. The difference of
+  the two is what the gateway adds;
+- `GET`: GET /v1/events?limit=1 (key + GCRA + a gateway query), closed loop, requests/s;
+- the gateway process's CPU time per request (from /proc): unlike latencies and rates, it does not
+  depend on what else the shared machine is running.
 Closed loops at `CONCURRENCY` connections with a minimal keep-alive HTTP/1.1 client (it shares the
 2 cores with both servers, Redis and PostgreSQL).
 
