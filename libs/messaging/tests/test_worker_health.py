@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import httpx
 from nujoomy_kit.db import make_engine, make_sessionmaker
 from nujoomy_messaging import ConsumerSpec, Topology, Worker
-from nujoomy_messaging.health import serve_health
+from nujoomy_messaging.health import serve_health, start_health
 from nujoomy_testing import TcpProxy, eventually
 
 
@@ -94,4 +94,27 @@ async def test_a_garbage_request_gets_no_answer_and_the_listener_goes_on(
             assert (await http.get(f"http://127.0.0.1:{port}/health/live")).status_code == 200
     finally:
         server.close()
+        await engine.dispose()
+
+
+async def test_a_taken_port_leaves_the_worker_running_without_a_listener(
+    service_b: str, amqp_url: str, topology: Topology
+) -> None:
+    # A process the worker supervises inherits NUJOOMY_WORKER_HEALTH_PORT; the parent answers.
+    engine = make_engine(service_b, pool_size=1)
+    worker = Worker(
+        service="probed",
+        database_url=service_b,
+        amqp_url=amqp_url,
+        topology=topology,
+        sessions=make_sessionmaker(engine),
+    )
+    first = await serve_health(worker, "127.0.0.1", 0)
+    try:
+        port = first.sockets[0].getsockname()[1]
+        assert await start_health(worker, "127.0.0.1", port) is None
+        async with httpx.AsyncClient(timeout=5) as http:
+            assert (await http.get(f"http://127.0.0.1:{port}/health/live")).status_code == 200
+    finally:
+        first.close()
         await engine.dispose()

@@ -14,6 +14,9 @@ import contextlib
 from typing import Protocol
 
 import msgspec
+import structlog
+
+log = structlog.get_logger("nujoomy.worker")
 
 
 class Probed(Protocol):
@@ -43,6 +46,16 @@ async def serve_health(worker: Probed, host: str, port: int) -> asyncio.Server:
                 await writer.wait_closed()
 
     return await asyncio.start_server(answer, host, port, limit=8192)
+
+
+async def start_health(worker: Probed, host: str, port: int) -> asyncio.Server | None:
+    """serve_health, or None (logged) when the port is taken: a process a worker supervises inherits
+    its environment, port included, and must not die of it; the supervisor answers the probes."""
+    try:
+        return await serve_health(worker, host, port)
+    except OSError as exc:
+        log.warning("health_listener_unavailable", host=host, port=port, error=repr(exc))
+        return None
 
 
 def _route(worker: Probed, method: str, path: str) -> tuple[str, bytes]:

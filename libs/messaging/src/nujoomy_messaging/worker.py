@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nujoomy_messaging.consumer import ConsumerSpec, EventConsumer, start_consumers
-from nujoomy_messaging.health import serve_health
+from nujoomy_messaging.health import start_health
 from nujoomy_messaging.relay import OutboxRelay
 from nujoomy_messaging.topology import Topology
 
@@ -138,7 +138,7 @@ def run_until_signalled(worker: Worker, *, health_host: str = "127.0.0.1", healt
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, worker.stop)
-        server = await serve_health(worker, health_host, health_port) if health_port else None
+        server = await start_health(worker, health_host, health_port) if health_port else None
         try:
             await worker.run()
         finally:
