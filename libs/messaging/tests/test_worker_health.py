@@ -12,6 +12,7 @@ from nujoomy_kit.db import make_engine, make_sessionmaker
 from nujoomy_messaging import ConsumerSpec, Topology, Worker
 from nujoomy_messaging.health import serve_health, start_health
 from nujoomy_testing import TcpProxy, eventually
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 async def _ignore(session: object, envelope: object) -> None:
@@ -71,17 +72,19 @@ async def test_worker_probes_follow_its_broker_connection(
         await engine.dispose()
 
 
+def idle_worker(database: str, amqp_url: str, topology: Topology, engine: AsyncEngine) -> Worker:
+    """A worker that is never run: what the listener reports about it is all these tests need."""
+    sessions = make_sessionmaker(engine)
+    return Worker(
+        service="probed", database_url=database, amqp_url=amqp_url, topology=topology, sessions=sessions
+    )
+
+
 async def test_a_garbage_request_gets_no_answer_and_the_listener_goes_on(
     service_b: str, amqp_url: str, topology: Topology
 ) -> None:
     engine = make_engine(service_b, pool_size=1)
-    worker = Worker(
-        service="probed",
-        database_url=service_b,
-        amqp_url=amqp_url,
-        topology=topology,
-        sessions=make_sessionmaker(engine),
-    )
+    worker = idle_worker(service_b, amqp_url, topology, engine)
     server = await serve_health(worker, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
@@ -102,13 +105,7 @@ async def test_a_taken_port_leaves_the_worker_running_without_a_listener(
 ) -> None:
     # A process the worker supervises inherits NUJOOMY_WORKER_HEALTH_PORT; the parent answers.
     engine = make_engine(service_b, pool_size=1)
-    worker = Worker(
-        service="probed",
-        database_url=service_b,
-        amqp_url=amqp_url,
-        topology=topology,
-        sessions=make_sessionmaker(engine),
-    )
+    worker = idle_worker(service_b, amqp_url, topology, engine)
     first = await serve_health(worker, "127.0.0.1", 0)
     try:
         port = first.sockets[0].getsockname()[1]
