@@ -1,10 +1,10 @@
 """Schemathesis fuzzes the internal APIs of tenant, ledger, wallet-pass and notification from their own
 OpenAPI documents, each service served alone over its real database, broker and Redis, with the
-platform's internal token on /internal/v1 and an owner's staff token on /staff/v1 (the BFF's
-credential). Same checks as the partner API: no 5xx, every 4xx a problem with a `code`, every 2xx body
-valid against its documented schema; credentials refused mid-run count as failures. Known ids (a
-member, its card, a transaction, the program) are swapped into about half the examples so handlers
-past validation run."""
+platform's internal token on /internal/v1, an owner's staff token on /staff/v1 (the BFF's
+credential) and none on the tenant's public /auth routes. Same checks as the partner API: no 5xx,
+every 4xx a problem with a `code`, every 2xx body valid against its documented schema; credentials
+refused mid-run count as failures. Known ids (a member, its card, a transaction, the program) are
+swapped into about half the examples so handlers past validation run."""
 
 from __future__ import annotations
 
@@ -125,22 +125,19 @@ def _fuzz(target: Target, tokens: TestTokens) -> dict[str, int]:
     document = httpx.get(f"{target.url}/schema/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(document)
     seen: dict[str, int] = {}
-    credentials = {
-        "^/internal/v1/": tokens.headers(tokens.internal(target.tenant, mode="test")),
-        "^/staff/v1/": tokens.headers(tokens.staff(target.tenant, role="owner"), mode="test"),
-    }
-    for prefix, headers in credentials.items():
+    # (paths, credentials, statuses that would mean the credentials stopped working)
+    parts = [
+        ("^/internal/v1/", tokens.headers(tokens.internal(target.tenant, mode="test")), (401, 403)),
+        ("^/staff/v1/", tokens.headers(tokens.staff(target.tenant, role="owner"), mode="test"), (401, 403)),
+        # the tenant's public sign-in routes: anyone may call them, and a wrong password is a 401
+        ("^/auth/", {}, ()),
+    ]
+    for prefix, headers, refused in parts:
         part = schema.include(path_regex=prefix)
         if not list(part.get_all_operations()):
             continue
-        seen |= fuzz(
-            part,
-            target.url,
-            headers,
-            strategy=seeded(target.seeds),
-            refused=(401, 403),
-            examples=EXAMPLES_EACH,
-        )
+        strategy = seeded(target.seeds)
+        seen |= fuzz(part, target.url, headers, strategy=strategy, refused=refused, examples=EXAMPLES_EACH)
     return seen
 
 
