@@ -1,5 +1,6 @@
 """Cross-tenant and cross-mode probes on the internal and staff routes of the ledger and wallet-pass
-(the partner routes: test_partner_edge.py): every id of tenant A's test mode, aimed at with tenant B's
+(the partner routes: services/partner-gateway/tests/test_partner_api.py; the dashboard's:
+test_bff_isolation.py): every id of tenant A's test mode, aimed at with tenant B's
 credentials or with A's live-mode credentials, answers 404 `not_found` (or 403), and afterwards the
 owner reads exactly what was there before."""
 
