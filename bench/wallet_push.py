@@ -31,6 +31,8 @@ async def run(args: argparse.Namespace) -> None:
     # Enough members that one card is scanned every 10 s: each earn is its own push (no coalescing).
     async with rig(2000) as r:
         conn, exchange = await publisher(r.settings)
+        cpu_before = r.cpu_seconds()
+        load_before = os.getloadavg()[0]
         sent: dict[str, list[float]] = defaultdict(list)
         sequence: dict[object, int] = defaultdict(int)
         total = rate * seconds
@@ -57,12 +59,14 @@ async def run(args: argparse.Namespace) -> None:
             sent[r.tokens[member]].append(time.time())
             await publish(exchange, event)
         achieved = total / (time.time() - started)
+        load_after = os.getloadavg()[0]
         await conn.close()
         async with httpx.AsyncClient(base_url=r.apns_control, timeout=60) as control:
             deadline = time.time() + 60
             while (await control.get("/pushes/count")).json()["count"] < total and time.time() < deadline:
                 await asyncio.sleep(0.2)
             pushes = (await control.get("/pushes")).json()["pushes"]
+        cpu_after = r.cpu_seconds()
         async with httpx.AsyncClient(base_url=r.google_url, timeout=60) as google:
             patches = (await google.get("/fake/stats")).json()["patches"]
         arrivals: dict[str, list[float]] = defaultdict(list)
@@ -92,4 +96,17 @@ async def run(args: argparse.Namespace) -> None:
             ["earns", "rate/s", "pushes", "google PATCHes", "latency publish->push"],
             [(total, f"{achieved:.0f}", len(pushes), patches, summary_ms(latencies))],
         )
+        # CPU each process spent on the run: the cost per earn, whatever else the machine was doing.
+        table(
+            ["process", "CPU s", "CPU ms per earn"],
+            [
+                (
+                    name,
+                    f"{used - cpu_before.get(name, 0):.1f}",
+                    f"{(used - cpu_before.get(name, 0)) * 1000 / total:.2f}",
+                )
+                for name, used in cpu_after.items()
+            ],
+        )
+        print(f"load average (1 min) at start / end of publishing: {load_before:.1f} / {load_after:.1f}")
         print("goal: p99 < 500 ms")

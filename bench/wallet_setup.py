@@ -33,6 +33,43 @@ class Rig:
     google_url: str
     members: list[uuid.UUID]
     tokens: dict[uuid.UUID, str]
+    # name -> process (the fakes and the worker processes), for CPU accounting
+    processes: dict[str, subprocess.Popen[bytes]]
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """User + system CPU each process has used so far (Linux /proc): what the work costs,
+        whatever else the machine is doing."""
+        tick = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for name, proc in self.processes.items():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                used[name] = (int(fields[11]) + int(fields[12])) / tick
+        return used
+
+
+def worker_shapes() -> dict[str, dict[str, str]]:
+    """The worker processes to start, by name, with their settings (none starts a hidden child).
+    WALLET_BENCH_PROCESSES=2 (default) is what `python -m nujoomy_wallet_pass worker` runs under
+    `make up`: the consumers in one process, the Apple and Google runners in another.
+    1: everything in one process; 3: consumers | Apple runner | Google runner."""
+    base = {"NUJOOMY_WALLET_PASS_WORKER_SPLIT": "false"}
+    consumers = {
+        **base,
+        "NUJOOMY_WALLET_PASS_WORKER_SYNC": "false",
+        "NUJOOMY_WALLET_PASS_WORKER_GOOGLE": "false",
+    }
+    runners = {**base, "NUJOOMY_WALLET_PASS_WORKER_CONSUMERS": "false"}
+    processes = os.environ.get("WALLET_BENCH_PROCESSES", "2")
+    if processes == "1":
+        return {"worker": base}
+    if processes == "3":
+        return {
+            "worker: consumers": consumers,
+            "worker: apple runner": {**runners, "NUJOOMY_WALLET_PASS_WORKER_GOOGLE": "false"},
+            "worker: google runner": {**runners, "NUJOOMY_WALLET_PASS_WORKER_SYNC": "false"},
+        }
+    return {"worker: consumers": consumers, "worker: runners": runners}
 
 
 def bench_program(version: int, color: str, branding_version: str) -> Any:
@@ -188,8 +225,8 @@ async def rig(count: int) -> AsyncIterator[Rig]:
     material = devcerts.generate(Path(tmp.name))
     apns_port, control_port, google_port = free_port(), free_port(), free_port()
     py = sys.executable
-    procs = [
-        subprocess.Popen(  # noqa: ASYNC220 - start-up, before measuring
+    procs = {
+        "apns fake": subprocess.Popen(  # noqa: ASYNC220 - start-up, before measuring
             [
                 py,
                 "-m",
@@ -207,7 +244,7 @@ async def rig(count: int) -> AsyncIterator[Rig]:
             ],
             stdout=subprocess.DEVNULL,
         ),
-        subprocess.Popen(  # noqa: ASYNC220
+        "google fake": subprocess.Popen(  # noqa: ASYNC220
             [
                 py,
                 "-m",
@@ -219,7 +256,7 @@ async def rig(count: int) -> AsyncIterator[Rig]:
             ],
             stdout=subprocess.DEVNULL,
         ),
-    ]
+    }
     control_url, google_url = f"http://127.0.0.1:{control_port}", f"http://127.0.0.1:{google_port}"
     topology = Topology(exchange=f"bench.{tag}.events", prefix=f"bench.{tag}.")
     env = {
@@ -233,28 +270,25 @@ async def rig(count: int) -> AsyncIterator[Rig]:
         "NUJOOMY_EVENTS_EXCHANGE": topology.exchange,
         "NUJOOMY_QUEUE_PREFIX": topology.prefix,
         "NUJOOMY_LOG_LEVEL": "WARNING",
-        "NUJOOMY_WALLET_PASS_SYNC_INTERVAL_SECONDS": "0.02",
+        # The Google pacer's Redis key is this run's own (a real deployment shares it per issuer).
+        "NUJOOMY_REDIS_PREFIX": f"bench.{tag}.",
         "NUJOOMY_WALLET_PASS_SYNC_BATCH": "500",
         "NUJOOMY_WALLET_PASS_DB_POOL_SIZE": "20",
         # WALLET_BENCH_GOOGLE=0 measures the Apple path alone.
         "NUJOOMY_WALLET_PASS_GOOGLE_ENABLED": os.environ.get("WALLET_BENCH_GOOGLE", "1"),
     }
     settings = load(env)
-    worker = None
     try:
         await _wait_http(f"{control_url}/health")
         await _wait_http(f"{google_url}/health")
         members, tokens = await _seed(settings, google_url, count)
-        # WALLET_BENCH_SPLIT=1: consumers and the update-job runner in two processes.
-        if os.environ.get("WALLET_BENCH_SPLIT") == "1":
-            worker = _start_worker({**env, "NUJOOMY_WALLET_PASS_WORKER_SYNC": "false"})
-            procs.append(_start_worker({**env, "NUJOOMY_WALLET_PASS_WORKER_CONSUMERS": "false"}))
-        else:
-            worker = _start_worker(env)
+        for role, extra in worker_shapes().items():
+            procs[role] = _start_worker({**env, **extra}, role)
         await _wait_queues(settings, topology, CONSUMER_NAMES)
-        yield Rig(settings, control_url, google_url, members, tokens)
+        await _wait_runners(url, worker_shapes())
+        yield Rig(settings, control_url, google_url, members, tokens, procs)
     finally:
-        for proc in [*([worker] if worker else []), *procs]:
+        for proc in procs.values():
             proc.terminate()
             proc.wait(30)
         import aio_pika
@@ -270,9 +304,12 @@ async def rig(count: int) -> AsyncIterator[Rig]:
         tmp.cleanup()
 
 
-def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    # WALLET_BENCH_PROFILE=<file> runs the worker under cProfile (written when it stops).
+def _start_worker(env: dict[str, str], role: str) -> subprocess.Popen[bytes]:
+    # WALLET_BENCH_PROFILE=<file> runs each worker process under cProfile (written when it stops,
+    # one file per process: <file>.<role>).
     profile = os.environ.get("WALLET_BENCH_PROFILE")
+    if profile:
+        profile = f"{profile}.{role.replace('worker', '').strip(': ').replace(' ', '-') or 'worker'}"
     argv = [
         sys.executable,
         *(["-m", "cProfile", "-o", profile] if profile else []),
@@ -281,6 +318,37 @@ def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
         "worker",
     ]
     return subprocess.Popen(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+
+
+async def _wait_runners(url: str, shapes: dict[str, dict[str, str]], timeout: float = 120) -> None:
+    """Every runner loop is up: its first claim has run (a process starts in seconds here, since
+    this box compiles every module at import: PYTHONDONTWRITEBYTECODE), so no earn is published
+    to a runner that is still importing."""
+    from nujoomy_kit.db import plain_url
+
+    def runs(extra: dict[str, str]) -> tuple[bool, bool]:
+        apple = extra.get("NUJOOMY_WALLET_PASS_WORKER_SYNC", "true") != "false"
+        google = extra.get("NUJOOMY_WALLET_PASS_WORKER_GOOGLE", "true") != "false"
+        return apple, google and os.environ.get("WALLET_BENCH_GOOGLE", "1") != "0"
+
+    wanted = [runs(extra) for extra in shapes.values()]
+    apple_wanted = sum(1 for a, _ in wanted if a)
+    google_wanted = sum(1 for _, g in wanted if g)
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            listening, claiming = await conn.fetchrow(
+                "SELECT count(*) FILTER (WHERE query LIKE 'LISTEN%'), "
+                "count(*) FILTER (WHERE query LIKE '%claimed_until = now()%') "
+                "FROM pg_stat_activity WHERE datname = current_database()"
+            )
+            if listening >= apple_wanted and claiming >= google_wanted:
+                return
+            await asyncio.sleep(0.2)
+        raise TimeoutError("wallet-pass runners")
+    finally:
+        await conn.close()
 
 
 async def _wait_queues(settings: Any, topology: Any, names: tuple[str, ...]) -> None:

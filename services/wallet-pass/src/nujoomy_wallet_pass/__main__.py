@@ -16,5 +16,5 @@ if __name__ == "__main__":
         load=load,
         migrations=MIGRATIONS,
         app_factory="nujoomy_wallet_pass.app:build_app",
-        worker_factory="nujoomy_wallet_pass.worker:build_worker",
+        worker_factory="nujoomy_wallet_pass.worker:build_worker_process",
     )

@@ -57,7 +57,7 @@ class Settings(ServiceSettings, kw_only=True):
     # pace (members per second) that keeps a program-wide push within APNs and Google limits.
     # The runner is woken by LISTEN/NOTIFY when a job is queued; the interval is its fallback poll
     # (retries coming due, a missed notification).
-    sync_interval_seconds: float = 0.25
+    sync_interval_seconds: float = 0.1
     sync_batch: int = 200
     sync_parallel_batches: int = 2  # batches pushing at once in one runner (a new one claims meanwhile)
     sync_max_attempts: int = 12  # then the job stops in a terminal state (failed_at, last_error)
@@ -78,6 +78,9 @@ class Settings(ServiceSettings, kw_only=True):
     worker_consumers: bool = True
     worker_sync: bool = True
     worker_google: bool = True
+    # `python -m nujoomy_wallet_pass worker` runs the consumers itself and the two runners in a child
+    # process it supervises (two cores: see docs/benchmarks/wallet-pass.md); false keeps one process.
+    worker_split: bool = True
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import structlog
@@ -28,61 +29,82 @@ from nujoomy_contracts import new_envelope
 from nujoomy_contracts.wallet import PASS_REMOVED, PassRemoved
 from nujoomy_kit.db import plain_url
 from nujoomy_messaging import add_events
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nujoomy_wallet_pass.apns import ApnsClient, ApnsPool, PushResult
 from nujoomy_wallet_pass.context import WalletContext
 from nujoomy_wallet_pass.db import apple
 from nujoomy_wallet_pass.db.queries import SYNC_CHANNEL
 from nujoomy_wallet_pass.domain.backoff import retry_delay
+from nujoomy_wallet_pass.domain.links import pass_id
 from nujoomy_wallet_pass.google_queue import GoogleRunner
 from nujoomy_wallet_pass.google_sync import GoogleSync
 
 log = structlog.get_logger("nujoomy.wallet.sync")
 
 CLAIM_SECONDS = 60
+SIGNER_RECHECK_SECONDS = 1.0  # a tenant's replaced certificate is used for pushes within this
 SLOW_BATCH_SECONDS = 0.5  # worth a log line: a scan's push is meant to land well within a second
 
-_CLAIM = text(
-    "WITH c AS (UPDATE sync_jobs j SET due_at = now() + make_interval(secs => :claim), "
+# The hot path (every scan) talks to asyncpg directly: each of these is one statement and one round
+# trip in autocommit, where a session would add BEGIN, COMMIT and SQLAlchemy's per-call overhead.
+_CLAIM = (
+    "WITH c AS (UPDATE sync_jobs j SET due_at = now() + make_interval(secs => $2), "
     "attempts = j.attempts + 1 "
     "FROM (SELECT tenant_id, mode, member_id FROM sync_jobs WHERE due_at <= now() AND failed_at IS NULL "
-    "ORDER BY priority, due_at LIMIT :n FOR UPDATE SKIP LOCKED) s "
+    "ORDER BY priority, due_at LIMIT $1 FOR UPDATE SKIP LOCKED) s "
     "WHERE j.tenant_id = s.tenant_id AND j.mode = s.mode AND j.member_id = s.member_id "
     "RETURNING j.tenant_id, j.mode, j.member_id, j.generation, j.resync_id, j.attempts, j.priority) "
-    "SELECT c.*, p.id AS pass_id, "
+    "SELECT c.tenant_id, c.mode, c.member_id, c.generation, c.resync_id, c.attempts, c.priority, "
+    "p.id AS pass_id, "
     "ARRAY(SELECT DISTINCT r.push_token FROM apple_registrations r WHERE r.pass_id = p.id) AS tokens "
     "FROM c LEFT JOIN passes p ON p.tenant_id = c.tenant_id AND p.mode = c.mode "
     "AND p.member_id = c.member_id AND p.wallet = 'apple'"
 )
-_KEYS = "CAST(:t AS uuid[]), CAST(:m AS text[]), CAST(:mb AS uuid[])"
-_MATCH = "j.tenant_id = d.t AND j.mode = d.m AND j.member_id = d.mb"
 # Done at the generation claimed: gone; and the passes that got a push say when.
-_DONE = text(
-    "WITH gone AS (DELETE FROM sync_jobs j USING unnest(" + _KEYS + ", CAST(:g AS bigint[])) "
-    f"AS d(t, m, mb, g) WHERE {_MATCH} AND j.generation = d.g RETURNING 1), "
-    "pushed AS (UPDATE passes SET last_pushed_at = :at WHERE id = ANY(CAST(:pushed AS uuid[])) RETURNING 1) "
+_DONE = (
+    "WITH gone AS (DELETE FROM sync_jobs j USING unnest($1::uuid[], $2::text[], $3::uuid[], $4::bigint[]) "
+    "AS d(t, m, mb, g) WHERE j.tenant_id = d.t AND j.mode = d.m AND j.member_id = d.mb "
+    "AND j.generation = d.g RETURNING 1), "
+    "pushed AS (UPDATE passes SET last_pushed_at = $5 WHERE id = ANY($6::uuid[]) RETURNING 1) "
     "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM pushed)"
 )
+
+
+class Job(NamedTuple):
+    """A claimed Apple job, with what pushing it needs (the columns of _CLAIM, in order)."""
+
+    tenant_id: uuid.UUID
+    mode: str
+    member_id: uuid.UUID
+    generation: int
+    resync_id: uuid.UUID | None
+    attempts: int
+    priority: int
+    pass_id: uuid.UUID | None
+    tokens: list[str]
+
+
+_KEYS = "unnest($1::uuid[], $2::text[], $3::uuid[]"
+_MATCH = "j.tenant_id = d.t AND j.mode = d.m AND j.member_id = d.mb"
 # Bumped while we worked: the job runs again; a re-sync counts it once, now.
-_UNCOUNT = text(
-    f"UPDATE sync_jobs j SET resync_id = NULL FROM unnest({_KEYS}) AS d(t, m, mb) "
-    f"WHERE {_MATCH} AND j.resync_id IS NOT NULL"
+_UNCOUNT = (
+    f"UPDATE sync_jobs j SET resync_id = NULL FROM {_KEYS}) AS d(t, m, mb) WHERE {_MATCH} "
+    "AND j.resync_id IS NOT NULL"
 )
-_LATER = text(
+_LATER = (
     "UPDATE sync_jobs j SET due_at = now() + make_interval(secs => d.s), last_error = d.e, "
-    "failed_at = CASE WHEN j.attempts >= :max THEN now() END "
-    f"FROM unnest({_KEYS}, CAST(:s AS float8[]), CAST(:e AS text[])) AS d(t, m, mb, s, e) WHERE {_MATCH}"
+    "failed_at = CASE WHEN j.attempts >= $6 THEN now() END "
+    f"FROM {_KEYS}, $4::float8[], $5::text[]) AS d(t, m, mb, s, e) WHERE {_MATCH}"
 )
-_PROGRESS = text(
-    "UPDATE program_resyncs SET pushed = pushed + :n, "
-    "finished_at = CASE WHEN pushed + :n >= total THEN now() ELSE finished_at END WHERE id = :id"
+_PROGRESS = (
+    "UPDATE program_resyncs SET pushed = pushed + $1, "
+    "finished_at = CASE WHEN pushed + $1 >= total THEN now() ELSE finished_at END WHERE id = $2"
 )
 
 
-def _keys(jobs: list[Any]) -> dict[str, list[Any]]:
-    return {"t": [j.tenant_id for j in jobs], "m": [j.mode for j in jobs], "mb": [j.member_id for j in jobs]}
+def _keys(jobs: list[Job]) -> tuple[list[uuid.UUID], list[str], list[uuid.UUID]]:
+    return [j.tenant_id for j in jobs], [j.mode for j in jobs], [j.member_id for j in jobs]
 
 
 class AppleRunner:
@@ -95,8 +117,10 @@ class AppleRunner:
         self.settings = wallet.settings
         self.pushes = 0
         self._wake = asyncio.Event()
+        self._engine: AsyncEngine = sessions.kw["bind"]  # the sessions' engine and pool
+        self._signers_checked: dict[tuple[uuid.UUID, str], float] = {}
 
-    def _client(self, job: Any) -> ApnsClient:
+    def _client(self, job: Job) -> ApnsClient:
         base = self.settings.apns_base_url if job.mode == "live" else self.settings.apns_base_url_test
         return self.apns.client(self.wallet.signers.cached(job.tenant_id, job.mode), base)
 
@@ -118,7 +142,8 @@ class AppleRunner:
                         task = asyncio.create_task(self._run_batch(jobs))
                         in_flight.add(task)
                         task.add_done_callback(self._batch_done(in_flight))
-                        continue
+                    if len(jobs) == self.settings.sync_batch:
+                        continue  # a full batch: more are probably due
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.sync_interval_seconds)
         finally:
@@ -158,13 +183,15 @@ class AppleRunner:
             await self._run_batch(jobs)
         return len(jobs)
 
-    async def _claim(self) -> list[Any]:
-        async with self.sessions() as db, db.begin():
-            return list(await db.execute(_CLAIM, {"n": self.settings.sync_batch, "claim": CLAIM_SECONDS}))
+    async def _claim(self) -> list[Job]:
+        async with self._engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            rows = await driver.fetch(_CLAIM, self.settings.sync_batch, float(CLAIM_SECONDS))  # type: ignore[union-attr]
+        return [Job(*row) for row in rows]
 
-    async def _run_batch(self, jobs: list[Any]) -> None:
+    async def _run_batch(self, jobs: list[Job]) -> None:
         started = time.monotonic()
-        await self.wallet.signers.refresh(self.sessions, {(j.tenant_id, j.mode) for j in jobs})
+        await self._refresh_signers({(j.tenant_id, j.mode) for j in jobs}, started)
         outcomes = await asyncio.gather(*(self._push(j) for j in jobs))
         sent = time.monotonic()
         await self._finish(jobs, list(outcomes))
@@ -183,7 +210,19 @@ class AppleRunner:
         if finished - started < floor:
             await asyncio.sleep(floor - (finished - started))
 
-    async def _push(self, job: Any) -> list[PushResult]:
+    async def _refresh_signers(self, planes: set[tuple[uuid.UUID, str]], now: float) -> None:
+        """Which certificate pushes for a tenant: looked up again at most once a second per plane
+        (a lookup per batch costs more than the batch when batches are one scan each)."""
+        stale = {
+            p
+            for p in planes
+            if now - self._signers_checked.get(p, -SIGNER_RECHECK_SECONDS) >= SIGNER_RECHECK_SECONDS
+        }
+        if stale:
+            await self.wallet.signers.refresh(self.sessions, stale)
+            self._signers_checked.update(dict.fromkeys(stale, now))
+
+    async def _push(self, job: Job) -> list[PushResult]:
         if not job.tokens:
             return []
         client = self._client(job)
@@ -191,7 +230,7 @@ class AppleRunner:
         self.pushes += sum(1 for r in results if r.ok)
         return results
 
-    async def _finish(self, jobs: list[Any], outcomes: list[list[PushResult]]) -> None:
+    async def _finish(self, jobs: list[Job], outcomes: list[list[PushResult]]) -> None:
         failed = [(j, r) for j, r in zip(jobs, outcomes, strict=True) if not all(_settled(x) for x in r)]
         failed_keys = {(j.tenant_id, j.mode, j.member_id) for j, _ in failed}
         done = [j for j in jobs if (j.tenant_id, j.mode, j.member_id) not in failed_keys]
@@ -199,37 +238,44 @@ class AppleRunner:
         gone = [(j, x) for j, r in zip(jobs, outcomes, strict=True) for x in r if x.unregistered]
         if gone:
             await self._drop_unregistered(gone)
-        async with self.sessions() as db, db.begin():
-            if failed:
-                await db.execute(
-                    _LATER,
-                    {
-                        **_keys([j for j, _ in failed]),
-                        "s": [retry_delay(j.attempts, base=1.0, cap=300.0) for j, _ in failed],
-                        "e": [_error(r) for _, r in failed],
-                        "max": self.settings.sync_max_attempts,
-                    },
-                )
-            if done:
-                params = {**_keys(done), "g": [j.generation for j in done], "pushed": pushed}
-                await db.execute(_DONE, {**params, "at": datetime.now(UTC)})
-                resyncing = [j for j in done if j.resync_id is not None]
+        resyncing = [j for j in done if j.resync_id is not None]
+        async with self._engine.connect() as conn:
+            driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection  # type: ignore[assignment]
+            # The common case is one statement in autocommit; retries and re-sync progress commit together.
+            async with driver.transaction() if failed or resyncing else contextlib.nullcontext():
+                if failed:
+                    await driver.execute(
+                        _LATER,
+                        *_keys([j for j, _ in failed]),
+                        [retry_delay(j.attempts, base=1.0, cap=300.0) for j, _ in failed],
+                        [_error(r) for _, r in failed],
+                        self.settings.sync_max_attempts,
+                    )
+                if done:
+                    generations = [j.generation for j in done]
+                    await driver.fetch(_DONE, *_keys(done), generations, datetime.now(UTC), pushed)
                 if resyncing:
-                    await db.execute(_UNCOUNT, _keys(resyncing))
+                    await driver.execute(_UNCOUNT, *_keys(resyncing))
                     for resync_id, count in Counter(j.resync_id for j in resyncing).items():
-                        await db.execute(_PROGRESS, {"n": count, "id": resync_id})
+                        await driver.execute(_PROGRESS, count, resync_id)
 
-    async def _drop_unregistered(self, gone: list[tuple[Any, PushResult]]) -> None:
+    async def _drop_unregistered(self, gone: list[tuple[Job, PushResult]]) -> None:
         """APNs 410: the device no longer has the pass; drop it and say so (outbox, same transaction)."""
         async with self.sessions() as db, db.begin():
             removed = []
             for job, result in gone:
-                for device in await apple.drop_push_token(db, job.pass_id, result.token):
+                pid = pass_id(job.member_id, "apple")
+                for device in await apple.drop_push_token(db, pid, result.token):
                     event = PassRemoved(
-                        pass_id=job.pass_id, member_id=job.member_id, wallet="apple", device_id=device
+                        pass_id=pid, member_id=job.member_id, wallet="apple", device_id=device
                     )
-                    envelope = new_envelope(PASS_REMOVED, event, tenant_id=job.tenant_id, mode=job.mode)
-                    removed.append((envelope, f"pass:{job.pass_id}"))
+                    envelope = new_envelope(
+                        PASS_REMOVED,
+                        event,
+                        tenant_id=job.tenant_id,
+                        mode=job.mode,  # type: ignore[arg-type]
+                    )
+                    removed.append((envelope, f"pass:{pid}"))
             await add_events(db, removed)
 
 

@@ -21,6 +21,9 @@ from nujoomy_wallet_pass.domain.links import pass_id
 _NEXT_SECOND = "GREATEST(date_trunc('second', now()) + interval '1 second', updated_at + interval '1 second')"
 
 # The Apple runner LISTENs here; a queued job NOTIFYs at commit, so a scan's push does not wait for a poll.
+# PostgreSQL serialises the commits of notifying transactions (the notify queue lock is held through
+# commit), so the per-scan path notifies at most every few milliseconds per consumer process
+# (events/consumers.py); a job queued in between is claimed when the runner's current batch ends.
 SYNC_CHANNEL = "wallet_pass_sync"
 
 # A change inserts the member's job or bumps its generation (the runner reads the state when it runs,
@@ -144,10 +147,11 @@ async def apply_balance(
     balance: int,
     sequence: int,
     google_delay: float = 0.0,
+    wake: bool = True,
 ) -> bool | None:
     """Apply a newer balance, move the member's passes' Last-Modified, queue (or bump) the Apple and
-    the Google job and wake the Apple runner, in one statement (this runs for every scan). True if
-    applied, False if stale (dropped), None if the member is not known yet."""
+    the Google job and (if `wake`) wake the Apple runner, in one statement (this runs for every
+    scan). True if applied, False if stale (dropped), None if the member is not known yet."""
     row = (
         await db.execute(
             text(
@@ -160,11 +164,20 @@ async def apply_balance(
                 " RETURNING 1), "
                 f"google AS ({_UPSERT_GOOGLE_JOB.format(rows=_GOOGLE_ROWS_APPLIED)} RETURNING 1) "
                 "SELECT (SELECT count(*) FROM applied) AS applied, "
-                f"(SELECT count(*) FROM (SELECT pg_notify('{SYNC_CHANNEL}', '') FROM applied) n) AS woken, "
+                f"(SELECT count(*) FROM (SELECT pg_notify('{SYNC_CHANNEL}', '') FROM applied WHERE :w) n) "
+                "AS woken, "
                 "EXISTS (SELECT 1 FROM members WHERE tenant_id = :t AND mode = :m AND member_id = :mb) AS "
                 "known"
             ),
-            {"t": tenant_id, "m": mode, "mb": member_id, "b": balance, "s": sequence, "d": google_delay},
+            {
+                "t": tenant_id,
+                "m": mode,
+                "mb": member_id,
+                "b": balance,
+                "s": sequence,
+                "d": google_delay,
+                "w": wake,
+            },
         )
     ).one()
     if row.applied:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any
 
@@ -38,6 +39,25 @@ log = structlog.get_logger("nujoomy.wallet.events")
 
 MEMBERS = "wallet-pass.members"
 PROGRAMS = "wallet-pass.programs"
+
+
+class WakeThrottle:
+    """At most one runner wake-up (NOTIFY) per `interval` from this process: under a stream of scans
+    the runner is awake anyway, and every NOTIFY serialises a commit in PostgreSQL."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last = -interval
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return False
+        self._last = now
+        return True
+
+
+_wake = WakeThrottle(0.01)
 
 
 class MemberNotYetKnown(Exception):
@@ -75,6 +95,7 @@ async def on_member_event(db: AsyncSession, event: Envelope[Any], *, google_dela
             balance=data.balance,
             sequence=data.sequence,
             google_delay=google_delay,
+            wake=_wake(),
         )
         if applied is None:
             raise MemberNotYetKnown(str(data.member_id))
