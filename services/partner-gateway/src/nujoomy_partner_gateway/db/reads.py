@@ -36,7 +36,11 @@ class Reads:
 
     @classmethod
     async def open(cls, database_url: str, size: int) -> Reads:
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=size, reset=_keep_session)
+        # min_size 0: no connection at start-up, so the app starts (and reports not ready) with the
+        # database down, as with the SQLAlchemy engine; a connect gives up after 5 s.
+        pool = await asyncpg.create_pool(
+            database_url, min_size=0, max_size=size, reset=_keep_session, timeout=5
+        )
         return cls(pool)
 
     async def aclose(self) -> None:
