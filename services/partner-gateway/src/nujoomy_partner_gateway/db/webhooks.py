@@ -257,9 +257,54 @@ async def claim_due(db: AsyncSession, limit: int, lease: timedelta) -> list[Row[
     return list((await db.execute(_CLAIM, {"limit": limit, "lease": lease})).all())
 
 
-async def record_attempts(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await db.execute(insert(A), rows)
+# A batch's attempts logged and its deliveries finished or rescheduled in one statement: set-based
+# (arrays bound once, encoded by asyncpg), rather than one INSERT and one UPDATE per delivery.
+_RECORD = text(
+    """
+    WITH attempts AS (
+        INSERT INTO webhook_attempts
+            (delivery_id, tenant_id, mode, attempted_at, status_code, latency_ms, response_excerpt, error)
+        SELECT * FROM unnest(
+            CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:modes AS text[]),
+            CAST(:attempted AS timestamptz[]), CAST(:codes AS int[]), CAST(:latencies AS float8[]),
+            CAST(:excerpts AS text[]), CAST(:errors AS text[])
+        )
+    )
+    UPDATE webhook_deliveries d
+    SET status = o.status, attempts = o.attempts, next_attempt_at = o.next_attempt_at,
+        last_status_code = o.code,
+        finished_at = CASE WHEN o.status = 'pending' THEN NULL ELSE now() END
+    FROM unnest(
+        CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:counts AS int[]),
+        CAST(:next AS timestamptz[]), CAST(:codes AS int[])
+    ) AS o(id, status, attempts, next_attempt_at, code)
+    WHERE d.id = o.id
+    """
+)
+
+
+async def record_attempts(db: AsyncSession, attempts: list[dict[str, Any]]) -> None:
+    """Log one attempt per delivery and apply its outcome. Keys: delivery_id, tenant_id, mode,
+    attempted_at, status_code, latency_ms, response_excerpt, error (the attempt); status, attempts,
+    next_attempt_at (the delivery's new state)."""
+    if not attempts:
+        return
+    await db.execute(
+        _RECORD,
+        {
+            "ids": [a["delivery_id"] for a in attempts],
+            "tenants": [a["tenant_id"] for a in attempts],
+            "modes": [a["mode"] for a in attempts],
+            "attempted": [a["attempted_at"] for a in attempts],
+            "codes": [a["status_code"] for a in attempts],
+            "latencies": [a["latency_ms"] for a in attempts],
+            "excerpts": [a["response_excerpt"] for a in attempts],
+            "errors": [a["error"] for a in attempts],
+            "statuses": [a["status"] for a in attempts],
+            "counts": [a["attempts"] for a in attempts],
+            "next": [a["next_attempt_at"] for a in attempts],
+        },
+    )
 
 
 _FINISH = (

@@ -120,6 +120,14 @@ class Dispatcher:
         )
 
     async def _record(self, session: AsyncSession, results: list[AttemptResult]) -> None:
+        now = datetime.now(UTC)
+        healthy: set[uuid.UUID] = set()
+        disable_after = timedelta(seconds=self._settings.webhook_disable_after_seconds)
+        status = {"succeeded": "succeeded", "retry": "pending", "failed": "failed", "gone": "failed"}
+        outcomes = [
+            (r, deliveries.judge(r.status, r.row.attempts + 1, now, self._settings.webhook_schedule))
+            for r in results
+        ]
         await db.record_attempts(
             session,
             [
@@ -132,27 +140,9 @@ class Dispatcher:
                     "latency_ms": r.latency_ms,
                     "response_excerpt": r.excerpt,
                     "error": r.error,
-                }
-                for r in results
-            ],
-        )
-        now = datetime.now(UTC)
-        healthy: set[uuid.UUID] = set()
-        disable_after = timedelta(seconds=self._settings.webhook_disable_after_seconds)
-        status = {"succeeded": "succeeded", "retry": "pending", "failed": "failed", "gone": "failed"}
-        outcomes = [
-            (r, deliveries.judge(r.status, r.row.attempts + 1, now, self._settings.webhook_schedule))
-            for r in results
-        ]
-        await db.finish_deliveries(
-            session,
-            [
-                {
-                    "delivery_id": r.row.id,
                     "status": status[outcome.verdict],
                     "attempts": r.row.attempts + 1,
                     "next_attempt_at": outcome.next_attempt_at,
-                    "code": r.status,
                 }
                 for r, outcome in outcomes
             ],
