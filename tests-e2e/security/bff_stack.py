@@ -55,6 +55,24 @@ class BffStack(msgspec.Struct):
     b: Session
 
 
+def infra_settings(
+    amqp_url: str, redis_url: str, redis_prefix: str, topology: Topology, tokens: TestTokens
+) -> dict[str, Any]:
+    """What every service served in these tests shares: this test's broker topology and Redis
+    prefix, the test internal keys, a small pool (the machine's PostgreSQL serves every suite)."""
+    return {
+        "amqp_url": amqp_url,
+        "redis_url": redis_url,
+        "redis_prefix": redis_prefix,
+        "events_exchange": topology.exchange,
+        "queue_prefix": topology.prefix,
+        "internal_public_key": tokens.internal_public_pem,
+        "internal_private_key": tokens.internal_private_pem,
+        "db_pool_size": 2,
+        "log_json": False,
+    }
+
+
 async def create_business(tenant_db: str, slug: str) -> uuid.UUID:
     from nujoomy_tenant import provisioning
 
@@ -126,16 +144,8 @@ async def bff_stack(
     # The shared test machine runs many suites at once: a 5 s production timeout would turn load
     # into "unavailable" answers that are not what the fuzz is looking for.
     monkeypatch.setenv("NUJOOMY_WEB_HTTP_TIMEOUT", "30")
-    common: dict[str, Any] = {
-        "amqp_url": amqp_url,
-        "redis_url": redis_url,
-        "events_exchange": topology.exchange,
-        "queue_prefix": topology.prefix,
-        "internal_public_key": tokens.internal_public_pem,
-        "internal_private_key": tokens.internal_private_pem,
-        "db_pool_size": 2,
-        "log_json": False,
-    }
+    common = infra_settings(amqp_url, redis_url, redis_prefix, topology, tokens)
+    del common["redis_prefix"]  # each service below gets its own
     tenant_db = await make_db("tenant", migrations("tenant"))
     ledger_db = await make_db("ledger", migrations("ledger"))
     wallet_db = await make_db("wallet-pass", migrations("wallet-pass"))

@@ -24,7 +24,7 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
-from .bff_stack import create_business
+from .bff_stack import create_business, infra_settings
 from .conftest import COFFEE, program, project_program
 from .fuzzing import EXAMPLES, fuzz, seeded
 
@@ -105,17 +105,7 @@ async def target(
     tmp_path: Path,
 ) -> AsyncIterator[tuple[str, Target]]:
     service: str = request.param
-    common: dict[str, Any] = {
-        "amqp_url": amqp_url,
-        "redis_url": redis_url,
-        "redis_prefix": redis_prefix,
-        "events_exchange": topology.exchange,
-        "queue_prefix": topology.prefix,
-        "internal_public_key": tokens.internal_public_pem,
-        "internal_private_key": tokens.internal_private_pem,
-        "db_pool_size": 2,
-        "log_json": False,
-    }
+    common = infra_settings(amqp_url, redis_url, redis_prefix, topology, tokens)
     app, tenant, _ = await _build(service, common, make_db, tokens, tmp_path)
     async with served(app) as url:
         yield service, Target(url, tenant, await _seed(service, url, tenant, tokens))

@@ -16,7 +16,7 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
-from .bff_stack import create_business, migrations
+from .bff_stack import create_business, infra_settings, migrations
 
 PROBLEM = "application/problem+json"
 
@@ -34,18 +34,8 @@ async def tenant_api(
     from nujoomy_tenant.settings import load
 
     database = await make_db("tenant", migrations("tenant"))
-    settings = load(
-        {},
-        database_url=database,
-        amqp_url=amqp_url,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        events_exchange=topology.exchange,
-        queue_prefix=topology.prefix,
-        internal_public_key=tokens.internal_public_pem,
-        db_pool_size=2,
-        log_json=False,
-    )
+    common = infra_settings(amqp_url, redis_url, redis_prefix, topology, tokens)
+    settings = load({}, **common, database_url=database)
     async with served(build_app(settings, verifier=tokens.verifier())) as url:
         yield url, database
 
