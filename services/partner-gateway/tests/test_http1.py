@@ -121,7 +121,8 @@ async def test_a_silent_server_times_out_and_a_closed_port_is_a_connect_error() 
         await pool.request(("http", "127.0.0.1", closed, "127.0.0.1"), post(closed))
 
 
-def _self_signed(tmp: Path) -> ssl.SSLContext:
+def _self_signed(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server context, client context trusting only that certificate, for 127.0.0.1)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
@@ -144,18 +145,26 @@ def _self_signed(tmp: Path) -> ssl.SSLContext:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
-    return context
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+    client_side = ssl.create_default_context(cafile=str(tmp / "cert.pem"))
+    return server_side, client_side
 
 
-async def test_tls_verifies_the_certificate(tmp_path: Path) -> None:
+async def test_tls_talks_to_a_trusted_server_and_refuses_an_untrusted_certificate(tmp_path: Path) -> None:
     async def ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
+        while True:
+            await read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
 
-    pool = Http1Pool(timeout=5)
-    async with server(ok, tls=_self_signed(tmp_path)) as (port, _):
+    server_side, trusting = _self_signed(tmp_path)
+    async with server(ok, tls=server_side) as (port, connections):
+        origin = ("https", "127.0.0.1", port, "127.0.0.1")
+        trusted = Http1Pool(timeout=5, tls=trusting)
+        for _ in range(2):
+            assert (await trusted.request(origin, post(port))).body == b"ok"
+        await trusted.aclose()
+        assert len(connections) == 1  # kept alive over TLS too
         with pytest.raises(ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-            await pool.request(("https", "127.0.0.1", port, "127.0.0.1"), post(port))
+            await Http1Pool(timeout=5).request(origin, post(port))  # the system trust store

@@ -132,11 +132,14 @@ class _Connection:
 
 
 class Http1Pool:
-    def __init__(self, *, timeout: float, connect_timeout: float | None = None) -> None:
+    def __init__(
+        self, *, timeout: float, connect_timeout: float | None = None, tls: ssl.SSLContext | None = None
+    ) -> None:
         self._timeout = timeout
         self._connect_timeout = connect_timeout or timeout
         self._idle: dict[Origin, list[_Connection]] = {}
-        self._tls = ssl.create_default_context()
+        # The system's trust store with host-name checking; tests pass a context trusting their own CA.
+        self._tls = tls or ssl.create_default_context()
 
     async def aclose(self) -> None:
         for connections in self._idle.values():
