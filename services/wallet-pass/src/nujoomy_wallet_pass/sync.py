@@ -20,6 +20,7 @@ import contextlib
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -118,6 +119,9 @@ class AppleRunner:
         self.pushes = 0
         self._wake = asyncio.Event()
         self._engine: AsyncEngine = sessions.kw["bind"]  # the sessions' engine and pool
+        # While serving: connections of our own for claim and finish. The sessions' pool pings
+        # every connection it hands out (pool_pre_ping), a round trip per statement on this path.
+        self._pool: asyncpg.Pool | None = None
         self._signers_checked: dict[tuple[uuid.UUID, str], float] = {}
 
     def _client(self, job: Job) -> ApnsClient:
@@ -128,6 +132,12 @@ class AppleRunner:
         """The worker's loop: claim whenever woken (NOTIFY, a batch finishing, or the poll interval)
         and a batch slot is free; push and finish each batch in its own task."""
         listener = await self._listen()
+        with contextlib.suppress(Exception):  # without it, the sessions' pool serves (slower, same SQL)
+            self._pool = await asyncpg.create_pool(
+                plain_url(self.settings.database_url),
+                min_size=1,
+                max_size=self.settings.sync_parallel_batches + 1,
+            )
         in_flight: set[asyncio.Task[None]] = set()
         try:
             while True:
@@ -152,6 +162,10 @@ class AppleRunner:
             if listener is not None:
                 with contextlib.suppress(Exception):
                     await listener.close()
+            if self._pool is not None:
+                pool, self._pool = self._pool, None
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(pool.close(), 10)
 
     def _batch_done(self, in_flight: set[asyncio.Task[None]]) -> Any:
         def done(task: asyncio.Task[None]) -> None:
@@ -184,9 +198,8 @@ class AppleRunner:
         return len(jobs)
 
     async def _claim(self) -> list[Job]:
-        async with self._engine.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
-            rows = await driver.fetch(_CLAIM, self.settings.sync_batch, float(CLAIM_SECONDS))  # type: ignore[union-attr]
+        async with self._driver() as driver:
+            rows = await driver.fetch(_CLAIM, self.settings.sync_batch, float(CLAIM_SECONDS))
         return [Job(*row) for row in rows]
 
     async def _run_batch(self, jobs: list[Job]) -> None:
@@ -239,25 +252,36 @@ class AppleRunner:
         if gone:
             await self._drop_unregistered(gone)
         resyncing = [j for j in done if j.resync_id is not None]
+        # The common case is one statement in autocommit; retries and re-sync progress commit together.
+        async with (
+            self._driver() as driver,
+            driver.transaction() if failed or resyncing else contextlib.nullcontext(),
+        ):
+            if failed:
+                await driver.execute(
+                    _LATER,
+                    *_keys([j for j, _ in failed]),
+                    [retry_delay(j.attempts, base=1.0, cap=300.0) for j, _ in failed],
+                    [_error(r) for _, r in failed],
+                    self.settings.sync_max_attempts,
+                )
+            if done:
+                generations = [j.generation for j in done]
+                await driver.fetch(_DONE, *_keys(done), generations, datetime.now(UTC), pushed)
+            if resyncing:
+                await driver.execute(_UNCOUNT, *_keys(resyncing))
+                for resync_id, count in Counter(j.resync_id for j in resyncing).items():
+                    await driver.execute(_PROGRESS, count, resync_id)
+
+    @contextlib.asynccontextmanager
+    async def _driver(self) -> AsyncIterator[asyncpg.Connection]:
+        """An asyncpg connection in autocommit: our pool's while serving, else the sessions'."""
+        if self._pool is not None:
+            async with self._pool.acquire() as conn:
+                yield conn
+            return
         async with self._engine.connect() as conn:
-            driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection  # type: ignore[assignment]
-            # The common case is one statement in autocommit; retries and re-sync progress commit together.
-            async with driver.transaction() if failed or resyncing else contextlib.nullcontext():
-                if failed:
-                    await driver.execute(
-                        _LATER,
-                        *_keys([j for j, _ in failed]),
-                        [retry_delay(j.attempts, base=1.0, cap=300.0) for j, _ in failed],
-                        [_error(r) for _, r in failed],
-                        self.settings.sync_max_attempts,
-                    )
-                if done:
-                    generations = [j.generation for j in done]
-                    await driver.fetch(_DONE, *_keys(done), generations, datetime.now(UTC), pushed)
-                if resyncing:
-                    await driver.execute(_UNCOUNT, *_keys(resyncing))
-                    for resync_id, count in Counter(j.resync_id for j in resyncing).items():
-                        await driver.execute(_PROGRESS, count, resync_id)
+            yield (await conn.get_raw_connection()).driver_connection  # type: ignore[misc]
 
     async def _drop_unregistered(self, gone: list[tuple[Job, PushResult]]) -> None:
         """APNs 410: the device no longer has the pass; drop it and say so (outbox, same transaction)."""
