@@ -119,6 +119,7 @@ class GoogleRunner:
                     continue
             except Exception as exc:  # the database or the pacer is away: leases expire, jobs re-run
                 log.error("google_batch_failed", error=repr(exc))
+                await asyncio.sleep(1.0)
             await asyncio.sleep(self.settings.sync_interval_seconds)
 
     async def run_until_idle(self) -> int:

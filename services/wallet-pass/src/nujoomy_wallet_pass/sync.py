@@ -139,15 +139,20 @@ class AppleRunner:
                 max_size=self.settings.sync_parallel_batches + 1,
             )
         in_flight: set[asyncio.Task[None]] = set()
+        listened = time.monotonic()
         try:
             while True:
                 self._wake.clear()
+                if (listener is None or listener.is_closed()) and time.monotonic() - listened > 5:
+                    listened = time.monotonic()  # the LISTEN connection was lost: polling until back
+                    listener = await self._listen()
                 if len(in_flight) < self.settings.sync_parallel_batches:
                     try:
                         jobs = await self._claim()
-                    except Exception as exc:  # database away: try again at the next tick
+                    except Exception as exc:  # database away: try again in a second
                         log.error("sync_claim_failed", error=repr(exc))
-                        jobs = []
+                        await asyncio.sleep(1.0)
+                        continue
                     if jobs:
                         task = asyncio.create_task(self._run_batch(jobs))
                         in_flight.add(task)
