@@ -64,8 +64,8 @@ async def _outage(
     `at_start` runs as it stops (what a restart also does: end sessions, lose memory), `at_end`
     just before it is back (to see what piled up)."""
     await asyncio.sleep(0.5)  # the load is under way
+    first = await at_start()  # first, or the proxy's cut would have ended the sessions already
     proxy.drop()
-    first = await at_start()
     await asyncio.sleep(seconds)
     last = await at_end()
     proxy.restore()

@@ -198,6 +198,9 @@ def _environment(
     # Retries sized to the faults: every schedule outlasts the longest outage of the scale.
     env[f"{n}RETRY_DELAYS_S"] = "1,2,4,8,15,30,60,120,300" if LONG else "1,1,2,3,5,8,13"
     env[f"{n}EVENT_RETRY_DELAYS_S"] = "1,2,4,8,15,30,60,120" if LONG else "1,1,2,3,5,8"
+    # The default cap (5 a member a day) would leave most of the load's mail unsent: more mail, more
+    # chances for a second copy under the faults.
+    env[f"{n}DAILY_CAP"] = "50"
     if not LONG:
         # A message a SIGKILLed sender had claimed waits out this lease (default 120 s); 20 s is still
         # far above one send to the local sink, so no live send is taken over.

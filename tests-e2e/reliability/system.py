@@ -1,10 +1,9 @@
-"""Harness for the reliability suite: an ASGI app served on an ephemeral port, the program a tenant
-publishes (what tenant.program.updated carries), and the test-token issuer."""
+"""Helpers of the two service-slice tests (ledger faults, webhooks): the program a tenant publishes
+(what tenant.program.updated carries, projected straight into a ledger database) and a worker
+process. The whole-system suite has its own harness (stack.py)."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -21,6 +20,8 @@ from nujoomy_contracts.tenant import (
 )
 from nujoomy_contracts.tenant import Tenant as TenantInfo
 from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
+
+from .stack import Proc
 
 COFFEE = uuid.UUID("00000000-0000-7000-8000-00000000c0fe")
 
@@ -62,28 +63,8 @@ async def project(ledger_db: str, tenant: uuid.UUID, mode: str = "test") -> None
         await engine.dispose()
 
 
-class Worker:
+class Worker(Proc):
     """One `python -m <package> worker` process, as `make up` starts it; SIGKILL-able."""
 
     def __init__(self, package: str, env: dict[str, str], log: Path) -> None:
-        self.package, self.env, self.log = package, env, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        out = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", self.package, "worker"], env=self.env, stdout=out, stderr=out
-        )
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        super().__init__(package, [sys.executable, "-m", package, "worker"], env, log)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import time
 import uuid
 from collections import Counter
@@ -32,6 +31,7 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
+from .journey import Receiver
 from .system import Worker, project
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("system"), pytest.mark.timeout(600)]
@@ -41,33 +41,6 @@ LONG = os.environ.get("NUJOOMY_CHAOS_SCALE") == "long"
 MEMBERS = 12 if LONG else 4
 ROUNDS = 30 if LONG else 5
 DOWN_S = 20.0 if LONG else 2.0  # below the gateway's first retry delay (5 s) in the short run
-
-
-class Receiver:
-    """The partner's endpoint: `mode` is "down" (503), "slow" (answers after a delay) or "up"."""
-
-    def __init__(self) -> None:
-        self.mode = "up"
-        self.ok: list[str] = []  # webhook-id of every 2xx answer
-        self.refused = 0
-        self._lock = threading.Lock()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        while (await receive()).get("more_body"):
-            pass
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        status = 503 if self.mode == "down" else 200
-        if self.mode == "slow":
-            await asyncio.sleep(1.0)
-        with self._lock:
-            if status == 200:
-                self.ok.append(headers.get("webhook-id", "?"))
-            else:
-                self.refused += 1
-        await send({"type": "http.response.start", "status": status, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
 
 
 async def _queue_ready(amqp_url: str, name: str) -> bool:
@@ -133,6 +106,7 @@ async def test_every_event_reaches_the_partner_once_with_two_replicas_of_everyth
     workers = [Worker("nujoomy_ledger", ledger_env, tmp_path / f"ledger{i}.log") for i in range(2)]
     gw_workers = [Worker("nujoomy_partner_gateway", gateway_env, tmp_path / f"gw{i}.log") for i in range(2)]
     receiver = Receiver()
+    receiver.slow_s = 1.0
     failed: Counter[str] = Counter()
     requests = 0
     try:
@@ -220,7 +194,7 @@ async def test_every_event_reaches_the_partner_once_with_two_replicas_of_everyth
                     done = await _rows(
                         gateway_db, "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'"
                     )
-                    return events, done, len(set(receiver.ok))
+                    return events, done, len({wid for wid, _, _ in receiver.ok})
 
                 want = await expected()
                 final = await eventually(
@@ -249,14 +223,14 @@ async def test_every_event_reaches_the_partner_once_with_two_replicas_of_everyth
         )
     finally:
         await conn.close()
-    twice = [wid for wid, n in Counter(receiver.ok).items() if n > 1]
+    twice = [wid for wid, n in Counter(wid for wid, _, _ in receiver.ok).items() if n > 1]
     print(f"\n{'fault':<46}{'requests':>9}  {'failed':<20}{'lost':>5}{'dup':>5}{'converge s':>11}")
     print(
         f"{'webhook down+slow, worker SIGKILL, broker cut':<46}{requests:>9}  {dict(failed) or '-'!s:<20}"
         f"{want - final[2]:>5}{len(twice):>5}{converge:>11.1f}"
     )
     print(
-        f"receiver: {len(receiver.ok)} 2xx for {len(set(receiver.ok))} webhook-ids, "
+        f"receiver: {len(receiver.ok)} 2xx for {len({w for w, _, _ in receiver.ok})} webhook-ids, "
         f"{receiver.refused} refused"
     )
     assert receiver.refused > 0  # the outage was real: deliveries were attempted and refused

@@ -25,6 +25,7 @@ from nujoomy_testing.servers import served
 from .checker import Report, converge, dead_letters
 from .faults import PHASES, SCALE, Context, Fault
 from .journey import Receiver, start_journey
+from .replay import dead_letter_replay, now, observe, webhook_replay
 from .stack import LONG, running_system
 
 pytestmark = [
@@ -69,7 +70,10 @@ async def test_whole_system_under_faults(
         running_system(make_db, amqp_url, redis_url, redis_prefix, topology, tmp_path) as system,
     ):
         receivers = {"flaky": flaky, "steady": steady}
-        journey = await start_journey(system, [f"{flaky_url}/hook", f"{steady_url}/hook"], SCALE.members)
+        await observe(system)
+        began = now()
+        hooks = [f"{flaky_url}/flaky", f"{steady_url}/steady"]
+        journey = await start_journey(system, hooks, SCALE.members)
         ctx = Context(journey, receivers)
         for name, fault in selected(PHASES):
             journey.tally.requests, journey.tally.failed = 0, journey.tally.failed.__class__()
@@ -91,9 +95,25 @@ async def test_whole_system_under_faults(
             assert sum(report.duplicates.values()) == 0, detail
             assert report.facts["dead letters"] == {}, f"{name}: {report.facts['dead letters']}"
         letters = await dead_letters(journey)
+        # The operator's replay of dead letters: drained, and a no-op for events already applied.
+        drill = await dead_letter_replay(system)
+        report, _, _ = await converge(journey, receivers, ctx.gone, CONVERGE_TIMEOUT)
+        assert report.converged, report
+        assert sum(report.duplicates.values()) == 0, report.duplicates
+        assert report.facts["dead letters"] == {}, report.facts["dead letters"]
+        # The partner's replay: every event again, under the webhook-ids it already has.
+        before, again, new = await webhook_replay(journey, flaky, hooks[0], began)
     head = (
         "| fault | requests | failed (with what) | events lost | duplicate effects | converge s | evidence |"
     )
     print("\n" + "\n".join([head, "|---|---|---|---|---|---|---|", *rows]))
     print(f"facts: {report.facts}")
+    print(f"dlq drill: {drill['list']}{drill['replay']}")
+    print(f"webhook replay: {again} of {before} webhook-ids delivered again, {new} new")
     assert sum(letters.values()) == 0
+    listed = [line.split() for line in drill["list"].splitlines()]
+    for consumer in drill["replay"]:  # the drill's dead letters were listed …
+        assert any(consumer in row and row[-1] == "1" for row in listed), drill["list"]
+    assert all("replayed 1 dead letter" in out for out in drill["replay"].values())  # … and replayed
+    assert again == before
+    assert new == 0
