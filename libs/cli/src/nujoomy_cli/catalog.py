@@ -198,6 +198,17 @@ def render_settings(services: list[ServiceInfo]) -> str:
             if f.name not in base or _default(f) != _default(base[f.name])
         ]
         lines += [f"### {info.name}", "", *_table(own, prefix, _field_comments(cls)), ""]
+        for scope, target in info.extra_settings:
+            module, _, attr = target.partition(":")
+            extra = getattr(importlib.import_module(module), attr)
+            scoped = f"{COMMON_PREFIX}{scope.upper()}_"
+            fields = list(msgspec.structs.fields(extra))
+            lines += [
+                f"### {info.name}: {scope} (`{scoped}*`)",
+                "",
+                *_table(fields, scoped, _field_comments(extra)),
+                "",
+            ]
     lines.append(SETTINGS_END)
     return "\n".join(lines)
 

@@ -15,6 +15,9 @@ class ServiceInfo(msgspec.Struct):
     database_url: str
     migrations: str  # "module:ATTRIBUTE" naming the alembic directory
     consumers: tuple[str, ...] = ()
+    # Further settings Structs the service reads under their own prefix: (scope, "module:Struct"),
+    # e.g. ("web", "…bff.config:WebSettings") for NUJOOMY_WEB_*; the settings catalog lists them.
+    extra_settings: tuple[tuple[str, str], ...] = ()
 
 
 class DevProcess(msgspec.Struct):
@@ -46,8 +49,11 @@ class Registry:
         database_url: str,
         migrations: str,
         consumers: tuple[str, ...] = (),
+        extra_settings: tuple[tuple[str, str], ...] = (),
     ) -> None:
-        self.services[name] = ServiceInfo(name, package, url, database_url, migrations, tuple(consumers))
+        self.services[name] = ServiceInfo(
+            name, package, url, database_url, migrations, tuple(consumers), tuple(extra_settings)
+        )
 
     def add_process(self, process: DevProcess) -> None:
         self.processes.append(process)

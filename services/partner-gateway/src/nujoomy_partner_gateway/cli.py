@@ -33,6 +33,7 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
         database_url=settings.database_url,
         migrations="nujoomy_partner_gateway.__main__:MIGRATIONS",
         consumers=CONSUMER_NAMES,
+        extra_settings=(("web", "nujoomy_partner_gateway.bff.config:WebSettings"),),
     )
     keys = commands.add_parser("keys", help="partner API keys").add_subparsers(
         dest="keys_command", required=True
