@@ -59,7 +59,7 @@ class Settings(ServiceSettings, kw_only=True):
     # (retries coming due, a missed notification).
     sync_interval_seconds: float = 0.1
     sync_batch: int = 200
-    sync_parallel_batches: int = 2  # batches pushing at once in one runner (a new one claims meanwhile)
+    sync_parallel_batches: int = 4  # batches pushing at once in one runner (a new one claims meanwhile)
     sync_max_attempts: int = 12  # then the job stops in a terminal state (failed_at, last_error)
     resync_rate_per_second: float = 2000.0
     # Google object updates: their own queue, so Apple pushes never wait for Google. Every request
