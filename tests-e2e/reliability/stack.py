@@ -201,6 +201,8 @@ def _environment(
     # The default cap (5 a member a day) would leave most of the load's mail unsent: more mail, more
     # chances for a second copy under the faults.
     env[f"{n}DAILY_CAP"] = "50"
+    # No quiet hours (start == end): a run at night must still send its mail now, to be checked.
+    env[f"{n}QUIET_START"] = env[f"{n}QUIET_END"] = "0"
     if not LONG:
         # A message a SIGKILLed sender had claimed waits out this lease (default 120 s); 20 s is still
         # far above one send to the local sink, so no live send is taken over.
