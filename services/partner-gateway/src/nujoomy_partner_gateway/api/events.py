@@ -12,6 +12,7 @@ from nujoomy_kit.problems import NotFound
 from nujoomy_kit.tokens import Principal
 
 from nujoomy_partner_gateway.api import pages
+from nujoomy_partner_gateway.api import response_docs as docs
 from nujoomy_partner_gateway.api.guards import WEBHOOKS
 from nujoomy_partner_gateway.db.reads import Reads
 
@@ -23,7 +24,7 @@ def _reads(state: State) -> Reads:
     return reads
 
 
-@get("/v1/events", guards=WEBHOOKS, tags=["webhooks"])
+@get("/v1/events", guards=WEBHOOKS, tags=["webhooks"], responses={200: docs.EVENTS_SPEC})
 async def list_events(
     state: State,
     principal: Principal,
@@ -41,7 +42,7 @@ async def list_events(
     return Response(content=body, media_type="application/json")
 
 
-@get("/v1/events/{event_id:str}", guards=WEBHOOKS, tags=["webhooks"])
+@get("/v1/events/{event_id:str}", guards=WEBHOOKS, tags=["webhooks"], responses={200: docs.EVENT_SPEC})
 async def get_event(event_id: str, state: State, principal: Principal) -> Response[bytes]:
     assert principal.mode is not None
     row = await _reads(state).get_event(

@@ -12,6 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 from nujoomy_kit.tokens import Principal
 
+from nujoomy_partner_gateway.api import response_docs as docs
 from nujoomy_partner_gateway.api.guards import READ, WRITE
 from nujoomy_partner_gateway.api.schemas import (
     EarnRequest,
@@ -48,12 +49,24 @@ def _strip_card_token(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-@get("/v1/program", guards=READ, tags=["program"], summary="The tenant's loyalty program")
+@get(
+    "/v1/program",
+    guards=READ,
+    tags=["program"],
+    summary="The tenant's loyalty program",
+    responses={200: docs.PROGRAM_SPEC},
+)
 async def get_program(principal: Principal, state: State) -> Response[bytes]:
     return _public(await _downstream(state).call("tenant", "GET", "/internal/v1/program", principal))
 
 
-@get("/v1/rewards", guards=READ, tags=["program"], summary="The rewards catalog")
+@get(
+    "/v1/rewards",
+    guards=READ,
+    tags=["program"],
+    summary="The rewards catalog",
+    responses={200: docs.REWARDS_SPEC},
+)
 async def list_rewards(principal: Principal, state: State) -> Response[bytes]:
     return _public(await _downstream(state).call("ledger", "GET", "/internal/v1/rewards", principal))
 
@@ -71,6 +84,7 @@ def _public(answer: Any) -> Response[bytes]:
     guards=WRITE,
     tags=["members"],
     summary="Enrol a member; the answer carries the Apple Wallet and Google Wallet links",
+    responses={201: docs.ENROLLED_SPEC},
 )
 async def create_member(
     data: Annotated[
@@ -100,7 +114,13 @@ async def create_member(
     return Response(content=msgspec.json.encode(member), status_code=201, media_type="application/json")
 
 
-@get("/v1/members/{member_id:str}", guards=READ, tags=["members"], summary="A member with balance")
+@get(
+    "/v1/members/{member_id:str}",
+    guards=READ,
+    tags=["members"],
+    summary="A member with balance",
+    responses={200: docs.MEMBER_SPEC},
+)
 async def get_member(member_id: str, principal: Principal, state: State) -> Response[bytes]:
     answer = await _downstream(state).call("ledger", "GET", f"/internal/v1/members/{member_id}", principal)
     if answer.status_code != 200:
@@ -110,7 +130,13 @@ async def get_member(member_id: str, principal: Principal, state: State) -> Resp
     )
 
 
-@get("/v1/members", guards=READ, tags=["members"], summary="Find members (cursor pagination)")
+@get(
+    "/v1/members",
+    guards=READ,
+    tags=["members"],
+    summary="Find members (cursor pagination)",
+    responses={200: docs.MEMBERS_SPEC},
+)
 async def list_members(
     *,
     principal: Principal,
@@ -136,6 +162,7 @@ async def list_members(
     tags=["points"],
     summary="Award points, as points or from a purchase amount",
     status_code=200,
+    responses={200: docs.EARN_SPEC},
 )
 async def earn(
     member_id: str,
@@ -159,7 +186,13 @@ async def earn(
     )
 
 
-@post("/v1/members/{member_id:str}/redeem", guards=WRITE, tags=["points"], status_code=200)
+@post(
+    "/v1/members/{member_id:str}/redeem",
+    guards=WRITE,
+    tags=["points"],
+    status_code=200,
+    responses={200: docs.REDEEM_SPEC},
+)
 async def redeem(
     member_id: str, data: RedeemRequest, request: Request[Any, Any, Any], principal: Principal, state: State
 ) -> Response[bytes]:
@@ -172,7 +205,13 @@ async def redeem(
     )
 
 
-@post("/v1/transactions/{transaction_id:str}/reverse", guards=WRITE, tags=["points"], status_code=200)
+@post(
+    "/v1/transactions/{transaction_id:str}/reverse",
+    guards=WRITE,
+    tags=["points"],
+    status_code=200,
+    responses={200: docs.REVERSE_SPEC},
+)
 async def reverse(
     transaction_id: str,
     data: ReverseRequest,
@@ -189,7 +228,12 @@ async def reverse(
     )
 
 
-@get("/v1/members/{member_id:str}/transactions", guards=READ, tags=["points"])
+@get(
+    "/v1/members/{member_id:str}/transactions",
+    guards=READ,
+    tags=["points"],
+    responses={200: docs.TRANSACTIONS_SPEC},
+)
 async def member_transactions(
     member_id: str, principal: Principal, state: State, cursor: Cursor = None, limit: Limit = 20
 ) -> Response[bytes]:
