@@ -72,6 +72,15 @@ class Settings(ServiceSettings, kw_only=True):
     google_coalesce_seconds: float = 1.0
     google_batch: int = 100
     google_max_attempts: int = 10
+    # The members queue is consumed in batches: up to `member_events_batch` messages, gathered for at
+    # most `member_events_linger_seconds`, share one transaction (one inbox insert, one statement for
+    # all their balance changes, one NOTIFY). 1 = one message per transaction.
+    member_events_batch: int = 64
+    member_events_linger_seconds: float = 0.02
+    # SQLAlchemy's pre-ping costs a round trip per checkout (a message, a batch): the worker goes
+    # without it, since a broken connection fails that transaction and the consumer's redelivery
+    # (or the runner's next pass) retries on a fresh one. The API keeps the kit's default (on).
+    worker_db_pool_pre_ping: bool = False
     # What a worker process runs: both by default; a deployment can split consumers and the
     # update-job runner into separate replicas (jobs are claimed with SKIP LOCKED, the relay is
     # single-active by advisory lock, so any mix is safe).

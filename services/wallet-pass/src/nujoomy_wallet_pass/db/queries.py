@@ -185,6 +185,65 @@ async def apply_balance(
     return False if row.known else None
 
 
+class BalanceBatch:
+    """What `apply_balances` did with a batch: members applied, stale changes dropped, and the
+    members not known yet (nothing is applied when there are any: the caller retries per message)."""
+
+    __slots__ = ("applied", "stale", "unknown")
+
+    def __init__(self, applied: int, stale: int, unknown: int) -> None:
+        self.applied, self.stale, self.unknown = applied, stale, unknown
+
+
+# The batch form of `apply_balance`: per member only the newest sequence of the batch counts, and
+# only if newer than the stored one; the passes of the applied members are touched and their Apple
+# and Google jobs queued or bumped, all in one statement (one row per member, so ON CONFLICT never
+# meets a member twice). The tenant and mode come with each change: a batch spans tenants.
+_APPLY_BALANCES = (
+    "WITH changes AS (SELECT * FROM unnest(CAST(:t AS uuid[]), CAST(:m AS varchar[]), CAST(:mb AS uuid[]), "
+    "CAST(:b AS bigint[]), CAST(:s AS bigint[])) AS c(tenant_id, mode, member_id, balance, sequence)), "
+    "newest AS (SELECT DISTINCT ON (tenant_id, mode, member_id) * FROM changes "
+    "ORDER BY tenant_id, mode, member_id, sequence DESC), "
+    "unknown AS (SELECT 1 FROM newest n WHERE NOT EXISTS (SELECT 1 FROM members x WHERE "
+    "x.tenant_id = n.tenant_id AND x.mode = n.mode AND x.member_id = n.member_id)), "
+    "applied AS (UPDATE members x SET balance = n.balance, sequence = n.sequence, updated_at = now() "
+    "FROM newest n WHERE NOT EXISTS (SELECT 1 FROM unknown) AND x.tenant_id = n.tenant_id "
+    "AND x.mode = n.mode AND x.member_id = n.member_id AND x.sequence < n.sequence "
+    "RETURNING x.tenant_id, x.mode, x.member_id), "
+    f"touched AS (UPDATE passes p SET updated_at = {_NEXT_SECOND} FROM applied a WHERE "
+    "p.tenant_id = a.tenant_id AND p.mode = a.mode AND p.member_id = a.member_id RETURNING 1), "
+    f"queued AS ({_UPSERT_SYNC_JOB.format(rows='SELECT tenant_id, mode, member_id, 0, NULL FROM applied')}"
+    " RETURNING 1), "
+    "google AS ("
+    + _UPSERT_GOOGLE_JOB.format(rows=f"SELECT tenant_id, mode, member_id, 0, {_GOOGLE_DUE} FROM applied")
+    + " RETURNING 1) "
+    "SELECT (SELECT count(*) FROM applied) AS applied, (SELECT count(*) FROM unknown) AS unknown, "
+    f"(SELECT count(*) FROM (SELECT pg_notify('{SYNC_CHANNEL}', '') WHERE :w AND EXISTS "
+    "(SELECT 1 FROM applied)) n) AS woken"
+)
+
+
+async def apply_balances(
+    db: AsyncSession,
+    changes: Sequence[tuple[uuid.UUID, str, uuid.UUID, int, int]],
+    *,
+    google_delay: float = 0.0,
+    wake: bool = True,
+) -> BalanceBatch:
+    """Apply many balance changes (tenant, mode, member, balance, sequence) in one statement with at
+    most one NOTIFY; duplicates and out-of-order sequences end at the newest balance. If any member
+    is not known yet nothing is applied (`unknown` > 0)."""
+    t, m, mb, b, s = (list(column) for column in zip(*changes, strict=True))
+    row = (
+        await db.execute(
+            text(_APPLY_BALANCES),
+            {"t": t, "m": m, "mb": mb, "b": b, "s": s, "d": google_delay, "w": wake},
+        )
+    ).one()
+    applied, unknown = int(row.applied), int(row.unknown)
+    return BalanceBatch(applied, 0 if unknown else len(changes) - applied, unknown)
+
+
 async def touch_member_passes(
     db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID
 ) -> None:

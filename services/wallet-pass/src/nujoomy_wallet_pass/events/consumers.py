@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -116,6 +117,29 @@ async def on_member_event(db: AsyncSession, event: Envelope[Any], *, google_dela
             )
 
 
+async def on_member_events(
+    db: AsyncSession, events: Sequence[Envelope[Any]], *, google_delay: float = 0.0
+) -> None:
+    """The batching consumer's path (one transaction, the inbox rows already written): enrolments,
+    renames, reissues and erasures one by one in arrival order, then every balance change of the
+    batch in one statement. A member not known yet raises, so the consumer applies the batch again
+    one message at a time and only that change is retried."""
+    changes = []
+    for event in events:
+        if isinstance(event.data, BalanceChanged):
+            data = event.data
+            changes.append((event.tenant_id, event.mode, data.member_id, data.balance, data.sequence))
+        else:
+            await on_member_event(db, event, google_delay=google_delay)
+    if not changes:
+        return
+    result = await queries.apply_balances(db, changes, google_delay=google_delay, wake=_wake())
+    if result.unknown:
+        raise MemberNotYetKnown(f"{result.unknown} member(s) of a balance batch")
+    if result.stale:
+        log.info("stale_balances_dropped", count=result.stale)
+
+
 def on_program_updated(settings: Settings) -> Any:
     async def handle(db: AsyncSession, event: Envelope[Program]) -> None:
         program = event.data
@@ -138,7 +162,11 @@ def consumer_specs(settings: Settings) -> list[ConsumerSpec]:
         ConsumerSpec(
             name=MEMBERS,
             routing_keys=(MEMBER_ENROLLED, MEMBER_UPDATED, MEMBER_ERASED, CARD_REISSUED, BALANCE_CHANGED),
+            # Also the fallback when a batch fails (a member not known yet, say).
             handler=partial(on_member_event, google_delay=settings.google_coalesce_seconds),
+            batch_handler=partial(on_member_events, google_delay=settings.google_coalesce_seconds),
+            batch_size=settings.member_events_batch,
+            batch_linger=settings.member_events_linger_seconds,
             retry_delays_ms=(200, 1_000, 5_000, 30_000, 120_000),
             concurrency=32,
         ),
