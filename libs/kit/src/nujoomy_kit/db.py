@@ -25,12 +25,17 @@ def plain_url(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
-def make_engine(url: str, pool_size: int = 10, max_overflow: int = 5) -> AsyncEngine:
+def make_engine(
+    url: str, pool_size: int = 10, max_overflow: int = 5, *, pre_ping: bool = True
+) -> AsyncEngine:
+    """`pre_ping` tests each connection with a round trip when it leaves the pool, so a request does
+    not fail on a connection the server dropped. A worker whose failed transaction is retried anyway
+    (consumer redelivery, a runner's next pass) can save that round trip per transaction."""
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_recycle=1800,
     )
 

@@ -21,8 +21,10 @@ from nujoomy_kit.tokens import (
 PLATFORM_TENANT = uuid.UUID(int=0)
 
 
-def database(settings: ServiceSettings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+def database(
+    settings: ServiceSettings, *, pre_ping: bool = True
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size, pre_ping=pre_ping)
     return engine, make_sessionmaker(engine)
 
 

@@ -30,7 +30,7 @@ from nujoomy_wallet_pass.sync import AppleRunner, SyncRunner
 def build_runner(settings: Settings) -> SyncRunner:
     # httpx logs every request at INFO: one line per push would cost more than the push.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    _, sessions = database(settings)
+    _, sessions = database(settings, pre_ping=settings.worker_db_pool_pre_ping)
     wallet = WalletContext.from_settings(settings)
     apple = AppleRunner(sessions, wallet, ApnsPool(settings.apns_ca_file, settings.apns_concurrency))
     google = None
@@ -53,7 +53,7 @@ def build_worker(
     relay_poll: float = 1.0,
     extra_jobs: tuple[PeriodicJob, ...] = (),
 ) -> Worker:
-    _, sessions = database(settings)
+    _, sessions = database(settings, pre_ping=settings.worker_db_pool_pre_ping)
     jobs = list(extra_jobs)
     if settings.worker_sync or settings.worker_google:
         runner = runner or build_runner(settings)
