@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 from litestar.testing import AsyncTestClient
-from nujoomy_kit.db import plain_url
+from nujoomy_kit.db import make_engine, make_sessionmaker, plain_url
 from nujoomy_kit.ids import encode_id
 from nujoomy_messaging import Topology, Worker
 from nujoomy_testing import eventually
 from nujoomy_testing.tokens import TestTokens
+from nujoomy_wallet_pass.db.google_callbacks import set_saved
 from nujoomy_wallet_pass.domain.links import google_object_id, pass_id
 from nujoomy_wallet_pass.fakes.apns import ApnsFake
 from nujoomy_wallet_pass.fakes.google import GoogleFakeState
@@ -364,6 +365,15 @@ async def test_the_pass_summary_counts_installed_passes_per_wallet_in_its_own_pl
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    assert await summary(TENANT, "live") == {"apple": 2, "google": 3}
+    # Three Google objects exist; a pass counts only once its holder saved it (the save callback).
+    assert await summary(TENANT, "live") == {"apple": 2, "google": 0}
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as db, db.begin():
+            for m, saved in ((members[0], True), (members[1], True), (members[1], False)):
+                await set_saved(db, google_object_id(settings.google_issuer_id, TENANT, "live", m), saved)
+    finally:
+        await engine.dispose()
+    assert await summary(TENANT, "live") == {"apple": 2, "google": 1}  # saved, then one deleted
     assert await summary(TENANT, "test") == {"apple": 0, "google": 0}
     assert await summary(uuid.uuid4(), "live") == {"apple": 0, "google": 0}

@@ -342,12 +342,14 @@ async def mark_pushed(db: AsyncSession, pass_ids: Sequence[uuid.UUID], at: datet
 
 
 async def pass_counts(db: AsyncSession, tenant_id: uuid.UUID, mode: str) -> tuple[int, int]:
+    """Installed passes: Apple ones with a registered device, Google ones saved in a Google Wallet
+    (the save/delete callbacks keep `saved`; an object merely created at Google is not installed)."""
     row = (
         await db.execute(
             text(
                 "SELECT (SELECT count(DISTINCT pass_id) FROM apple_registrations "
                 "        WHERE tenant_id = :t AND mode = :m), "
-                "       (SELECT count(*) FROM google_objects WHERE tenant_id = :t AND mode = :m)"
+                "       (SELECT count(*) FROM google_objects WHERE tenant_id = :t AND mode = :m AND saved)"
             ),
             {"t": tenant_id, "m": mode},
         )
