@@ -8,10 +8,16 @@ counts are bounded (NUJOOMY_FUZZ_EXAMPLES, default 15 per operation and mode) to
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import httpx
 import schemathesis
+from nujoomy_contracts import new_envelope
+from nujoomy_contracts.ledger import TRANSACTION_POSTED, TransactionPosted
+from nujoomy_kit.db import make_engine, make_sessionmaker
+from nujoomy_kit.db import transaction as transaction_scope
+from nujoomy_kit.ids import decode_id, encode_id
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 from schemathesis.generation import GenerationMode
@@ -20,13 +26,14 @@ from .conftest import Stack
 from .fuzzing import EXAMPLES, fuzz
 
 
-def _fuzz(base_url: str, api_key: str, member_id: str) -> dict[str, int]:
+def _fuzz(base_url: str, api_key: str, seeds: dict[str, str]) -> dict[str, int]:
     document = httpx.get(f"{base_url}/schema/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(document).include(path_regex="^/v1/")
 
     def strategy(operation: Any, mode: GenerationMode) -> Any:
-        # Member routes aim at a member that exists, so the handlers past validation run too.
-        ours = {"member_id": member_id} if "{member_id}" in operation.path else None
+        # Member, transaction and event routes aim at ones that exist, so the handlers past
+        # validation run too and their 2xx answers meet the documented schemas.
+        ours = {k: v for k, v in seeds.items() if f"{{{k}}}" in operation.path} or None
         return operation.as_strategy(generation_mode=mode, path_parameters=ours)
 
     return fuzz(
@@ -39,15 +46,45 @@ def _fuzz(base_url: str, api_key: str, member_id: str) -> dict[str, int]:
     )
 
 
+async def _record_event(stack: Stack, transaction: dict[str, Any]) -> str:
+    """What the gateway worker does with the ledger's transaction.posted: an evt_ row."""
+    from nujoomy_partner_gateway.events.consumers import fan_out
+
+    posted = TransactionPosted(
+        transaction_id=decode_id("txn", transaction["id"]),
+        member_id=decode_id("mbr", transaction["member_id"]),
+        kind=transaction["kind"],
+        points=transaction["points"],
+        balance_after=transaction["balance_after"],
+        reference=transaction["reference"],
+        posted_at=datetime.fromisoformat(transaction["created_at"]),
+    )
+    envelope = new_envelope(TRANSACTION_POSTED, posted, tenant_id=stack.tenant, mode="test")
+    engine = make_engine(stack.gateway_settings.database_url, pool_size=1)
+    try:
+        async with transaction_scope(make_sessionmaker(engine)) as session:
+            await fan_out(session, envelope)  # type: ignore[arg-type]
+    finally:
+        await engine.dispose()
+    return encode_id("evt", envelope.id)
+
+
 async def test_the_partner_api_survives_fuzzing(stack: Stack, tokens: TestTokens) -> None:
     from nujoomy_partner_gateway.app import build_app
 
-    member = await stack.gateway.post(
-        "/v1/members", json={"name": "Fuzz"}, headers={"Authorization": f"Bearer {stack.keys.owner}"}
-    )
+    owner = {"Authorization": f"Bearer {stack.keys.owner}"}
+    member = await stack.gateway.post("/v1/members", json={"name": "Fuzz"}, headers=owner)
     member_id = member.json()["id"]
+    # enough points that generated redeems can succeed, and a transaction to reverse
+    earned = await stack.gateway.post(f"/v1/members/{member_id}/earn", json={"points": 1_000_000}, headers=owner)
+    assert earned.status_code == 200, earned.text
+    seeds = {
+        "member_id": member_id,
+        "transaction_id": earned.json()["transaction"]["id"],
+        "event_id": await _record_event(stack, earned.json()["transaction"]),
+    }
     async with served(build_app(stack.gateway_settings, verifier=tokens.verifier())) as url:
-        seen = await asyncio.to_thread(_fuzz, url, stack.keys.owner, member_id)
+        seen = await asyncio.to_thread(_fuzz, url, stack.keys.owner, seeds)
     assert len(seen) >= 10, seen  # every /v1 operation was exercised
     assert sum(seen.values()) >= 10 * EXAMPLES
 
