@@ -46,7 +46,8 @@ class Member(msgspec.Struct, kw_only=True):
 
 
 class EnrolledMember(Member, kw_only=True):
-    # null when the wallet-pass service could not be reached; GET /v1/members/{id} does not carry them
+    # null when the wallet-pass service could not be reached (google_save_url also without Google
+    # Wallet set up); GET /v1/members/{id} does not carry them
     apple_pass_url: str | None
     google_save_url: str | None
 
