@@ -31,10 +31,12 @@ from .stack import LONG, running_system
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.xdist_group("system"),
-    pytest.mark.timeout(7200 if LONG else 900),
+    pytest.mark.timeout(7200 if LONG else 1800),
 ]
 
-CONVERGE_TIMEOUT = 900.0 if LONG else 120.0
+# After a worker SIGKILL the claimed work waits out its lease (wallet-pass jobs: 60 s) and then a
+# retry backoff: the short run measured up to ~100 s on the 2-core machine.
+CONVERGE_TIMEOUT = 900.0 if LONG else 300.0
 
 
 def selected(phases: list[tuple[str, Fault]]) -> list[tuple[str, Fault]]:
