@@ -225,3 +225,32 @@ def test_google_error_shapes_decide_retry_pause_or_stop(
     status: int, body: Any, outcome: GoogleOutcome
 ) -> None:
     assert google_outcome(status, body) is outcome
+
+
+async def test_the_runner_keeps_two_batches_in_flight_so_the_quota_is_not_left_idle(
+    settings: Settings, google: tuple[GoogleFakeState, str]
+) -> None:
+    state, _ = google
+    members = [uuid.uuid4() for _ in range(24)]
+    paced = msgspec.structs.replace(
+        settings, google_requests_per_second=20.0, google_pacer="local", google_batch=4
+    )
+    await apply(
+        paced, program_updated(program(TENANT, PROGRAM)), *(enrolled(TENANT, m, PROGRAM) for m in members)
+    )
+    runner = build_runner(paced)
+    assert runner.google_runner is not None
+    serving = asyncio.create_task(runner.google_runner.serve())
+    leased = "SELECT count(*) FROM google_jobs WHERE claimed_until > now()"
+    try:
+        # One batch at a time would never lease more than `google_batch` jobs.
+        await eventually(lambda: scalar(paced, leased), lambda n: int(str(n)) > paced.google_batch)
+        await eventually(lambda: scalar(paced, "SELECT count(*) FROM google_jobs"), lambda n: n == 0)
+    finally:
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+        await runner.aclose()
+    # Every object inserted once: overlapping batches never took the same job.
+    assert len(state.objects()) == len(members)
+    assert all(not state.patches(object_id(paced, m)) for m in members)

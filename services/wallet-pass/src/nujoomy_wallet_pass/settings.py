@@ -71,6 +71,8 @@ class Settings(ServiceSettings, kw_only=True):
     google_pacer: str = "redis"
     google_coalesce_seconds: float = 1.0
     google_batch: int = 100
+    # Batches the Google runner has in flight at once (each waits for its paced slots): see google_queue.
+    google_parallel_batches: int = 2
     google_max_attempts: int = 10
     # The members queue is consumed in batches: up to `member_events_batch` messages, gathered for at
     # most `member_events_linger_seconds`, share one transaction (one inbox insert, one statement for
