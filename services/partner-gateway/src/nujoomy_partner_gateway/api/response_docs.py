@@ -156,7 +156,7 @@ EVENT: dict[str, Any] = {
 }
 
 
-def _spec(container: type, description: str, value: dict[str, Any]) -> ResponseSpec:
+def spec(container: type, description: str, value: dict[str, Any]) -> ResponseSpec:
     # The example goes in as the Struct, not the dict: Litestar drops None from dicts in the
     # document (a nullable field would vanish from its example), and converting checks the example
     # against the documented schema when this module loads.
@@ -168,9 +168,9 @@ def _spec(container: type, description: str, value: dict[str, Any]) -> ResponseS
     )
 
 
-PROGRAM_SPEC = _spec(r.Program, "The program, ids in their public form", PROGRAM)
-REWARDS_SPEC = _spec(r.RewardList, "The rewards catalog", {"data": [REWARD], "next_cursor": None})
-ENROLLED_SPEC = _spec(
+PROGRAM_SPEC = spec(r.Program, "The program, ids in their public form", PROGRAM)
+REWARDS_SPEC = spec(r.RewardList, "The rewards catalog", {"data": [REWARD], "next_cursor": None})
+ENROLLED_SPEC = spec(
     r.EnrolledMember,
     "The new member, with its wallet links",
     {
@@ -182,18 +182,18 @@ ENROLLED_SPEC = _spec(
         "google_save_url": "https://pay.google.com/gp/v/save/eyJ…",
     },
 )
-MEMBER_SPEC = _spec(r.Member, "The member with its balance", MEMBER)
-MEMBERS_SPEC = _spec(r.MemberList, "A page of members", {"data": [MEMBER], "next_cursor": None})
-EARN_SPEC = _spec(r.PointsResult, "The earn transaction and the new balance", _written(EARNED, 152, 277))
-REDEEM_SPEC = _spec(r.PointsResult, "The redeem transaction and the new balance", _written(REDEEMED, 52, 277))
-REVERSE_SPEC = _spec(
+MEMBER_SPEC = spec(r.Member, "The member with its balance", MEMBER)
+MEMBERS_SPEC = spec(r.MemberList, "A page of members", {"data": [MEMBER], "next_cursor": None})
+EARN_SPEC = spec(r.PointsResult, "The earn transaction and the new balance", _written(EARNED, 152, 277))
+REDEEM_SPEC = spec(r.PointsResult, "The redeem transaction and the new balance", _written(REDEEMED, 52, 277))
+REVERSE_SPEC = spec(
     r.PointsResult, "The reversing transaction and the new balance", _written(REVERSED, 140, 265)
 )
-TRANSACTIONS_SPEC = _spec(
+TRANSACTIONS_SPEC = spec(
     r.TransactionList, "A page of transactions, newest first", {"data": [EARNED], "next_cursor": EARN_ID}
 )
-EVENT_SPEC = _spec(r.Event, "The event, as its webhook deliveries carry it", EVENT)
-EVENTS_SPEC = _spec(
+EVENT_SPEC = spec(r.Event, "The event, as its webhook deliveries carry it", EVENT)
+EVENTS_SPEC = spec(
     r.EventList,
     "A page of events, newest first",
     {"data": [EVENT], "next_cursor": "cur_0353NkvBiJ7n0yQlrTb6Bn"},

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_partner_gateway.api import pages
+from nujoomy_partner_gateway.api import webhook_docs as docs
 from nujoomy_partner_gateway.api.guards import WEBHOOKS
 from nujoomy_partner_gateway.api.schemas import (
     Attempt,
@@ -104,7 +105,12 @@ def _check_types(types: list[str]) -> list[str]:
 class _EndpointRoutes(Controller):
     """The routes both doors share: partners (`webhooks` scope) and the dashboard (staff, manager+)."""
 
-    @post("/", status_code=201, summary="Create an endpoint; the answer holds its signing secret, once")
+    @post(
+        "/",
+        status_code=201,
+        summary="Create an endpoint; the answer holds its signing secret, once",
+        responses={201: docs.CREATED_SPEC},
+    )
     async def create(
         self, data: WebhookEndpointRequest, db: AsyncSession, principal: Principal, state: State
     ) -> WebhookEndpoint:
@@ -121,7 +127,7 @@ class _EndpointRoutes(Controller):
         )
         return to_endpoint(row, with_secret=True)
 
-    @get("/", summary="Endpoints of this key's tenant and mode")
+    @get("/", summary="Endpoints of this key's tenant and mode", responses={200: docs.ENDPOINTS_SPEC})
     async def list_endpoints(
         self, db: AsyncSession, principal: Principal, cursor: str | None = None, limit: Limit = 20
     ) -> WebhookEndpointList:
@@ -132,7 +138,7 @@ class _EndpointRoutes(Controller):
             data=[to_endpoint(r) for r in rows], next_cursor=pages.next_cursor([r.id for r in rows], limit)
         )
 
-    @get("/{endpoint_id:str}")
+    @get("/{endpoint_id:str}", responses={200: docs.ENDPOINT_SPEC})
     async def get_endpoint(self, endpoint_id: str, db: AsyncSession, principal: Principal) -> WebhookEndpoint:
         return to_endpoint(await _endpoint(db, principal, endpoint_id))
 
@@ -143,7 +149,7 @@ class _EndpointRoutes(Controller):
             db, principal.tenant_id, _mode(principal), row.id, deleted_at=datetime.now(UTC), enabled=False
         )
 
-    @post("/{endpoint_id:str}/rotate_secret", status_code=200)
+    @post("/{endpoint_id:str}/rotate_secret", status_code=200, responses={200: docs.ROTATED_SPEC})
     async def rotate_secret(
         self,
         endpoint_id: str,
@@ -168,7 +174,7 @@ class _EndpointRoutes(Controller):
         assert updated is not None
         return to_endpoint(updated, with_secret=True)
 
-    @post("/{endpoint_id:str}/enable", status_code=200)
+    @post("/{endpoint_id:str}/enable", status_code=200, responses={200: docs.ENDPOINT_SPEC})
     async def enable(self, endpoint_id: str, db: AsyncSession, principal: Principal) -> WebhookEndpoint:
         """Turn a disabled endpoint back on (replay what it missed with `/replay`)."""
         row = await _endpoint(db, principal, endpoint_id)
@@ -184,7 +190,7 @@ class _EndpointRoutes(Controller):
         assert updated is not None
         return to_endpoint(updated)
 
-    @post("/{endpoint_id:str}/test", status_code=202)
+    @post("/{endpoint_id:str}/test", status_code=202, responses={202: docs.PING_SPEC})
     async def send_test_event(self, endpoint_id: str, db: AsyncSession, principal: Principal) -> Delivery:
         """Send a `test.ping` event to this endpoint only (test-mode keys only)."""
         row = await _endpoint(db, principal, endpoint_id)
@@ -205,7 +211,11 @@ class _EndpointRoutes(Controller):
         deliveries = await db_webhooks.list_deliveries(db, row.id, None, 1)
         return to_delivery(deliveries[0])
 
-    @get("/{endpoint_id:str}/deliveries", summary="Deliveries to this endpoint, newest first")
+    @get(
+        "/{endpoint_id:str}/deliveries",
+        summary="Deliveries to this endpoint, newest first",
+        responses={200: docs.DELIVERIES_SPEC},
+    )
     async def deliveries(
         self,
         *,
@@ -222,7 +232,11 @@ class _EndpointRoutes(Controller):
             data=[to_delivery(r) for r in rows], next_cursor=pages.next_cursor([r.id for r in rows], limit)
         )
 
-    @get("/{endpoint_id:str}/deliveries/{delivery_id:str}", summary="One delivery with every attempt")
+    @get(
+        "/{endpoint_id:str}/deliveries/{delivery_id:str}",
+        summary="One delivery with every attempt",
+        responses={200: docs.DELIVERY_SPEC},
+    )
     async def delivery(
         self, endpoint_id: str, delivery_id: str, db: AsyncSession, principal: Principal
     ) -> Delivery:
@@ -232,7 +246,11 @@ class _EndpointRoutes(Controller):
             raise NotFound("No such delivery")
         return to_delivery(found, await db_webhooks.attempts_of(db, found.id))
 
-    @post("/{endpoint_id:str}/deliveries/{delivery_id:str}/replay", status_code=202)
+    @post(
+        "/{endpoint_id:str}/deliveries/{delivery_id:str}/replay",
+        status_code=202,
+        responses={202: docs.REPLAYED_SPEC},
+    )
     async def replay_one(
         self, endpoint_id: str, delivery_id: str, db: AsyncSession, principal: Principal
     ) -> ReplayResult:
@@ -244,7 +262,12 @@ class _EndpointRoutes(Controller):
             raise NotFound("No such delivery")
         return ReplayResult(scheduled=count)
 
-    @post("/{endpoint_id:str}/replay", status_code=202, summary="Deliver again everything since a time")
+    @post(
+        "/{endpoint_id:str}/replay",
+        status_code=202,
+        summary="Deliver again everything since a time",
+        responses={202: docs.REPLAYED_SPEC},
+    )
     async def replay_since(
         self, endpoint_id: str, data: ReplayRequest, db: AsyncSession, principal: Principal
     ) -> ReplayResult:
