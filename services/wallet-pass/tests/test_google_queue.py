@@ -112,11 +112,12 @@ async def test_two_replicas_together_never_exceed_the_quota_at_google(
     assert calls >= 41
     # Slots are 1/rate apart for both replicas together. A request reaches the fake a little after
     # its slot, by however long this (shared, loaded) machine takes to run it, so a late one can
-    # share a second with the next on-time ones: the busiest second may hold a few more, the run
-    # as a whole no more than the rate (give or take a late first or last arrival). Unpaced, the
-    # 40 calls would arrive within one second.
+    # share a second with the next on-time ones: on a loaded machine (CI at load 15) a stalled event
+    # loop releases up to a second's worth of slots at once, so the busiest second may hold up to
+    # twice the rate; the run as a whole no more than the rate (give or take a late first or last
+    # arrival). Unpaced, the 40 calls would arrive within one second.
     times = sorted(arrivals.times)
-    assert arrivals.busiest_second() <= rate + 3
+    assert arrivals.busiest_second() <= 2 * rate
     assert calls - 1 <= rate * (times[-1] - times[0]) + 2  # the first or last arrival may be late
     assert elapsed >= (calls - 1) / rate * 0.9
 
