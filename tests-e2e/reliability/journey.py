@@ -236,16 +236,17 @@ class Journey:
                 await self.staff("/reverse", {"transaction_id": txn, "idempotency_key": f"{key}-sv"})
 
     async def load(self, phase: str, rounds: int, seconds: float, enrolments: int = 1) -> None:
-        """`rounds` rounds over every member, spread over `seconds`, and `enrolments` new members."""
+        """`rounds` rounds over every member, spread over `seconds`, and `enrolments` new members
+        beside them (an enrolment waits for its pass, which a fault may hold up: the rounds must not
+        wait with it)."""
         started = time.monotonic()
+        joining = [asyncio.create_task(self.enrol(f"{phase}{i}")) for i in range(enrolments)]
         for i in range(rounds):
-            jobs = [self.round(phase, i, m) for m in list(self.members)]
-            if i < enrolments:
-                jobs.append(self.enrol(f"{phase}{i}"))
-            await asyncio.gather(*jobs)
+            await asyncio.gather(*(self.round(phase, i, m) for m in list(self.members)))
             pause = started + seconds * (i + 1) / rounds - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
+        await asyncio.gather(*joining)
 
 
 def _path(url: str) -> str:
