@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
+from litestar.testing import AsyncTestClient
 from nujoomy_kit.db import plain_url
+from nujoomy_partner_gateway.app import build_app
+from nujoomy_partner_gateway.edge.idempotency import IdempotencyStore
+from nujoomy_partner_gateway.settings import Settings
+from nujoomy_testing.tokens import TestTokens
 
-from .conftest import Client, MakeKey, bearer
+from .conftest import Client, MakeKey, bearer, listening
 
 ENDPOINT = {"url": "http://127.0.0.1:9/hook", "event_types": ["points.earned"]}
 
@@ -117,3 +123,37 @@ async def test_an_overlong_idempotency_key_is_a_400(client: Client, make_key: Ma
     )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_idempotency_key"
+
+
+async def test_the_record_is_kept_before_the_answer_leaves(
+    settings: Settings, tokens: TestTokens, make_key: MakeKey, redis_url: str, redis_prefix: str
+) -> None:
+    """A retry sent the moment the answer arrives must find the answer kept (a replay), not the
+    in-flight marker (a 409): the record is written before the first byte of the answer is sent."""
+    app = build_app(settings, verifier=tokens.verifier())
+    seen: list[bytes] = []
+    inner = app.asgi_handler
+
+    async def watching(scope: Any, receive: Any, send: Any) -> None:
+        async def send_watched(message: Any) -> None:
+            if message["type"] == "http.response.start" and scope["method"] == "POST":
+                # A client of its own: the app runs on the test client's loop, not the test's.
+                redis = aioredis.from_url(redis_url)
+                keys = await redis.keys(f"{redis_prefix}gateway:idem:*")
+                seen.extend([await redis.get(k) or b"" for k in keys])
+                await redis.aclose()
+            await send(message)
+
+        await inner(scope, receive, send_watched)
+
+    app.asgi_handler = watching
+    key = await make_key("test")  # made through the fixture's app: same database
+    async with AsyncTestClient(app=app) as client:
+        await listening(client)
+        response = await client.post(
+            "/v1/webhook_endpoints", json=ENDPOINT, headers=bearer(key, **{"Idempotency-Key": "k9"})
+        )
+    assert response.status_code == 201
+    assert len(seen) == 1
+    record = IdempotencyStore.decode(seen[0])
+    assert (record.state, record.status) == ("done", 201)

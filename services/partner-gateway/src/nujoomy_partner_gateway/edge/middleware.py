@@ -184,9 +184,11 @@ class Edge:
     async def _run_recorded(
         self, app: ASGIApp, scope: Scope, send: Send, request: _IdempotentRequest
     ) -> None:
-        """This request owns the key: run it, then keep its answer (or free the key if it is not kept)."""
+        """This request owns the key: run it, keep its answer (or free the key if it is not kept),
+        then send the answer. The record is written before the partner sees the answer, so a retry
+        sent the moment the answer arrives finds the record (not the in-flight marker, a 409)."""
         store = self._store()
-        captured = _Capture(send)
+        captured = _Capture()
         try:
             await app(scope, _replaying(request.body), captured.send)
         except BaseException:
@@ -205,6 +207,7 @@ class Edge:
             await _quietly(store.complete(request.record_key, record))
         else:
             await _quietly(store.release(request.record_key))
+        await captured.flush(send)
 
 
 class _IdempotentRequest(msgspec.Struct, frozen=True):
@@ -226,7 +229,7 @@ async def _answer_existing(
 
 
 async def _quietly(operation: Any) -> None:
-    """The answer has been sent: a Redis failure now must not turn it into an error. An unwritten
+    """The request has run: a Redis failure now must not turn its answer into an error. An unwritten
     record leaves the in-flight marker to expire; the ledger still refuses a second effect."""
     try:
         await operation
@@ -235,15 +238,16 @@ async def _quietly(operation: Any) -> None:
 
 
 class _Capture:
-    """Passes the response through while keeping a copy for the idempotency record."""
+    """Holds the response back (kept for the idempotency record) until `flush` sends it. The
+    answers it holds are the gateway's own or a downstream answer, bounded by http1's cap."""
 
     _KEEP = (b"content-type", b"location")
 
-    def __init__(self, send: Send) -> None:
-        self._send = send
+    def __init__(self) -> None:
         self.status = 500
         self.headers: list[tuple[str, str]] = []
         self.body: list[bytes] = []
+        self._messages: list[Message] = []
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -253,7 +257,11 @@ class _Capture:
             ]
         elif message["type"] == "http.response.body":
             self.body.append(message.get("body", b""))
-        await self._send(message)
+        self._messages.append(message)
+
+    async def flush(self, send: Send) -> None:
+        for message in self._messages:
+            await send(message)
 
     def code(self) -> str | None:
         try:
