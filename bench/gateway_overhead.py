@@ -7,8 +7,8 @@ What is measured (scratch databases are created and dropped):
   httptools), one replica each, in a subprocess on a free port; Redis and PostgreSQL local;
 - `direct`: POST /internal/v1/members/{id}/earn on the ledger with an internal token;
 - `gateway`: POST /v1/members/{id}/earn with an API key and a fresh Idempotency-Key: key check
-  (checksum, in-process cache), GCRA and the idempotency claim in one Redis Lua call, the record
-  written after the answer, a pooled keep-alive call to the same ledger route. The difference of
+  (checksum, in-process cache), GCRA and the idempotency claim in one Redis Lua call, a pooled
+  keep-alive call to the same ledger route, the record written before the answer is sent. The difference of
   the two is what the gateway adds;
 - `GET`: GET /v1/events?limit=1 (key + GCRA + a gateway query), closed loop, requests/s;
 - the gateway process's CPU time per request (from /proc): unlike latencies and rates, it does not
