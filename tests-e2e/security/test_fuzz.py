@@ -76,7 +76,9 @@ async def test_the_partner_api_survives_fuzzing(stack: Stack, tokens: TestTokens
     member = await stack.gateway.post("/v1/members", json={"name": "Fuzz"}, headers=owner)
     member_id = member.json()["id"]
     # enough points that generated redeems can succeed, and a transaction to reverse
-    earned = await stack.gateway.post(f"/v1/members/{member_id}/earn", json={"points": 1_000_000}, headers=owner)
+    earned = await stack.gateway.post(
+        f"/v1/members/{member_id}/earn", json={"points": 1_000_000}, headers=owner
+    )
     assert earned.status_code == 200, earned.text
     seeds = {
         "member_id": member_id,
