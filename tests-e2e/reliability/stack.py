@@ -65,8 +65,11 @@ class Proc:
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
         self.name, self.argv, self.env, self.log = name, argv, env, log
         self.proc: subprocess.Popen[bytes] | None = None
+        self.held = False  # killed on purpose: the supervisor leaves it down until start()
+        self.restarts = 0  # times the supervisor restarted it after it exited on its own
 
     def start(self) -> None:
+        self.held = False
         out = self.log.open("ab")
         self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=out, cwd=ROOT)
 
@@ -76,10 +79,12 @@ class Proc:
 
     def kill(self) -> None:
         assert self.proc is not None
+        self.held = True
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
     def stop(self) -> None:
+        self.held = True
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
@@ -237,6 +242,18 @@ async def _ready(urls: list[str], timeout: float, procs: dict[str, Proc]) -> Non
             await asyncio.sleep(0.5)
 
 
+async def _supervise(procs: dict[str, Proc]) -> None:
+    """What `nujoomy dev up`'s supervisor (and Kubernetes) does: a process that exits on its own is
+    started again. A worker started while the broker or its database is away exits; this brings it
+    back, as production would."""
+    while True:
+        await asyncio.sleep(1.0)
+        for proc in procs.values():
+            if not proc.held and proc.proc is not None and proc.proc.poll() is not None:
+                proc.restarts += 1
+                proc.start()
+
+
 @contextlib.asynccontextmanager
 async def running_system(
     make_db: MakeDb,
@@ -333,9 +350,16 @@ async def running_system(
             await _ready(ready, 240, procs)
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n{system.tail()}") from exc
-        yield system
+        supervisor = asyncio.create_task(_supervise(procs))
+        try:
+            yield system
+        finally:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
     finally:
         for proc in procs.values():  # all at once: SIGTERM, then each waited for (SIGKILL at 15 s)
+            proc.held = True
             if proc.alive:
                 assert proc.proc is not None
                 proc.proc.send_signal(signal.SIGTERM)

@@ -84,7 +84,11 @@ async def test_whole_system_under_faults(
             evidence = await fault(ctx)
             await load
             started = time.monotonic()
+            restarts = sum(p.restarts for p in system.procs.values())
             report, _, waited = await converge(journey, receivers, ctx.gone, CONVERGE_TIMEOUT)
+            restarted = sum(p.restarts for p in system.procs.values()) - restarts
+            if restarted:  # processes that exited on their own and the supervisor started again
+                evidence += f"; {restarted} exits restarted"
             if waited:  # the slowest lags, by polls outstanding
                 evidence += f"; waited on {', '.join(k for k, _ in waited.most_common(3))}"
             took = time.monotonic() - started
