@@ -180,7 +180,55 @@ def _sqlstate(exc: BaseException) -> str | None:
     return None
 
 
+# SQLSTATE class 08 (connection exception), 53300 (too many connections), 57P01-57P03 (the server is
+# shutting down, crashed, or cannot accept connections yet): the database is away, not the request wrong.
+_UNAVAILABLE_STATES = ("08", "53300", "57P01", "57P02", "57P03")
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached right now (restart, failover, network): a retry will do."""
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, sa.TimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
+        return True
+    state = _sqlstate(exc)
+    if state is not None and state.startswith(_UNAVAILABLE_STATES):
+        return True
+    # A refused or reset connection surfaces as an OSError (raw from asyncpg's connect, or wrapped).
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionError | TimeoutError) or type(seen).__name__ in {
+            "ConnectionDoesNotExistError",
+            "CannotConnectNowError",
+            "InterfaceError",
+        }:
+            # Only for errors raised by the database layer itself (a bare TimeoutError from other
+            # work stays a 500).
+            return isinstance(exc, sa.SQLAlchemyError | ConnectionError) or type(exc).__module__.startswith(
+                "asyncpg"
+            )
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if _database_unavailable(exc):
+        log.warning("database_unavailable", path=request.url.path, error=repr(exc))
+        return problem_response(
+            Problem(
+                type=TYPE_BASE + "database_unavailable",
+                title="Service temporarily unavailable",
+                status=503,
+                code="database_unavailable",
+                detail="The database cannot be reached now; retry shortly with the same Idempotency-Key.",
+                instance=request.url.path,
+            ),
+            headers={"Retry-After": "1"},
+        )
     state = _sqlstate(exc)
     if state is not None and state.startswith("22"):
         # SQLSTATE class 22 is "data exception": the client sent a value PostgreSQL cannot hold (a NUL
