@@ -89,10 +89,7 @@ class Worker:
         connection = None
         try:
             if self._specs:
-                connection = self._connection = await self._connect()
-                self.consumers = await start_consumers(
-                    connection, self._specs, sessions=self._sessions, topology=self._topology
-                )
+                connection = self._connection = await self._start_consumers()
             self.started.set()
             log.info("worker_started", service=self.service, consumers=[s.name for s in self._specs])
             await self._stop.wait()
@@ -109,16 +106,37 @@ class Worker:
                     await connection.close()
             log.info("worker_stopped", service=self.service)
 
-    async def _connect(self) -> aio_pika.abc.AbstractRobustConnection:
+    async def _start_consumers(self) -> aio_pika.abc.AbstractRobustConnection:
+        """Connect and start every consumer, retrying with backoff until it works or the worker stops.
+
+        A worker (re)started while the broker is away or flapping must wait for it, not exit: a
+        connection cut half-way through the handshake surfaces from aiormq as StopAsyncIteration or
+        IncompleteReadError, a cut during topology declaration as a channel error, so every failure
+        here is retried (found by the whole-system suite: workers restarted mid-outage exited)."""
         delay = 0.5
         while True:
+            connection = None
             try:
-                return await aio_pika.connect_robust(self._amqp_url, timeout=5, reconnect_interval=1)
-            except (OSError, aio_pika.exceptions.AMQPError) as exc:
+                connection = await aio_pika.connect_robust(self._amqp_url, timeout=5, reconnect_interval=1)
+                self.consumers = await start_consumers(
+                    connection, self._specs, sessions=self._sessions, topology=self._topology
+                )
+                return connection
+            except Exception as exc:
+                for consumer in self.consumers:
+                    with contextlib.suppress(Exception):
+                        await consumer.stop()
+                self.consumers = []
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
                 if self._stop.is_set():
                     raise
                 log.warning("broker_unreachable", error=repr(exc), in_seconds=delay)
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                if self._stop.is_set():
+                    raise
                 delay = min(delay * 2, 10)
 
     async def _every(self, job: PeriodicJob) -> None:
