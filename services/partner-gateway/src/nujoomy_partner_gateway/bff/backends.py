@@ -28,7 +28,9 @@ def http_client(state: State) -> httpx.AsyncClient:
     timeout = web_settings(state).http_timeout
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        # Idle connections are dropped before the services' servers close them (uvicorn: 5 s), so a
+        # request rarely lands on a connection the server is closing (see the retry in `call`).
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=2.0),
     )
     state["bff_http"] = client
     return client
@@ -56,6 +58,9 @@ def base_url(state: State, service: Service) -> str:
         "gateway": settings.gateway_url,
     }
     return urls[service].rstrip("/")
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Backends:
@@ -89,7 +94,14 @@ class Backends:
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
             client = self_client(self._app) if in_process else http_client(self._state)
-            response = await client.request(method, url, content=content, params=clean, headers=headers)
+            try:
+                response = await client.request(method, url, content=content, params=clean, headers=headers)
+            except httpx.RemoteProtocolError:
+                # A kept-alive connection the server closed as we reused it: no answer came, so a read
+                # is safe to send again on a fresh connection (writes are not: they surface as 503).
+                if method not in _SAFE_METHODS:
+                    raise
+                response = await client.request(method, url, content=content, params=clean, headers=headers)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"{service} did not answer: {type(exc).__name__} {exc!r}") from exc
         if response.status_code >= 400:
