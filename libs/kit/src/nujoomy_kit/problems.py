@@ -185,6 +185,20 @@ def _sqlstate(exc: BaseException) -> str | None:
 _UNAVAILABLE_STATES = ("08", "53300", "57P01", "57P02", "57P03")
 
 
+# What a refused, reset or dropped database connection looks like somewhere in an error's chain.
+_CONNECTION_FAILURES = {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError"}
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The error and what it wraps (SQLAlchemy's `orig`, else `__cause__`), a few levels deep."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 4:
+        chain.append(seen)
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return chain
+
+
 def _database_unavailable(exc: BaseException) -> bool:
     """The database cannot be reached right now (restart, failover, network): a retry will do."""
     from sqlalchemy import exc as sa
@@ -196,23 +210,15 @@ def _database_unavailable(exc: BaseException) -> bool:
     state = _sqlstate(exc)
     if state is not None and state.startswith(_UNAVAILABLE_STATES):
         return True
-    # A refused or reset connection surfaces as an OSError (raw from asyncpg's connect, or wrapped).
-    seen: BaseException | None = exc
-    for _ in range(4):
-        if seen is None:
-            break
-        if isinstance(seen, ConnectionError | TimeoutError) or type(seen).__name__ in {
-            "ConnectionDoesNotExistError",
-            "CannotConnectNowError",
-            "InterfaceError",
-        }:
-            # Only for errors raised by the database layer itself (a bare TimeoutError from other
-            # work stays a 500).
-            return isinstance(exc, sa.SQLAlchemyError | ConnectionError) or type(exc).__module__.startswith(
-                "asyncpg"
-            )
-        seen = getattr(seen, "orig", None) or seen.__cause__
-    return False
+    # Only errors raised by the database layer itself count: a bare TimeoutError from other work
+    # stays a 500. A refused connection surfaces raw from asyncpg's connect, or wrapped.
+    from_database = isinstance(exc, sa.SQLAlchemyError | ConnectionError) or type(exc).__module__.startswith(
+        "asyncpg"
+    )
+    return from_database and any(
+        isinstance(e, ConnectionError | TimeoutError) or type(e).__name__ in _CONNECTION_FAILURES
+        for e in _causes(exc)
+    )
 
 
 def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
