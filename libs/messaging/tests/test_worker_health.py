@@ -5,38 +5,23 @@ Kubernetes waits for the reconnect instead of restarting pods in a loop)."""
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING
 
 import httpx
 from nujoomy_kit.db import make_engine, make_sessionmaker
-from nujoomy_messaging import ConsumerSpec, Topology, Worker
+from nujoomy_messaging import Topology, Worker
 from nujoomy_messaging.health import serve_health, start_health
-from nujoomy_testing import TcpProxy, eventually
+from nujoomy_testing import eventually
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+if TYPE_CHECKING:
+    from .conftest import ProxiedWorker
 
-async def _ignore(session: object, envelope: object) -> None:
-    return None
 
-
-async def test_worker_probes_follow_its_broker_connection(
-    service_b: str, amqp_url: str, topology: Topology
-) -> None:
-    parsed = urlparse(amqp_url)
-    proxy = await TcpProxy(parsed.hostname or "127.0.0.1", parsed.port or 5672).start()
-    engine = make_engine(service_b, pool_size=2)
-    worker = Worker(
-        service="probed",
-        database_url=service_b,
-        amqp_url=proxy.url_for(amqp_url),
-        topology=topology,
-        sessions=make_sessionmaker(engine),
-        consumers=[ConsumerSpec(name="probed.things", routing_keys=("probe.thing",), handler=_ignore)],
-        relay_poll=0.2,
-    )
+async def test_worker_probes_follow_its_broker_connection(proxied_worker: ProxiedWorker) -> None:
+    worker, proxy = proxied_worker.worker, proxied_worker.proxy
     server = await serve_health(worker, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    task: asyncio.Task[None] | None = None
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
             assert (await http.get("/health/live")).status_code == 200
@@ -44,7 +29,7 @@ async def test_worker_probes_follow_its_broker_connection(
             assert starting.status_code == 503
             assert starting.json()["checks"]["worker"] == "starting"
 
-            task = asyncio.create_task(worker.run())
+            proxied_worker.run()
             await asyncio.wait_for(worker.started.wait(), 15)
             ready = await http.get("/health/ready")
             assert ready.status_code == 200, ready.text
@@ -64,12 +49,7 @@ async def test_worker_probes_follow_its_broker_connection(
             assert stopping.status_code == 503
             assert stopping.json()["checks"]["worker"] == "stopping"
     finally:
-        worker.stop()
-        if task is not None:
-            await asyncio.wait_for(task, 15)
         server.close()
-        await proxy.close()
-        await engine.dispose()
 
 
 def idle_worker(database: str, amqp_url: str, topology: Topology, engine: AsyncEngine) -> Worker:

@@ -20,6 +20,8 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from nujoomy_kit.db_errors import database_unavailable, sqlstate
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://docs.nujoomy.dev/problems/"
 
@@ -171,58 +173,8 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     )
 
 
-def _sqlstate(exc: BaseException) -> str | None:
-    orig = getattr(exc, "orig", None)
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        state = getattr(candidate, "sqlstate", None)
-        if isinstance(state, str):
-            return state
-    return None
-
-
-# SQLSTATE class 08 (connection exception), 53300 (too many connections), 57P01-57P03 (the server is
-# shutting down, crashed, or cannot accept connections yet): the database is away, not the request wrong.
-_UNAVAILABLE_STATES = ("08", "53300", "57P01", "57P02", "57P03")
-
-
-# What a refused, reset or dropped database connection looks like somewhere in an error's chain.
-_CONNECTION_FAILURES = {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError"}
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """The error and what it wraps (SQLAlchemy's `orig`, else `__cause__`), a few levels deep."""
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < 4:
-        chain.append(seen)
-        seen = getattr(seen, "orig", None) or seen.__cause__
-    return chain
-
-
-def _database_unavailable(exc: BaseException) -> bool:
-    """The database cannot be reached right now (restart, failover, network): a retry will do."""
-    from sqlalchemy import exc as sa
-
-    if isinstance(exc, sa.TimeoutError):  # no pooled connection came free in time
-        return True
-    if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
-        return True
-    state = _sqlstate(exc)
-    if state is not None and state.startswith(_UNAVAILABLE_STATES):
-        return True
-    # Only errors raised by the database layer itself count: a bare TimeoutError from other work
-    # stays a 500. A refused connection surfaces raw from asyncpg's connect, or wrapped.
-    from_database = isinstance(exc, sa.SQLAlchemyError | ConnectionError) or type(exc).__module__.startswith(
-        "asyncpg"
-    )
-    return from_database and any(
-        isinstance(e, ConnectionError | TimeoutError) or type(e).__name__ in _CONNECTION_FAILURES
-        for e in _causes(exc)
-    )
-
-
 def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    if _database_unavailable(exc):
+    if database_unavailable(exc):
         log.warning("database_unavailable", path=request.url.path, error=repr(exc))
         return problem_response(
             Problem(
@@ -235,7 +187,7 @@ def _internal_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
             ),
             headers={"Retry-After": "1"},
         )
-    state = _sqlstate(exc)
+    state = sqlstate(exc)
     if state is not None and state.startswith("22"):
         # SQLSTATE class 22 is "data exception": the client sent a value PostgreSQL cannot hold (a NUL
         # byte in text, a number out of range). That is bad input, not a server fault.

@@ -7,6 +7,11 @@ goes to the next retry queue (its TTL is the backoff) or, after the last, to the
 with the error in its headers; the republish is confirmed before the original is acked, so a crash
 in between redelivers rather than loses it.
 
+A failure because the consumer's own database cannot be reached (restart, failover) is not the
+message's fault: it is retried without spending the message's attempts — through the retry queues,
+but never past `OUTAGE_LEVEL` (30 s by default) and never into the DLQ — so an outage of any length
+ends with every message applied, not with a dead-letter queue to replay.
+
 RabbitMQ is consumed with aio-pika directly (not a FastStream subscriber) because FastStream 0.7's
 RabbitMQ subscriber handles one message at a time; here up to `concurrency` messages are in flight.
 
@@ -32,6 +37,7 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from nujoomy_contracts import Envelope, decode_data, decode_envelope
 from nujoomy_contracts.registry import UnknownEvent
+from nujoomy_kit.db_errors import database_unavailable
 from nujoomy_kit.logging import bind_context, clear_context
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -47,6 +53,10 @@ ATTEMPT_HEADER = "x-nujoomy-attempt"
 ERROR_HEADER = "x-nujoomy-error"
 CONSUMER_HEADER = "x-nujoomy-consumer"
 FAILED_AT_HEADER = "x-nujoomy-failed-at"
+
+# The deepest retry queue a database outage sends a message to (the third: 30 s by default), so
+# messages come back within that long after the database does.
+OUTAGE_LEVEL = 3
 
 _INBOX = text(
     "INSERT INTO inbox (consumer, event_id) VALUES (:consumer, :event_id) ON CONFLICT DO NOTHING RETURNING 1"
@@ -277,7 +287,11 @@ class EventConsumer:
         self, message: AbstractIncomingMessage, attempt: int, exc: BaseException
     ) -> None:
         next_attempt = attempt + 1
-        if next_attempt > len(self.spec.retry_delays_ms):
+        levels = len(self.spec.retry_delays_ms)
+        if levels and database_unavailable(exc):
+            next_attempt = min(next_attempt, OUTAGE_LEVEL, levels)
+            log.warning("consumer_database_unavailable", consumer=self.spec.name, error=repr(exc))
+        elif next_attempt > levels:
             await self._dead_letter(message, attempt, exc)
             return
         log.warning("consumer_retry", consumer=self.spec.name, attempt=next_attempt, error=repr(exc))
