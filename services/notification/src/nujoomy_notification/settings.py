@@ -47,8 +47,14 @@ class Settings(ServiceSettings, kw_only=True):
     retry_delays_s: str = "5,30,120,600,1800"
     # Consuming events: redelivery delays when a handler fails (e.g. wallet-pass is down), then the DLQ.
     event_retry_delays_s: str = "1,5,30,120,600"
-    # Events handled at once per worker; each holds a pooled connection, so keep db_pool_size near it.
+    # Batching: wallet-link calls at once for a batch's enrolments. consumer_batch = 1: events handled
+    # at once, each holding a pooled connection (keep db_pool_size near it).
     consumer_concurrency: int = 16
+    # Events applied per transaction (one inbox insert, one messages insert, one commit); 1 = one event
+    # per transaction, as before batching.
+    consumer_batch: int = 100
+    # How long the consumer waits for a batch to fill before applying what it has (seconds).
+    consumer_linger_s: float = 0.02
     sender_batch: int = 200
     sender_poll_s: float = 0.2
     lease_s: float = 120.0  # a claimed message is retried by another sender if not settled by then

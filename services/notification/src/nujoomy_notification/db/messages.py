@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 import msgspec
 from sqlalchemy import and_, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_notification.db.tables import messages
@@ -67,10 +66,26 @@ class Due(msgspec.Struct, kw_only=True):
 _ROW_COLUMNS = [getattr(messages.c, f) for f in MessageRow.__struct_fields__]
 
 
+# One statement for a batch's rows, one array per column: a multi-row VALUES built by SQLAlchemy
+# costs ~0.3 ms of CPU per row to compile (half the consumer's CPU in a batch), unnest next to none.
+_ARRAY_TYPES = {
+    "id": "uuid",
+    "tenant_id": "uuid",
+    "member_id": "uuid",
+    "event_id": "uuid",
+    "send_after": "timestamptz",
+}
+_COLUMNS = NewMessage.__struct_fields__
+_ADD = text(
+    f"INSERT INTO messages ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {_ARRAY_TYPES.get(c, 'text')}[])" for c in _COLUMNS)
+    + ") ON CONFLICT ON CONSTRAINT messages_event_kind_channel DO NOTHING"
+)
+
+
 async def add_messages(db: AsyncSession, rows: list[NewMessage]) -> None:
     if rows:
-        stmt = insert(messages).values([msgspec.structs.asdict(r) for r in rows])
-        await db.execute(stmt.on_conflict_do_nothing(constraint="messages_event_kind_channel"))
+        await db.execute(_ADD, {c: [getattr(r, c) for r in rows] for c in _COLUMNS})
 
 
 async def member_messages(

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 import msgspec
 from nujoomy_contracts import ledger, tenant
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_notification.db.tables import contacts, daily_counts, tenants, unsubscribes
 from nujoomy_notification.domain.policy import RewardCost
+
+MemberKey = tuple[uuid.UUID, str, uuid.UUID]  # (tenant_id, mode, member_id)
+
+
+def _order(key: MemberKey) -> tuple[str, str, str]:
+    return (str(key[0]), key[1], str(key[2]))
 
 
 class TenantFacts(msgspec.Struct, kw_only=True):
@@ -34,34 +41,66 @@ class ContactRow(msgspec.Struct, kw_only=True):
     balance: int | None = None
 
 
-async def upsert_contact(db: AsyncSession, tenant_id: uuid.UUID, mode: str, member: ledger.Member) -> None:
-    values = {
-        "name": member.name,
-        "email": member.email,
-        "phone": member.phone,
-        "locale": member.locale,
-        "consent_email": member.consent_email,
-        "consent_sms": member.consent_sms,
-    }
-    stmt = insert(contacts).values(tenant_id=tenant_id, mode=mode, member_id=member.member_id, **values)
+async def upsert_contacts(db: AsyncSession, members: dict[MemberKey, ledger.Member]) -> None:
+    """One statement for a batch's enrolments and updates (the caller keeps the last per member:
+    one INSERT … ON CONFLICT cannot touch a row twice). Sorted, so concurrent batches lock in one order."""
+    if not members:
+        return
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "mode": mode,
+            "member_id": member_id,
+            "name": m.name,
+            "email": m.email,
+            "phone": m.phone,
+            "locale": m.locale,
+            "consent_email": m.consent_email,
+            "consent_sms": m.consent_sms,
+        }
+        for (tenant_id, mode, member_id), m in sorted(members.items(), key=lambda item: _order(item[0]))
+    ]
+    stmt = insert(contacts).values(rows)
+    changed = ("name", "email", "phone", "locale", "consent_email", "consent_sms")
     await db.execute(
-        stmt.on_conflict_do_update(index_elements=["tenant_id", "mode", "member_id"], set_=values)
+        stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "mode", "member_id"],
+            set_={c: stmt.excluded[c] for c in changed},
+        )
     )
 
 
-async def note_balance(
-    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, *, balance: int, at: datetime
-) -> None:
-    """Keep the newest balance only: transactions can be consumed out of order."""
+_BALANCES = text(
+    """
+    UPDATE contacts c SET balance = v.balance, balance_at = v.at
+    FROM unnest(CAST(:tenants AS uuid[]), CAST(:modes AS text[]), CAST(:members AS uuid[]),
+                CAST(:balances AS bigint[]), CAST(:ats AS timestamptz[]))
+         AS v(tenant_id, mode, member_id, balance, at)
+    WHERE c.tenant_id = v.tenant_id AND c.mode = v.mode AND c.member_id = v.member_id
+      AND (c.balance_at IS NULL OR c.balance_at < v.at)
+    """
+)
+
+
+async def note_balances(db: AsyncSession, noted: Sequence[tuple[MemberKey, int, datetime]]) -> None:
+    """Keep the newest balance only: transactions can be consumed out of order. `noted` in arrival
+    order; per member the newest wins (the first of equals, as one update after another would)."""
+    newest: dict[MemberKey, tuple[int, datetime]] = {}
+    for key, balance, at in noted:
+        if key not in newest or newest[key][1] < at:
+            newest[key] = (balance, at)
+    if not newest:
+        return
+    keys = sorted(newest, key=_order)
     await db.execute(
-        update(contacts)
-        .where(
-            contacts.c.tenant_id == tenant_id,
-            contacts.c.mode == mode,
-            contacts.c.member_id == member_id,
-            (contacts.c.balance_at.is_(None)) | (contacts.c.balance_at < at),
-        )
-        .values(balance=balance, balance_at=at)
+        _BALANCES,
+        {
+            "tenants": [k[0] for k in keys],
+            "modes": [k[1] for k in keys],
+            "members": [k[2] for k in keys],
+            "balances": [newest[k][0] for k in keys],
+            "ats": [newest[k][1] for k in keys],
+        },
     )
 
 
@@ -145,16 +184,37 @@ async def add_unsubscribe(
     await db.execute(stmt.on_conflict_do_nothing())
 
 
-async def bump_today(
-    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, day: date
-) -> int:
-    """Count one more message for today and return the new count. The upsert locks the row, so two
-    consumers handling the same member at once cannot both slip under the cap."""
-    stmt = insert(daily_counts).values(tenant_id=tenant_id, mode=mode, member_id=member_id, day=day, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["tenant_id", "mode", "member_id", "day"], set_={"count": daily_counts.c.count + 1}
+CountKey = tuple[uuid.UUID, str, uuid.UUID, date]  # (tenant_id, mode, member_id, tenant-local day)
+
+_BUMP = text(
+    """
+    INSERT INTO daily_counts AS d (tenant_id, mode, member_id, day, count)
+    SELECT * FROM unnest(CAST(:tenants AS uuid[]), CAST(:modes AS text[]), CAST(:members AS uuid[]),
+                         CAST(:days AS date[]), CAST(:counts AS int[]))
+    ON CONFLICT (tenant_id, mode, member_id, day) DO UPDATE SET count = d.count + EXCLUDED.count
+    RETURNING tenant_id, mode, member_id, day, count AS total
+    """
+)
+
+
+async def bump_counts(db: AsyncSession, wanted: dict[CountKey, int]) -> dict[CountKey, int]:
+    """Count `wanted[key]` more messages for each member-day and return the new totals. The upsert
+    locks the rows until commit, so two consumers handling the same member at once cannot both slip
+    under the cap; keys go in sorted so two batches lock them in the same order."""
+    if not wanted:
+        return {}
+    keys = sorted(wanted, key=lambda k: (*_order(k[:3]), k[3]))
+    rows = await db.execute(
+        _BUMP,
+        {
+            "tenants": [k[0] for k in keys],
+            "modes": [k[1] for k in keys],
+            "members": [k[2] for k in keys],
+            "days": [k[3] for k in keys],
+            "counts": [wanted[k] for k in keys],
+        },
     )
-    return int((await db.execute(stmt.returning(daily_counts.c.count))).scalar_one())
+    return {(r.tenant_id, r.mode, r.member_id, r.day): int(r.total) for r in rows}
 
 
 async def clear_member(db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID) -> None:
@@ -166,70 +226,3 @@ async def clear_member(db: AsyncSession, tenant_id: uuid.UUID, mode: str, member
                 table.c.tenant_id == tenant_id, table.c.mode == mode, table.c.member_id == member_id
             )
         )
-
-
-class TemplateOverride(msgspec.Struct, kw_only=True):
-    locale: str
-    channel: str
-    subject: str
-    html: str
-    text: str
-
-
-class MemberFacts(msgspec.Struct, kw_only=True):
-    """Everything deciding one event's messages needs, read in one round trip."""
-
-    contact: ContactRow | None
-    tenant: TenantFacts
-    unsubscribed: set[str]
-    overrides: dict[tuple[str, str], TemplateOverride]  # (locale, channel) -> the tenant's template
-
-
-_FACTS = text(
-    """
-    WITH noted AS (
-      -- the balance from a ledger.transaction.posted, kept only if newer (events arrive out of order)
-      UPDATE contacts SET balance = CAST(:balance AS bigint), balance_at = CAST(:at AS timestamptz)
-      WHERE CAST(:balance AS bigint) IS NOT NULL AND tenant_id = :t AND mode = :m AND member_id = :member
-        AND (balance_at IS NULL OR balance_at < CAST(:at AS timestamptz))
-      RETURNING 1
-    )
-    SELECT
-      (SELECT row_to_json(c) FROM (
-         SELECT name, email, phone, locale, consent_email, consent_sms, balance FROM contacts
-         WHERE tenant_id = :t AND mode = :m AND member_id = :member) c) AS contact,
-      (SELECT row_to_json(x) FROM (
-         SELECT name, timezone, locale, balance_label, rewards FROM tenants
-         WHERE tenant_id = :t AND mode = :m) x) AS tenant,
-      ARRAY(SELECT channel FROM unsubscribes
-            WHERE tenant_id = :t AND mode = :m AND member_id = :member) AS unsubscribed,
-      (SELECT json_agg(o) FROM (
-         SELECT locale, channel, subject, html, text FROM templates
-         WHERE tenant_id = :t AND mode = :m AND kind = :kind) o) AS overrides
-    """
-)
-
-
-async def member_facts(
-    db: AsyncSession,
-    tenant_id: uuid.UUID,
-    mode: str,
-    member_id: uuid.UUID,
-    kind: str,
-    *,
-    balance: tuple[int, datetime] | None = None,
-) -> MemberFacts:
-    """`balance`: (balance, as of) to record in the same round trip. The contact read here is the
-    snapshot from before that update, which is fine: the caller has the newer balance in hand."""
-    params = {"t": tenant_id, "m": mode, "member": member_id, "kind": kind, "balance": None, "at": None}
-    if balance is not None:
-        params["balance"], params["at"] = balance
-    row = (await db.execute(_FACTS, params)).one()
-    # The driver has already decoded the json columns into dicts and lists.
-    overrides = msgspec.convert(row.overrides or [], list[TemplateOverride])
-    return MemberFacts(
-        contact=msgspec.convert(row.contact, ContactRow) if row.contact else None,
-        tenant=msgspec.convert(row.tenant, TenantFacts) if row.tenant else TenantFacts(),
-        unsubscribed=set(row.unsubscribed or ()),
-        overrides={(o.locale, o.channel): o for o in overrides},
-    )

@@ -55,30 +55,50 @@ class Sender:
                 claimed = await claim_due(db, self._batch, self._lease)
             if not claimed:
                 return total
-            outcomes = await asyncio.gather(*(self._send(due, t, m) for due, t, m in claimed))
-            sent: list[tuple[uuid.UUID, str]] = []
-            retry: list[tuple[uuid.UUID, float, str]] = []
-            failed: list[tuple[uuid.UUID, str, str]] = []
-            for (due, _, _), outcome in zip(claimed, outcomes, strict=True):
-                if isinstance(outcome, str):
-                    sent.append((due.id, outcome))
-                elif outcome.transient and due.attempts <= len(self._delays):
-                    retry.append((due.id, self._delays[due.attempts - 1], str(outcome)))
-                else:
-                    reason = "retries_exhausted" if outcome.transient else "rejected"
-                    failed.append((due.id, reason, str(outcome)))
-            async with transaction(self._sessions) as db:
-                await settle(db, sent, retry, failed)
-            self.sent += len(sent)
-            self.failed += len(failed)
+            await self._send_all(claimed)
             total += len(claimed)
-            if failed:
-                log.warning("messages_failed", count=len(failed), first_error=failed[0][2])
 
-    async def _send(self, due: Due, tenant_id: uuid.UUID, member_id: uuid.UUID) -> str | DeliveryError:
+    async def _send_all(self, claimed: list[tuple[Due, uuid.UUID, uuid.UUID]]) -> None:
+        """Send the batch concurrently and settle each outcome as soon as it is known: whatever has
+        finished is written in one transaction while the rest are still in flight. A worker killed
+        after the server accepted a message but before it is settled sends it again (same
+        Message-ID) when the lease runs out; settling as they finish keeps that window to one
+        commit instead of the slowest send of the batch."""
+        pending = {asyncio.ensure_future(self._send(due, t, m)) for due, t, m in claimed}
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                await self._settle([task.result() for task in done])
+        finally:
+            # The settle failed (database away): the leases bring the rest back; stop sending them.
+            for task in pending:
+                task.cancel()
+
+    async def _settle(self, outcomes: list[tuple[Due, str | DeliveryError]]) -> None:
+        sent: list[tuple[uuid.UUID, str]] = []
+        retry: list[tuple[uuid.UUID, float, str]] = []
+        failed: list[tuple[uuid.UUID, str, str]] = []
+        for due, outcome in outcomes:
+            if isinstance(outcome, str):
+                sent.append((due.id, outcome))
+            elif outcome.transient and due.attempts <= len(self._delays):
+                retry.append((due.id, self._delays[due.attempts - 1], str(outcome)))
+            else:
+                reason = "retries_exhausted" if outcome.transient else "rejected"
+                failed.append((due.id, reason, str(outcome)))
+        async with transaction(self._sessions) as db:
+            await settle(db, sent, retry, failed)
+        self.sent += len(sent)
+        self.failed += len(failed)
+        if failed:
+            log.warning("messages_failed", count=len(failed), first_error=failed[0][2])
+
+    async def _send(
+        self, due: Due, tenant_id: uuid.UUID, member_id: uuid.UUID
+    ) -> tuple[Due, str | DeliveryError]:
         transport = self._transports.get((due.mode, due.channel))
         if transport is None:
-            return DeliveryError(f"no {due.channel} transport for {due.mode} mode", transient=False)
+            return due, DeliveryError(f"no {due.channel} transport for {due.mode} mode", transient=False)
         channel: Channel = "sms" if due.channel == "sms" else "email"
         outgoing = Outgoing(
             message_id=encode_id("msg", due.id),
@@ -89,9 +109,9 @@ class Sender:
             unsubscribe_url=self._planner.unsubscribe_url(tenant_id, due.mode, member_id, channel),
         )
         try:
-            return await transport.send(outgoing)
+            return due, await transport.send(outgoing)
         except DeliveryError as exc:
-            return exc
+            return due, exc
 
     async def close(self) -> None:
         for transport in {id(t): t for t in self._transports.values()}.values():

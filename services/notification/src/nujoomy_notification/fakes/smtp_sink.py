@@ -80,11 +80,22 @@ class SmtpSink:
         self._parsed: list[StoredMessage] = []
         self.refused = 0
         self._refuse = 0
+        # Recipients whose message is taken but not answered until `release()` (a slow relay).
+        self._held: set[str] = set()
+        self._release = asyncio.Event()
+        self.holding = 0
         self._server: asyncio.Server | None = None
         self.port = 0
 
     def refuse_next(self, count: int) -> None:
         self._refuse = count
+
+    def hold(self, *recipients: str) -> None:
+        self._held = set(recipients)
+        self._release.clear()
+
+    def release(self) -> None:
+        self._release.set()
 
     @property
     def received(self) -> int:
@@ -101,6 +112,9 @@ class SmtpSink:
         self._parsed.clear()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        if self._held.intersection(envelope.rcpt_tos):
+            self.holding += 1
+            await self._release.wait()
         if self._refuse > 0:
             self._refuse -= 1
             self.refused += 1
