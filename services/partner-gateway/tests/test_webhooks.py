@@ -3,9 +3,11 @@ Webhooks v1, retried while the partner is down, once per webhook-id; 410 and lon
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import threading
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -171,6 +173,57 @@ async def test_a_partner_down_for_a_while_gets_every_event_once_per_webhook_id(
         "SELECT count(*) FROM webhook_attempts WHERE status_code IS NULL AND error LIKE 'ConnectError%'",
     )
     assert errors >= 40
+
+
+class HeldReceiver(Receiver):
+    """Takes the request, then holds its answer until `release` is set (a slow partner)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.held = 0
+
+    async def held_count(self) -> int:
+        return self.held
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.held += 1
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+        await super().__call__(scope, receive, send)
+
+
+async def test_an_answer_is_recorded_while_a_slower_endpoint_of_the_same_batch_is_still_answering(
+    client: Client,
+    fast: Settings,
+    make_key: MakeKey,
+    tenant: uuid.UUID,
+    amqp_url: str,
+    topology: Topology,
+    db_url: str,
+) -> None:
+    """A worker killed now must not re-send what the quick partner already accepted: its outcome is
+    committed without waiting for the slow partner of the same batch."""
+    key = await make_key("test")
+    quick, slow = Receiver(), HeldReceiver()
+    one_lane = msgspec.structs.replace(fast, webhook_lanes=1, webhook_timeout=30.0)
+    try:
+        async with served(quick) as quick_url, served(slow) as slow_url, running_worker(one_lane):
+            await create_endpoint(client, key, f"{quick_url}/quick")
+            await create_endpoint(client, key, f"{slow_url}/slow")
+            await publish(amqp_url, topology, [earned(tenant)])
+            await eventually(slow.held_count, lambda n: n == 1)
+            sql = (
+                "SELECT count(*) FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+                " WHERE d.status = 'succeeded' AND e.url LIKE '%/quick'"
+            )
+            await eventually(lambda: _count(db_url, sql), lambda n: n == 1)
+            assert slow.requests == []  # still holding its answer while the quick one was recorded
+            slow.release.set()
+            await eventually(slow.count, lambda n: n == 1)
+    finally:
+        slow.release.set()
 
 
 async def test_every_attempt_is_logged_and_a_delivery_can_be_replayed(

@@ -72,24 +72,41 @@ class Dispatcher:
                 return total
             # An endpoint disabled or deleted since the delivery was scheduled gets nothing more.
             live = [row for row in batch if row.enabled]
-            results = await asyncio.gather(*(self._attempt(row) for row in live))
-            async with self._sessions() as session, session.begin():
-                await self._record(session, results)
-                await db.finish_deliveries(
-                    session,
-                    [
-                        {
-                            "delivery_id": row.id,
-                            "status": "cancelled",
-                            "attempts": row.attempts,
-                            "next_attempt_at": None,
-                            "code": None,
-                        }
-                        for row in batch
-                        if not row.enabled
-                    ],
-                )
+            gone = [row for row in batch if not row.enabled]
+            if gone:
+                async with self._sessions() as session, session.begin():
+                    await db.finish_deliveries(
+                        session,
+                        [
+                            {
+                                "delivery_id": row.id,
+                                "status": "cancelled",
+                                "attempts": row.attempts,
+                                "next_attempt_at": None,
+                                "code": None,
+                            }
+                            for row in gone
+                        ],
+                    )
+            await self._attempt_all(live)
             total += len(live)
+
+    async def _attempt_all(self, rows: list[Row[Any]]) -> None:
+        """Send the batch concurrently and record each outcome as soon as it is known: whatever has
+        finished is written in one transaction while the rest are still in flight. A worker killed
+        after an endpoint answered but before the record commits re-sends that delivery (same
+        webhook-id) when the lease runs out; recording as they finish keeps that window to one
+        commit, instead of the slowest endpoint in the batch (up to the timeout)."""
+        pending = {asyncio.ensure_future(self._attempt(row)) for row in rows}
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                async with self._sessions() as session, session.begin():
+                    await self._record(session, [task.result() for task in done])
+        finally:
+            # The record failed (database away): the leases bring the rest back; stop sending them.
+            for task in pending:
+                task.cancel()
 
     async def _attempt(self, row: Row[Any]) -> AttemptResult:
         now = datetime.now(UTC)
