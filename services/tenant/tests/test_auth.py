@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import socket
 from typing import Any
 
 import asyncpg
 import jwt
 import msgspec
+import pytest
 from litestar.testing import AsyncTestClient
 from nujoomy_kit.db import make_engine, make_sessionmaker, plain_url
 from nujoomy_kit.ids import decode_id
@@ -112,6 +114,31 @@ async def test_one_address_guessing_across_accounts_is_throttled(
             headers={"X-Forwarded-For": "198.51.100.9"},
         )
         assert other.status_code == 200
+
+
+@pytest.mark.parametrize(("fail_closed", "status"), [(False, 200), (True, 503)])
+async def test_with_redis_away_sign_in_is_let_through_or_refused_never_a_500(
+    settings: Settings, acme: Business, fail_closed: bool, status: int
+) -> None:
+    nothing_listens = f"redis://127.0.0.1:{free_port()}/0"
+    away = msgspec.structs.replace(
+        settings, redis_url=nothing_listens, login_throttle_fail_closed=fail_closed
+    )
+    async with AsyncTestClient(app=build_app(away)) as client:
+        body = {"tenant": "acme", "email": acme.owner_email, "password": PASSWORD}
+        answer = await client.post("/auth/login", json=body)
+    assert answer.status_code == status, answer.text
+    if fail_closed:
+        assert answer.json()["code"] == "login_unavailable"
+        assert answer.headers["retry-after"] == "5"
+    else:
+        assert answer.json()["access_token"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 async def test_refresh_rotates_and_reusing_a_spent_token_revokes_the_family(

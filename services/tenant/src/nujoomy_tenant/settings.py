@@ -23,6 +23,9 @@ class Settings(ServiceSettings, kw_only=True):
     login_window_seconds: int = 900
     login_max_per_account: int = 5
     login_max_per_ip: int = 50
+    # Redis away: false lets sign-ins through unthrottled (logged; argon2 still slows guessing), true
+    # refuses them with 503 login_unavailable. Staff who cannot sign in cannot scan.
+    login_throttle_fail_closed: bool = False
     # Peers whose X-Forwarded-For we believe (the gateway/BFF sits in front of /auth/login).
     trusted_proxies: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1", "::1"])
     # How long a verifier may believe its list of suspended tenants ("stop working within a minute").

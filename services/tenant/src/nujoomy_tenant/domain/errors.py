@@ -123,3 +123,13 @@ class TooManyAttempts(DomainError):
         super().__init__(f"Try again in {retry_after} seconds", retry_after=retry_after)
         # kit's problem handler sends an exception's `headers` with the problem body.
         self.headers: dict[str, str] = {"Retry-After": str(retry_after)}
+
+
+class LoginUnavailable(DomainError):
+    code = "login_unavailable"
+    status = 503
+    title = "Sign-in unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("Sign-in is briefly unavailable; try again in a few seconds.")
+        self.headers: dict[str, str] = {"Retry-After": "5"}
