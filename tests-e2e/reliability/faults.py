@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import httpx
 from nujoomy_testing import TcpProxy
 
-from .journey import Journey, Receiver
+from .journey import Journey
+from .receiver import Receiver
 from .stack import LONG
 
 
@@ -21,7 +22,7 @@ from .stack import LONG
 class Scale:
     broker_s: float = 30.0 if LONG else 3.0
     kill_gap_s: float = 5.0 if LONG else 1.0
-    ledger_db_s: float = 20.0 if LONG else 3.0
+    postgres_s: float = 20.0 if LONG else 3.0
     redis_s: float = 20.0 if LONG else 3.0
     apns_failures: int = 8 if LONG else 2  # 500s then 429s per token (about a minute of retries long)
     google_failures: int = 40 if LONG else 6
@@ -41,6 +42,8 @@ class Context:
     journey: Journey
     receivers: dict[str, Receiver]
     gone: set[str] = field(default_factory=set)  # push tokens APNs answered 410 for
+    # webhook-ids re-sent (same id) because a worker was killed between the answer and its record
+    excused: set[str] = field(default_factory=set)
 
 
 Fault = Callable[[Context], Awaitable[str]]
@@ -107,10 +110,12 @@ async def worker_sigkill(ctx: Context) -> str:
     return f"{kills} workers SIGKILLed and restarted"
 
 
-async def ledger_db_restart(ctx: Context) -> str:
+async def postgres_restart(ctx: Context) -> str:
+    """PostgreSQL restarted: the ledger's database (what issue 9 names) and, the server being shared,
+    the other four services' too."""
     system = ctx.journey.system
-    ended, _ = await _outage(system.pg, SCALE.ledger_db_s, system.terminate_ledger_sessions)
-    return f"ledger PostgreSQL away {SCALE.ledger_db_s:.0f}s; {ended} sessions terminated"
+    ended, _ = await _outage(system.pg, SCALE.postgres_s, system.terminate_sessions)
+    return f"PostgreSQL (all 5 databases) away {SCALE.postgres_s:.0f}s; {ended} sessions terminated"
 
 
 async def redis_restart(ctx: Context) -> str:
@@ -165,17 +170,40 @@ async def google_429(ctx: Context) -> str:
 
 
 async def webhook_down_slow_up(ctx: Context) -> str:
+    """Down as a real endpoint goes down: first nothing listens (connections refused), then its
+    server is back but answers 503; then slow; then up."""
     receiver = ctx.receivers["flaky"]
+    refused, answered = await _refused_connections(ctx, receiver), receiver.refused
+    await receiver.close()
+    await asyncio.sleep(SCALE.webhook_down_s / 2)
     receiver.mode = "down"
-    await asyncio.sleep(SCALE.webhook_down_s)
+    await receiver.open()
+    await asyncio.sleep(SCALE.webhook_down_s / 2)
     receiver.slow_s = SCALE.webhook_slow_s
     receiver.mode = "slow"
     await asyncio.sleep(SCALE.webhook_slow_for_s)
     receiver.mode = "up"
+    refused = await _refused_connections(ctx, receiver) - refused
     return (
-        f"endpoint down {SCALE.webhook_down_s:.0f}s ({receiver.refused} refused),"
-        f" slow {SCALE.webhook_slow_s:.0f}s/answer, up"
+        f"endpoint down {SCALE.webhook_down_s:.0f}s ({refused} connections refused,"
+        f" {receiver.refused - answered} answered 503), slow {SCALE.webhook_slow_s:.0f}s/answer, up"
     )
+
+
+async def _refused_connections(ctx: Context, receiver: Receiver) -> int:
+    """Attempts to `receiver` the gateway recorded as refused at connect (nothing listened, so only
+    the gateway's side can count them)."""
+    from .checker import _fetch
+
+    rows = await _fetch(
+        ctx.journey.system.databases["partner-gateway"],
+        "SELECT count(*) AS n FROM webhook_attempts a"
+        " JOIN webhook_deliveries d ON d.id = a.delivery_id"
+        " JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+        " WHERE starts_with(e.url, $1) AND a.error LIKE 'ConnectError: ConnectionRefusedError%'",
+        receiver.url,
+    )
+    return int(rows[0]["n"])
 
 
 async def smtp_refusing(ctx: Context) -> str:
@@ -193,7 +221,7 @@ async def combined(ctx: Context) -> str:
     parts = await asyncio.gather(
         broker_cut(ctx),
         worker_sigkill(ctx),
-        ledger_db_restart(ctx),
+        postgres_restart(ctx),
         redis_restart(ctx),
         apns_errors(ctx),
         google_429(ctx),
@@ -203,11 +231,16 @@ async def combined(ctx: Context) -> str:
     return "; ".join(p.split(";")[0] for p in parts)
 
 
+# The phases where a worker cannot record an outcome it got — killed (SIGKILL), or its database away
+# (PostgreSQL restart) — so the delivery goes again under the same webhook-id when its lease ends:
+# only there may a webhook-id be re-sent (checker.py says why).
+KILLS: set[Fault] = {worker_sigkill, postgres_restart, combined}
+
 PHASES: list[tuple[str, Fault]] = [
     ("none (baseline)", no_fault),
     ("RabbitMQ cut + restored", broker_cut),
     ("workers SIGKILL + restart", worker_sigkill),
-    ("ledger PostgreSQL restart", ledger_db_restart),
+    ("PostgreSQL restart (ledger + all)", postgres_restart),
     ("Redis restart (emptied)", redis_restart),
     ("APNs 500/429, then 410", apns_errors),
     ("Google 429", google_429),

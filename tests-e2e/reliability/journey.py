@@ -19,7 +19,6 @@ import base64
 import contextlib
 import json
 import secrets
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,44 +33,13 @@ RETRIES = 200  # a client keeps trying through the longest outage (with RETRY_PA
 RETRY_PAUSE = 0.5
 
 
-class Receiver:
-    """A partner's webhook endpoint: `mode` "up", "down" (503), or "slow" (answers after `slow_s`)."""
-
-    def __init__(self) -> None:
-        self.mode = "up"
-        self.slow_s = 10.0
-        self.ok: list[tuple[str, str, dict[str, Any]]] = []  # (webhook-id, type, data) per 2xx
-        self.refused = 0
-        self._lock = threading.Lock()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        mode = self.mode
-        if mode == "slow":
-            await asyncio.sleep(self.slow_s)
-        status = 503 if mode == "down" else 200
-        with self._lock:
-            if status == 200:
-                event = json.loads(body)
-                self.ok.append((headers.get("webhook-id", "?"), event["type"], event["data"]))
-            else:
-                self.refused += 1
-        await send({"type": "http.response.start", "status": status, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
 @dataclass
 class Device:
     device: str
     token: str
+    # When its registration was answered (this host's clock, as the ledger's and the APNs fake's):
+    # Wallet fetches the pass on registering, so only a later change owes the device a push.
+    registered_at: float = 0.0
 
 
 @dataclass
@@ -101,6 +69,7 @@ class Journey:
     members: list[Member] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     _n: int = 0
+    _signing_in: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def internal_token(self) -> str:
         """What a sibling service sends (the dev key pair `make up` generates)."""
@@ -153,10 +122,21 @@ class Journey:
         return await self.request(method, f"{self._gateway(n)}{path}", json_body=body, headers=headers)
 
     async def staff(self, path: str, body: Any) -> httpx.Response | None:
-        headers = {"Authorization": f"Bearer {self.staff_token}", "Nujoomy-Mode": "test"}
-        return await self.request(
-            "POST", f"{self.system.urls['ledger']}/staff/v1{path}", json_body=body, headers=headers
-        )
+        for _ in range(2):
+            token = self.staff_token
+            headers = {"Authorization": f"Bearer {token}", "Nujoomy-Mode": "test"}
+            r = await self.request(
+                "POST", f"{self.system.urls['ledger']}/staff/v1{path}", json_body=body, headers=headers
+            )
+            if r is None or r.status_code != 401:
+                return r
+            # The access token lives 15 min and a long run takes longer: the barista signs in again,
+            # as the app does with its refresh token — once, however many requests met the expiry.
+            self.tally.failed["401 token expired"] += 1
+            async with self._signing_in:
+                if self.staff_token == token:
+                    self.staff_token = await _sign_in(self.system, STAFF_LOGIN)
+        return r
 
     # -- the journey ---------------------------------------------------------------------------
 
@@ -183,11 +163,12 @@ class Journey:
                 got = await self.partner("GET", f"/v1/members/{member.id}", None)
                 links = got.json() if got is not None and got.status_code == 200 else {}
                 if not links.get("apple_pass_url"):
-                    internal = await http.get(
-                        f"/internal/v1/members/{member.id}/links",
+                    internal = await self.request(
+                        "GET",
+                        f"{wallet}/internal/v1/members/{member.id}/links",
                         headers={"Authorization": f"Bearer {self.internal_token()}"},
                     )
-                    links = internal.json() if internal.status_code == 200 else {}
+                    links = internal.json() if internal is not None and internal.status_code == 200 else {}
             assert links.get("apple_pass_url"), f"no wallet links for {member.id}: {links}"
             member.google_object = _google_object(links["google_save_url"])
             # 404 until wallet-pass has the member: an event away, which under the combined long faults
@@ -205,12 +186,17 @@ class Journey:
             member.auth = pass_json["authenticationToken"]
             for _ in range(devices):
                 device = Device(secrets.token_hex(16), secrets.token_hex(32))
-                registered = await http.post(
-                    f"/apple/v1/devices/{device.device}/registrations/{member.pass_type}/{member.serial}",
-                    json={"pushToken": device.token},
+                # Wallet retries a registration the web service could not take (e.g. 503 while a
+                # database is away); registering again answers 200.
+                registered = await self.request(
+                    "POST",
+                    f"{wallet}/apple/v1/devices/{device.device}/registrations/{member.pass_type}/{member.serial}",
+                    json_body={"pushToken": device.token},
                     headers={"Authorization": f"ApplePass {member.auth}"},
                 )
+                assert registered is not None, f"no answer to a device registration for {member.id}"
                 assert registered.status_code in (200, 201), registered.text
+                device.registered_at = time.time()
                 member.devices.append(device)
         self.members.append(member)
         return member
@@ -274,20 +260,43 @@ def _google_object(save_url: str) -> str:
     return str(claims["payload"]["loyaltyObjects"][0]["id"])
 
 
+STAFF_LOGIN = "staff"
+
+
+async def _login(system: System, who: str) -> dict[str, Any]:
+    """Sign in as the demo tenant's owner or barista (the tenant service's password login)."""
+    from nujoomy_tenant.demo import OWNER, SLUG, STAFF
+
+    email, password = OWNER if who == "owner" else STAFF
+    body = {"tenant": SLUG, "email": email, "password": password}
+    async with httpx.AsyncClient(base_url=system.urls["tenant"], timeout=30) as http:
+        # A barista signing in again mid-run may meet a fault (the tenant database away): retry.
+        r: httpx.Response | None = None
+        for _ in range(RETRIES):
+            with contextlib.suppress(httpx.HTTPError):
+                r = await http.post("/auth/login", json=body)
+                if r.status_code < 500:
+                    break
+            await asyncio.sleep(RETRY_PAUSE)
+    assert r is not None, "the tenant service never answered a sign-in"
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def _sign_in(system: System, who: str) -> str:
+    return str((await _login(system, who))["access_token"])
+
+
 async def start_journey(system: System, receivers: list[str], members: int) -> Journey:
     """Seed the demo tenant (as `make up` does), sign in, make a key and the webhook endpoints,
     enrol the first members."""
     from nujoomy_tenant.cli import seed_demo
-    from nujoomy_tenant.demo import OWNER, SLUG, STAFF
     from nujoomy_tenant.settings import load as load_tenant
 
     await seed_demo(load_tenant(system.env), only_if_empty=True)
-    async with httpx.AsyncClient(base_url=system.urls["tenant"], timeout=30) as http:
-        tokens, tenant_id = {}, ""
-        for who, (email, password) in (("owner", OWNER), ("staff", STAFF)):
-            r = await http.post("/auth/login", json={"tenant": SLUG, "email": email, "password": password})
-            assert r.status_code == 200, r.text
-            tokens[who], tenant_id = r.json()["access_token"], r.json()["tenant"]["id"]
+    owner_login = await _login(system, "owner")
+    tokens = {"owner": str(owner_login["access_token"]), STAFF_LOGIN: await _sign_in(system, STAFF_LOGIN)}
+    tenant_id = str(owner_login["tenant"]["id"])
     owner = {"Authorization": f"Bearer {tokens['owner']}", "Nujoomy-Mode": "test"}
     async with httpx.AsyncClient(base_url=system.gateways[0], timeout=30) as http:
         body = {
@@ -307,7 +316,7 @@ async def start_journey(system: System, receivers: list[str], members: int) -> J
                 headers={"Authorization": f"Bearer {key}"},
             )
             assert hook.status_code == 201, hook.text
-    journey = Journey(system, key, tokens["staff"], tokens["owner"], tenant_id)
+    journey = Journey(system, key, tokens[STAFF_LOGIN], tokens["owner"], tenant_id)
     # The program reaches the ledger and wallet-pass through the broker: enrolment waits for it.
     for i in range(members):
         await journey.enrol(f"m{i}", devices=2 if i % 3 == 0 else 1)

@@ -23,7 +23,8 @@ from typing import Any
 import aio_pika
 import httpx
 
-from .journey import Journey, Receiver
+from .journey import Journey
+from .receiver import Receiver
 from .stack import ROOT, System
 
 OBSERVER = "chaos-observer"

@@ -32,6 +32,10 @@ from nujoomy_testing import TcpProxy
 from nujoomy_testing.plugin import MakeDb
 
 ROOT = Path(__file__).resolve().parents[2]
+# The checker reads the databases from outside the system (its application_name): the PostgreSQL fault
+# ends the services' sessions, not the checker's (a real restart would end it too; a check is not the system).
+CHECKER_APP = "nujoomy-chaos-checker"
+
 SERVICES = {
     "tenant": "nujoomy_tenant",
     "ledger": "nujoomy_ledger",
@@ -128,16 +132,18 @@ class System:
                 out += text.splitlines()[-lines:]
         return "\n".join(out)
 
-    async def terminate_ledger_sessions(self) -> int:
-        """A PostgreSQL restart as the ledger sees it: every server session of its database ends."""
-        name = self.databases["ledger"].rsplit("/", 1)[1].split("?")[0]
+    async def terminate_sessions(self) -> int:
+        """A PostgreSQL restart as the services see it: every server session of their five
+        databases ends (the server is shared, as in `make up` and most deployments)."""
+        names = [url.rsplit("/", 1)[1].split("?")[0] for url in self.databases.values()]
         admin = self.databases["ledger"].rsplit("/", 1)[0] + "/postgres"
         conn = await asyncpg.connect(plain_url(admin))
         try:
             rows = await conn.fetch(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = $1 AND pid <> pg_backend_pid()",
-                name,
+                " WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid() AND application_name <> $2",
+                names,
+                CHECKER_APP,
             )
         finally:
             await conn.close()
@@ -212,6 +218,9 @@ def _environment(
         # A message a SIGKILLed sender had claimed waits out this lease (default 120 s); 20 s is still
         # far above one send to the local sink, so no live send is taken over.
         env[f"{n}LEASE_S"] = "20"
+    # Staff access tokens expire within the short run too (default 15 min), so the journey's
+    # sign-in-again path runs in CI and not only in the long run.
+    env["NUJOOMY_TENANT_ACCESS_TTL_SECONDS"] = "60"
     g = "NUJOOMY_PARTNER_GATEWAY_"
     env[f"{g}WEBHOOK_POLL_SECONDS"] = "0.2"
     env[f"{g}WEBHOOK_LEASE_SECONDS"] = "20"
@@ -221,7 +230,8 @@ def _environment(
         env[f"NUJOOMY_{_var(service)}_PORT"] = str(port)
         env[f"NUJOOMY_{_var(service)}_DATABASE_URL"] = databases[service]
         env[SIBLING_URL[service]] = f"http://127.0.0.1:{port}"
-    env["NUJOOMY_LEDGER_DATABASE_URL"] = proxies["ledger-db"]
+    for service in ports:  # every service reaches PostgreSQL through the proxy a fault cuts
+        env[f"NUJOOMY_{_var(service)}_DATABASE_URL"] = proxies[f"{service}-db"]
     return env
 
 
@@ -275,7 +285,7 @@ async def running_system(
     proxies = {
         "amqp": amqp.url_for(amqp_url),
         "redis": rds.url_for(redis_url),
-        "ledger-db": pg.url_for(databases["ledger"]),
+        **{f"{s}-db": pg.url_for(databases[s]) for s in SERVICES},
     }
     env = _environment(tmp, databases, ports, fakes, proxies, topology, redis_prefix)
     logs = tmp / "logs"

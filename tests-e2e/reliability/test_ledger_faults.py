@@ -18,7 +18,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +50,15 @@ MEMBERS = 20 if LONG else 6
 ROUNDS = 40 if LONG else 8  # earns (and every 4th a redeem) per member per fault phase
 OUTAGE_S = 30.0 if LONG else 3.0
 PACE_S = OUTAGE_S / ROUNDS
+
+
+class FreshToken(httpx.Auth):
+    def __init__(self, mint: Callable[[], str]) -> None:
+        self._mint = mint
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["Authorization"] = f"Bearer {self._mint()}"
+        yield request
 
 
 class Tally(msgspec.Struct):
@@ -192,8 +201,9 @@ async def test_ledger_survives_broker_cut_and_worker_sigkill_with_two_workers(
     tallies: list[Tally] = []
     try:
         async with served(build_app(settings, verifier=tokens.verifier())) as url:
-            headers = tokens.headers(tokens.internal(tenant, mode="test"))
-            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=15) as http:
+            # A token per request: internal tokens live 60 s and the long run takes minutes.
+            fresh = FreshToken(lambda: tokens.internal(tenant, mode="test"))
+            async with httpx.AsyncClient(base_url=url, auth=fresh, timeout=15) as http:
                 members = []
                 for i in range(MEMBERS):
                     r = await http.post("/internal/v1/members", json={"name": f"M{i}"})

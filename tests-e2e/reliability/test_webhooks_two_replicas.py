@@ -31,7 +31,7 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
-from .journey import Receiver
+from .receiver import Receiver
 from .system import Worker, project
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("system"), pytest.mark.timeout(600)]
@@ -102,6 +102,10 @@ async def test_every_event_reaches_the_partner_once_with_two_replicas_of_everyth
         "NUJOOMY_DATABASE_URL": gateway_db,
         "NUJOOMY_REDIS_PREFIX": redis_prefix + "g:",
         "NUJOOMY_WEBHOOK_POLL_SECONDS": "0.1",
+        # The production ladder waits minutes after the second failure; the long outage (20 s) and
+        # the killed worker's leases must settle within the check's timeout.
+        "NUJOOMY_WEBHOOK_SCHEDULE": "0,1,2,4,8,15,30,60",
+        "NUJOOMY_WEBHOOK_LEASE_SECONDS": "20",
     }
     workers = [Worker("nujoomy_ledger", ledger_env, tmp_path / f"ledger{i}.log") for i in range(2)]
     gw_workers = [Worker("nujoomy_partner_gateway", gateway_env, tmp_path / f"gw{i}.log") for i in range(2)]

@@ -12,28 +12,19 @@ from typing import Any
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
-from nujoomy_contracts import new_envelope
-from nujoomy_contracts.tenant import (
-    PROGRAM_UPDATED,
-    Branding,
-    EarnRule,
-    ExpiryPolicy,
-    Program,
-    Reward,
-    Wording,
-)
-from nujoomy_contracts.tenant import Tenant as TenantInfo
-from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
 from nujoomy_messaging import Topology
 from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
+# tests-e2e is no importable name (the hyphen): its shared modules are reached relatively. The
+# probes import these from here too (COFFEE only for them).
+from ..programs import COFFEE, program, project_program  # noqa: F401, TID252
+
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = {
     s: ROOT / "services" / s / "migrations" for s in ("partner-gateway", "tenant", "ledger", "wallet-pass")
 }
-COFFEE = uuid.UUID("00000000-0000-7000-8000-00000000c0fe")
 Client = AsyncTestClient  # type: ignore[type-arg]
 
 
@@ -54,45 +45,6 @@ class Stack(msgspec.Struct):
     tenant: uuid.UUID
     other: uuid.UUID
     keys: Keys
-
-
-def program(tenant_id: uuid.UUID) -> Program:
-    return Program(
-        program_id=uuid.UUID(int=tenant_id.int ^ 1),
-        tenant_id=tenant_id,
-        version=1,
-        type="points",
-        currency="EUR",
-        earn_rule=EarnRule(points_per_unit=2),
-        rewards=[Reward(reward_id=COFFEE, name="Coffee", cost=100)],
-        expiry=ExpiryPolicy(kind="months_after_earn", months=12),
-        wording=Wording(balance_label="Beans"),
-        branding=Branding(background_color="#000000", foreground_color="#FFFFFF", label_color="#CCCCCC"),
-        tenant=TenantInfo(
-            tenant_id=tenant_id,
-            slug=f"t{tenant_id.hex[:8]}",
-            name="Café",
-            locale="en",
-            timezone="Europe/Paris",
-            currency="EUR",
-            status="active",
-        ),
-    )
-
-
-async def project_program(ledger_db: str, prog: Program, mode: str) -> None:
-    """What the ledger worker does with tenant.program.updated (its own handler, its own transaction)."""
-    from nujoomy_ledger.events.consumers import apply_program
-
-    engine = make_engine(ledger_db, pool_size=1)
-    try:
-        async with transaction(make_sessionmaker(engine)) as session:
-            await apply_program(
-                session,
-                new_envelope(PROGRAM_UPDATED, prog, tenant_id=prog.tenant_id, mode=mode),  # type: ignore[arg-type]
-            )
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
