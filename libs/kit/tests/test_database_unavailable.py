@@ -3,29 +3,12 @@ Retry-After (a client retries with the same Idempotency-Key), not 500; once it i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
-
-import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
-from nujoomy_kit.db import make_engine
 from nujoomy_kit.problems import exception_handlers
 from nujoomy_testing.proxy import TcpProxy
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-
-@pytest.fixture
-async def proxied(pg_url: str) -> AsyncIterator[tuple[TcpProxy, AsyncEngine]]:
-    target = urlsplit(pg_url)
-    proxy = await TcpProxy(target.hostname or "127.0.0.1", target.port or 5432).start()
-    engine = make_engine(proxy.url_for(pg_url), pool_size=1, max_overflow=0)
-    try:
-        yield proxy, engine
-    finally:
-        await engine.dispose()
-        await proxy.close()
 
 
 def app_on(engine: AsyncEngine) -> Litestar:

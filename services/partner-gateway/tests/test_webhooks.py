@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aio_pika
 import msgspec
@@ -30,7 +31,7 @@ from nujoomy_contracts.partner import WEBHOOK_ENDPOINT_DISABLED
 from nujoomy_messaging import Topology
 from nujoomy_partner_gateway.app import build_app
 from nujoomy_partner_gateway.settings import Settings
-from nujoomy_testing import eventually
+from nujoomy_testing import TcpProxy, eventually
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
@@ -224,6 +225,46 @@ async def test_an_answer_is_recorded_while_a_slower_endpoint_of_the_same_batch_i
             await eventually(slow.count, lambda n: n == 1)
     finally:
         slow.release.set()
+
+
+async def test_an_answer_that_arrives_while_the_database_is_away_is_recorded_once_it_is_back(
+    client: Client,
+    fast: Settings,
+    make_key: MakeKey,
+    tenant: uuid.UUID,
+    amqp_url: str,
+    topology: Topology,
+    db_url: str,
+) -> None:
+    """A database restart between the partner's answer and its record must not re-send the
+    delivery when its lease ends: the dispatcher holds the outcome and records it once it can."""
+    key = await make_key("test")
+    partner = HeldReceiver()
+    target = urlsplit(db_url)
+    proxy = await TcpProxy(target.hostname or "127.0.0.1", target.port or 5432).start()
+    proxied = msgspec.structs.replace(
+        fast, database_url=proxy.url_for(db_url), webhook_lanes=1, webhook_lease_seconds=60.0
+    )
+    sql = "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded' AND attempts = 1"
+    try:
+        async with served(partner) as url, running_worker(proxied):
+            await create_endpoint(client, key, f"{url}/hook")
+            await publish(amqp_url, topology, [earned(tenant)])
+            await eventually(partner.held_count, lambda n: n == 1)
+            proxy.drop()  # the dispatcher's connections die and new ones are refused
+            partner.release.set()
+            await eventually(partner.count, lambda n: n == 1)
+            await asyncio.sleep(1.0)  # its record is refused meanwhile
+            assert await _count(db_url, sql) == 0
+            proxy.restore()
+            # Recorded within seconds, not re-sent when the 60 s lease ends.
+            await eventually(lambda: _count(db_url, sql), lambda n: n == 1, timeout=15)
+            assert len(partner.requests) == 1
+            attempts = await _count(db_url, "SELECT count(*) FROM webhook_attempts")
+            assert attempts == 1
+    finally:
+        partner.release.set()
+        await proxy.close()
 
 
 async def test_every_attempt_is_logged_and_a_delivery_can_be_replayed(

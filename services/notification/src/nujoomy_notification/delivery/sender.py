@@ -15,6 +15,7 @@ from datetime import timedelta
 import structlog
 from nujoomy_kit.db import transaction
 from nujoomy_kit.ids import encode_id
+from nujoomy_kit.settling import settle_as_finished
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nujoomy_notification.db.messages import Due, claim_due, settle
@@ -55,26 +56,17 @@ class Sender:
                 claimed = await claim_due(db, self._batch, self._lease)
             if not claimed:
                 return total
-            await self._send_all(claimed)
+            # Each outcome is settled as soon as the server answers (nujoomy_kit.settling says why);
+            # one the database refuses is written again until shortly before the lease ends.
+            hold_until = asyncio.get_running_loop().time() + self._lease.total_seconds() * 0.8
+            await settle_as_finished(
+                (self._send(due, t, m) for due, t, m in claimed), self._settle, hold_until=hold_until
+            )
             total += len(claimed)
 
-    async def _send_all(self, claimed: list[tuple[Due, uuid.UUID, uuid.UUID]]) -> None:
-        """Send the batch concurrently and settle each outcome as soon as it is known: whatever has
-        finished is written in one transaction while the rest are still in flight. A worker killed
-        after the server accepted a message but before it is settled sends it again (same
-        Message-ID) when the lease runs out; settling as they finish keeps that window to one
-        commit instead of the slowest send of the batch."""
-        pending = {asyncio.ensure_future(self._send(due, t, m)) for due, t, m in claimed}
-        try:
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                await self._settle([task.result() for task in done])
-        finally:
-            # The settle failed (database away): the leases bring the rest back; stop sending them.
-            for task in pending:
-                task.cancel()
-
     async def _settle(self, outcomes: list[tuple[Due, str | DeliveryError]]) -> None:
+        """Safe to run twice with the same outcomes: each update applies only to a message still
+        queued (db.messages)."""
         sent: list[tuple[uuid.UUID, str]] = []
         retry: list[tuple[uuid.UUID, float, str]] = []
         failed: list[tuple[uuid.UUID, str, str]] = []

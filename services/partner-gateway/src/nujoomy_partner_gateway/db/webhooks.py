@@ -261,35 +261,44 @@ async def claim_due(db: AsyncSession, limit: int, lease: timedelta) -> list[Row[
 # (arrays bound once, encoded by asyncpg), rather than one INSERT and one UPDATE per delivery.
 _RECORD = text(
     """
-    WITH attempts AS (
-        INSERT INTO webhook_attempts
-            (delivery_id, tenant_id, mode, attempted_at, status_code, latency_ms, response_excerpt, error)
+    WITH o AS (
         SELECT * FROM unnest(
             CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:modes AS text[]),
             CAST(:attempted AS timestamptz[]), CAST(:codes AS int[]), CAST(:latencies AS float8[]),
-            CAST(:excerpts AS text[]), CAST(:errors AS text[])
-        )
+            CAST(:excerpts AS text[]), CAST(:errors AS text[]), CAST(:statuses AS text[]),
+            CAST(:counts AS int[]), CAST(:next AS timestamptz[])
+        ) AS o(id, tenant_id, mode, attempted_at, code, latency_ms, excerpt, error, status, attempts,
+               next_attempt_at)
+    ), applied AS (
+        UPDATE webhook_deliveries d
+        SET status = o.status, attempts = o.attempts, next_attempt_at = o.next_attempt_at,
+            last_status_code = o.code,
+            finished_at = CASE WHEN o.status = 'pending' THEN NULL ELSE now() END
+        FROM o
+        WHERE d.id = o.id AND d.attempts = o.attempts - 1
+        RETURNING d.id
+    ), logged AS (
+        INSERT INTO webhook_attempts
+            (delivery_id, tenant_id, mode, attempted_at, status_code, latency_ms, response_excerpt, error)
+        SELECT o.id, o.tenant_id, o.mode, o.attempted_at, o.code, o.latency_ms, o.excerpt, o.error
+        FROM o JOIN applied ON applied.id = o.id
     )
-    UPDATE webhook_deliveries d
-    SET status = o.status, attempts = o.attempts, next_attempt_at = o.next_attempt_at,
-        last_status_code = o.code,
-        finished_at = CASE WHEN o.status = 'pending' THEN NULL ELSE now() END
-    FROM unnest(
-        CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:counts AS int[]),
-        CAST(:next AS timestamptz[]), CAST(:codes AS int[])
-    ) AS o(id, status, attempts, next_attempt_at, code)
-    WHERE d.id = o.id
+    SELECT id FROM applied
     """
 )
 
 
-async def record_attempts(db: AsyncSession, attempts: list[dict[str, Any]]) -> None:
+async def record_attempts(db: AsyncSession, attempts: list[dict[str, Any]]) -> set[uuid.UUID]:
     """Log one attempt per delivery and apply its outcome. Keys: delivery_id, tenant_id, mode,
-    attempted_at, status_code, latency_ms, response_excerpt, error (the attempt); status, attempts,
-    next_attempt_at (the delivery's new state)."""
+    attempted_at, status_code, latency_ms, response_excerpt, error (the attempt); status, attempts
+    (the claimed count + 1), next_attempt_at (the delivery's new state).
+
+    Applied only where the delivery still has the attempt count it was claimed with, so recording
+    the same outcome twice, or after another worker took the delivery over, changes nothing.
+    Returns the deliveries it applied to."""
     if not attempts:
-        return
-    await db.execute(
+        return set()
+    result = await db.execute(
         _RECORD,
         {
             "ids": [a["delivery_id"] for a in attempts],
@@ -305,6 +314,7 @@ async def record_attempts(db: AsyncSession, attempts: list[dict[str, Any]]) -> N
             "next": [a["next_attempt_at"] for a in attempts],
         },
     )
+    return {row.id for row in result}
 
 
 _FINISH = (

@@ -20,6 +20,7 @@ import structlog
 from nujoomy_contracts import new_envelope
 from nujoomy_contracts.partner import WEBHOOK_ENDPOINT_DISABLED, WebhookEndpointDisabled
 from nujoomy_kit.ids import encode_id
+from nujoomy_kit.settling import settle_as_finished
 from nujoomy_messaging import add_event
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -61,13 +62,12 @@ class Dispatcher:
 
     async def _lane(self) -> int:
         total = 0
+        lease = self._settings.webhook_lease_seconds
         while True:
             async with self._sessions() as session, session.begin():
-                batch = await db.claim_due(
-                    session,
-                    self._settings.webhook_batch,
-                    timedelta(seconds=self._settings.webhook_lease_seconds),
-                )
+                batch = await db.claim_due(session, self._settings.webhook_batch, timedelta(seconds=lease))
+            # Outcomes the database refuses are written again until shortly before the lease ends.
+            hold_until = asyncio.get_running_loop().time() + lease * 0.8
             if not batch:
                 return total
             # An endpoint disabled or deleted since the delivery was scheduled gets nothing more.
@@ -88,25 +88,15 @@ class Dispatcher:
                             for row in gone
                         ],
                     )
-            await self._attempt_all(live)
+            # Each outcome is recorded as soon as it is known (nujoomy_kit.settling says why).
+            await settle_as_finished(
+                (self._attempt(row) for row in live), self._record_batch, hold_until=hold_until
+            )
             total += len(live)
 
-    async def _attempt_all(self, rows: list[Row[Any]]) -> None:
-        """Send the batch concurrently and record each outcome as soon as it is known: whatever has
-        finished is written in one transaction while the rest are still in flight. A worker killed
-        after an endpoint answered but before the record commits re-sends that delivery (same
-        webhook-id) when the lease runs out; recording as they finish keeps that window to one
-        commit, instead of the slowest endpoint in the batch (up to the timeout)."""
-        pending = {asyncio.ensure_future(self._attempt(row)) for row in rows}
-        try:
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                async with self._sessions() as session, session.begin():
-                    await self._record(session, [task.result() for task in done])
-        finally:
-            # The record failed (database away): the leases bring the rest back; stop sending them.
-            for task in pending:
-                task.cancel()
+    async def _record_batch(self, results: list[AttemptResult]) -> None:
+        async with self._sessions() as session, session.begin():
+            await self._record(session, results)
 
     async def _attempt(self, row: Row[Any]) -> AttemptResult:
         now = datetime.now(UTC)
@@ -145,7 +135,9 @@ class Dispatcher:
             (r, deliveries.judge(r.status, r.row.attempts + 1, now, self._settings.webhook_schedule))
             for r in results
         ]
-        await db.record_attempts(
+        # Only outcomes that moved their delivery on count: one recorded already (a retried
+        # record whose first COMMIT landed) or by another worker after the lease is not applied twice.
+        applied = await db.record_attempts(
             session,
             [
                 {
@@ -165,6 +157,8 @@ class Dispatcher:
             ],
         )
         for r, outcome in outcomes:
+            if r.row.id not in applied:
+                continue
             if outcome.verdict == "succeeded":
                 healthy.add(r.row.endpoint_id)
                 continue
