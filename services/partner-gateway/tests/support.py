@@ -16,6 +16,7 @@ from nujoomy_contracts import Envelope, encode_envelope
 from nujoomy_messaging import Topology
 from nujoomy_partner_gateway.settings import Settings
 from nujoomy_partner_gateway.worker import build_worker
+from nujoomy_testing.servers import read_body
 
 
 def free_port() -> int:
@@ -50,12 +51,7 @@ class Receiver:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         status = self.status
         with self._lock:

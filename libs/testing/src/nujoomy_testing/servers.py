@@ -42,3 +42,13 @@ async def served(app: Any, port: int = 0, start_timeout: float = 60.0) -> AsyncI
     finally:
         server.should_exit = True
         await asyncio.to_thread(thread.join, 15)
+
+
+async def read_body(receive: Any) -> bytes:
+    """The whole request body an ASGI app is sent, however many messages it comes in."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
