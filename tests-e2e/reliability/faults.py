@@ -232,8 +232,9 @@ async def combined(ctx: Context) -> str:
 
 
 # The phases where a worker cannot record an outcome it got — killed (SIGKILL), or its database away
-# (PostgreSQL restart) — so the delivery goes again under the same webhook-id when its lease ends:
-# only there may a webhook-id be re-sent (checker.py says why).
+# (PostgreSQL restart) for longer than the dispatcher holds a refused record (80 % of the lease, 16 s
+# here; the long scale's outage is 20 s) — so the delivery goes again under the same webhook-id when
+# its lease ends: only there may a webhook-id be re-sent (checker.py says why).
 KILLS: set[Fault] = {worker_sigkill, postgres_restart, combined}
 
 PHASES: list[tuple[str, Fault]] = [
