@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
-from nujoomy_contracts import new_envelope
-from nujoomy_contracts.tenant import (
-    PROGRAM_UPDATED,
-    Branding,
-    EarnRule,
-    ExpiryPolicy,
-    Program,
-    Reward,
-    Tenant,
-    Wording,
-)
+from nujoomy_contracts.tenant import ExpiryPolicy, Program, Reward
 from nujoomy_ledger.events.consumers import apply_program
+from nujoomy_testing.programs import CAKE, COFFEE, program_updated, reward, sample_program
 from nujoomy_testing.tokens import TestTokens
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-COFFEE = uuid.UUID("00000000-0000-7000-8000-00000000c0fe")
-CAKE = uuid.UUID("00000000-0000-7000-8000-00000000cace")
-
-
-def reward(reward_id: uuid.UUID = COFFEE, name: str = "Coffee", cost: int = 100, **extra: Any) -> Reward:
-    return Reward(reward_id=reward_id, name=name, cost=cost, **extra)
+__all__ = ["CAKE", "COFFEE", "Api", "program", "project", "reward"]
 
 
 def program(
@@ -38,36 +23,23 @@ def program(
     minimum_spend: str | None = None,
     rewards: list[Reward] | None = None,
     expiry: ExpiryPolicy | None = None,
-    created: datetime | None = None,
 ) -> Program:
-    return Program(
-        program_id=uuid.UUID(int=tenant_id.int ^ 1),
-        tenant_id=tenant_id,
+    """The sample program at 1 point per unit, with a Coffee (100) and a Cake (250) by default."""
+    return sample_program(
+        tenant_id,
         version=version,
-        type=type_,  # type: ignore[arg-type]
-        currency="EUR",
-        earn_rule=EarnRule(points_per_unit=points_per_unit, minimum_spend=minimum_spend),
+        type_=type_,
+        points_per_unit=points_per_unit,
+        minimum_spend=minimum_spend,
         rewards=rewards if rewards is not None else [reward(), reward(CAKE, "Cake", 250)],
-        expiry=expiry or ExpiryPolicy(kind="months_after_earn", months=12),
-        wording=Wording(balance_label="Beans"),
-        branding=Branding(background_color="#000000", foreground_color="#FFFFFF", label_color="#CCCCCC"),
-        tenant=Tenant(
-            tenant_id=tenant_id,
-            slug=f"t{tenant_id.hex[:8]}",
-            name="Café",
-            locale="en",
-            timezone="Europe/Paris",
-            currency="EUR",
-            status="active",
-        ),
+        expiry=expiry,
     )
 
 
 async def project(sessions: async_sessionmaker[AsyncSession], prog: Program, mode: str = "live") -> None:
     """Apply a tenant.program.updated event through the ledger's own consumer handler."""
-    event = new_envelope(PROGRAM_UPDATED, prog, tenant_id=prog.tenant_id, mode=mode)  # type: ignore[arg-type]
     async with sessions() as session, session.begin():
-        await apply_program(session, event)
+        await apply_program(session, program_updated(prog, mode))
 
 
 class Api:
