@@ -17,7 +17,8 @@ from nujoomy_testing.servers import read_body, served
 
 
 class Receiver:
-    """A partner's webhook endpoint: `mode` "up", "down" (503), or "slow" (answers after `slow_s`).
+    """A partner's webhook endpoint: `mode` "up", "down" (503), "slow" (answers after `slow_s`), or
+    "gone" (410: the partner retired it, which disables the endpoint at the gateway).
     Served with `serving()`, it can also stop listening (`close`, then `open` on the same port): a
     host whose server is down refuses the connection, which the gateway meets before any HTTP."""
 
@@ -25,7 +26,7 @@ class Receiver:
         self.mode = "up"
         self.slow_s = 10.0
         self.ok: list[tuple[str, str, dict[str, Any]]] = []  # (webhook-id, type, data) per 2xx
-        self.refused = 0  # answered 503
+        self.refused = 0  # answered 503 or 410
         self.url = ""
         self._lock = threading.Lock()
         self._port = 0
@@ -62,7 +63,7 @@ class Receiver:
         mode = self.mode
         if mode == "slow":
             await asyncio.sleep(self.slow_s)
-        status = 503 if mode == "down" else 200
+        status = {"down": 503, "gone": 410}.get(mode, 200)
         with self._lock:
             if status == 200:
                 event = json.loads(body)

@@ -7,6 +7,10 @@
   a dependency outage longer than the retry ladder would leave them; `nujoomy dlq list` must show
   them, `nujoomy dlq replay <consumer> --all` must drain them, and the consumers' inboxes must make
   the replay a no-op (no second e-mail, webhook or push).
+- A retired endpoint: one endpoint answers 410 Gone from the first event, so the gateway disables
+  it and cancels what it owed (the webhook plane's permanently undeliverable). The partner fixes
+  it, turns it back on (`POST /v1/webhook_endpoints/{id}/enable`) and replays everything since the
+  start: it must then hold every event, each under one webhook-id (the checker, `revive`).
 - Webhooks: the partner asks for a replay of everything since the start
   (`POST /v1/webhook_endpoints/{id}/replay`); every event arrives again under its original
   `webhook-id`, so a partner deduplicating on it sees each event once.
@@ -122,6 +126,26 @@ async def webhook_replay(
             break
     again = {wid for wid, _, _ in receiver.ok[count:]}
     return len(before), len(again & before), len(again - before)
+
+
+async def revive(journey: Journey, receiver: Receiver, url: str, since: datetime) -> dict[str, Any]:
+    """The partner behind the 410 endpoint at `url`: sees it disabled (and why), brings its server
+    back, enables the endpoint and replays since `since`. Returns what the partner saw."""
+    headers = {"Authorization": f"Bearer {journey.partner_key}"}
+    async with httpx.AsyncClient(base_url=journey.system.gateways[0], timeout=30, headers=headers) as http:
+        endpoints = (await http.get("/v1/webhook_endpoints")).json()["data"]
+        endpoint = next(e for e in endpoints if e["url"] == url)
+        assert endpoint["enabled"] is False, endpoint  # disabled by the 410 …
+        assert "410" in (endpoint["disabled_reason"] or ""), endpoint
+        assert receiver.ok == []  # … and nothing more was sent to it
+        receiver.mode = "up"
+        enabled = await http.post(f"/v1/webhook_endpoints/{endpoint['id']}/enable")
+        assert enabled.status_code == 200, enabled.text
+        r = await http.post(
+            f"/v1/webhook_endpoints/{endpoint['id']}/replay", json={"since": since.isoformat()}
+        )
+        assert r.status_code == 202, r.text
+    return {"answered 410": receiver.refused, "replay": r.json()}
 
 
 def now() -> datetime:

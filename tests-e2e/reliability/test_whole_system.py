@@ -26,7 +26,7 @@ from .checker import Report, converge, dead_letters
 from .faults import KILLS, PHASES, SCALE, Context, Fault
 from .journey import start_journey
 from .receiver import Receiver
-from .replay import dead_letter_replay, now, observe, webhook_replay
+from .replay import dead_letter_replay, now, observe, revive, webhook_replay
 from .stack import LONG, running_system
 
 pytestmark = [
@@ -66,16 +66,18 @@ async def test_whole_system_under_faults(
     tmp_path: Path,
 ) -> None:
     rows: list[str] = []
-    flaky, steady = Receiver(), Receiver()
+    flaky, steady, retired = Receiver(), Receiver(), Receiver()
+    retired.mode = "gone"  # answers 410 from the first event: disabled, then revived and replayed
     async with (
         flaky.serving() as flaky_url,
         served(steady) as steady_url,
+        served(retired) as retired_url,
         running_system(make_db, amqp_url, redis_url, redis_prefix, topology, tmp_path) as system,
     ):
         receivers = {"flaky": flaky, "steady": steady}
         await observe(system)
         began = now()
-        hooks = [f"{flaky_url}/flaky", f"{steady_url}/steady"]
+        hooks = [f"{flaky_url}/flaky", f"{steady_url}/steady", f"{retired_url}/retired"]
         journey = await start_journey(system, hooks, SCALE.members)
         ctx = Context(journey, receivers)
         for name, fault in selected(PHASES):
@@ -111,6 +113,9 @@ async def test_whole_system_under_faults(
         letters = await dead_letters(journey)
         # The operator's replay of dead letters: drained, and a no-op for events already applied.
         drill = await dead_letter_replay(system)
+        # The retired endpoint's partner enables it again and replays: every event, once per id.
+        revived = await revive(journey, retired, hooks[2], began)
+        receivers["retired"] = retired
         report, _, _ = await converge(journey, receivers, ctx.gone, CONVERGE_TIMEOUT, ctx.excused)
         assert report.converged, report
         assert sum(report.duplicates.values()) == 0, report.duplicates
@@ -124,6 +129,10 @@ async def test_whole_system_under_faults(
     print(f"facts: {report.facts}")
     print(f"dlq drill: {drill['list']}{drill['replay']}")
     print(f"webhook replay: {again} of {before} webhook-ids delivered again, {new} new")
+    print(
+        f"410 endpoint: disabled after {revived['answered 410']} answers of 410, enabled and replayed"
+        f" ({revived['replay']}): {report.facts['webhooks retired']} webhook-ids, each once"
+    )
     assert sum(letters.values()) == 0
     listed = [line.split() for line in drill["list"].splitlines()]
     for consumer in drill["replay"]:  # the drill's dead letters were listed …
