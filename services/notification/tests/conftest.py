@@ -38,6 +38,7 @@ class WalletLinksServer:
     def __init__(self) -> None:
         self.requests: list[dict[str, str]] = []
         self.fail_next = 0
+        self.apple_path_padding = 0  # makes the Apple link this much longer (and offers no card page)
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.url = ""
@@ -53,7 +54,8 @@ class WalletLinksServer:
                 return Response({"code": "unavailable"}, status_code=503)
             return Response(
                 {
-                    "apple_pass_url": f"https://wallet.example/apple/passes/{member_id}",
+                    "apple_pass_url": f"https://wallet.example/apple/passes/{member_id}"
+                    + "x" * self.apple_path_padding,
                     "google_save_url": f"https://pay.google.com/gp/v/save/{member_id}",
                 }
             )

@@ -84,5 +84,53 @@ async def test_arabic_member_gets_a_right_to_left_welcome(bus, make, sink, run_w
     assert "أهلاً" in mail.subject
 
 
+async def test_an_sms_welcome_carries_the_card_page_and_the_email_both_wallet_links(
+    bus, make, sink, sms, real_wallet_pass, run_worker
+):
+    """Google's save link (a ~1 kB JWT) does not fit an SMS: the SMS carries wallet-pass's short card
+    page instead, and the member who also gave an e-mail address still gets the full e-mail."""
+    fake, url = sms
+    m = make.member(phone="+966500000009", consent_sms=True)
+    async with run_worker(wallet_pass_url=real_wallet_pass.url, sms_url=url, sms_secret="sms-test-secret"):
+        await bus.publish(make.tenant_created())
+        await eventually(lambda: bus.fetch("SELECT 1 FROM tenants"), lambda rows: len(rows) == 1)
+        await bus.publish(make.enrolled(m))
+        await eventually(lambda: _sent(bus), lambda rows: len(rows) == 2)
+    assert [s.to for s in fake.messages] == ["+966500000009"]
+    text = fake.messages[0].body
+    assert len(text) <= 480
+    card = re.search(r"https://wallet\.nujoomy\.test/cards/([A-Za-z0-9_\-.]+)", text)
+    assert card, text
+    assert "pay.google.com" not in text
+    assert read_download_token(real_wallet_pass.download_secret, card.group(1), int(time.time())) == (
+        make.TENANT,
+        "live",
+        m.member_id,
+    )
+    assert "https://pay.google.com/gp/v/save/" in sink.messages[0].part("text/plain")
+
+
+async def test_a_message_that_cannot_be_rendered_is_suppressed_and_the_others_still_go(
+    bus, make, sink, sms, wallet, run_worker
+):
+    """An SMS over its length with this member's values: kept as suppressed (template_invalid), not
+    a retried event that ends in the dead-letter queue with the member's e-mail behind it."""
+    fake, url = sms
+    wallet.apple_path_padding = 600
+    m = make.member(phone="+966500000010", consent_sms=True)
+    async with run_worker(sms_url=url, sms_secret="sms-test-secret"):
+        await bus.publish(make.enrolled(m), make.earned(m, 10, 10))
+        await eventually(lambda: _sent(bus), lambda rows: len(rows) == 3)  # welcome e-mail, 2 receipts
+    rows = {(r["kind"], r["channel"]): r for r in await bus.messages()}
+    assert (rows[("welcome", "sms")]["status"], rows[("welcome", "sms")]["reason"]) == (
+        "suppressed",
+        "template_invalid",
+    )
+    assert rows[("welcome", "email")]["status"] == "sent"
+    assert rows[("points_earned", "sms")]["status"] == "sent"
+    assert len(fake.messages) == 1
+    assert len(sink.messages) == 2
+
+
 async def _sent(bus):
     return await bus.fetch("SELECT id FROM messages WHERE status = 'sent'")

@@ -4,13 +4,16 @@ in the manifest, and pass.json holding Apple's rules and the member's state."""
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
+import re
 import subprocess
 import uuid
 import zipfile
 from pathlib import Path
 
+import jwt
 import pytest
 from litestar.testing import AsyncTestClient
 from nujoomy_kit.ids import encode_id
@@ -280,3 +283,41 @@ async def test_a_download_link_is_signed_and_expires(
     refused = await client.get(f"/apple/passes/{expired}")
     assert refused.status_code == 404
     assert refused.json()["code"] == "invalid_download_link"
+
+
+async def test_the_card_page_is_one_short_link_offering_both_wallets(
+    client: AsyncTestClient,
+    tokens: TestTokens,
+    settings: Settings,  # type: ignore[type-arg]
+) -> None:
+    """What an SMS carries: Google's save link is a signed JWT of about a kilobyte, the card page's
+    link a fraction of that, and the page leads to both wallets for this member."""
+    member = uuid.uuid4()
+    await apply(settings, enrolled(TENANT, member, None, "live"))
+    headers = tokens.headers(tokens.internal(TENANT, "live"))
+    links = (
+        await client.get(f"/internal/v1/members/{encode_id('mbr', member)}/links", headers=headers)
+    ).json()
+    card_path = links["card_url"].split("127.0.0.1:8003", 1)[1]
+    assert card_path.startswith("/cards/")
+    assert len(links["card_url"]) < 160 < len(links["google_save_url"])
+    page = await client.get(card_path)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "private, no-store"
+    apple = re.search(r'id="apple" href="([^"]+)"', page.text)
+    google = re.search(r'id="google" href="([^"]+)"', page.text)
+    assert apple, page.text
+    assert google, page.text
+    assert html.unescape(apple.group(1)) == links["apple_pass_url"]
+    download = await client.get(html.unescape(apple.group(1)).split("127.0.0.1:8003", 1)[1])
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/vnd.apple.pkpass"
+    save = jwt.decode(html.unescape(google.group(1)).rsplit("/", 1)[1], options={"verify_signature": False})
+    from nujoomy_wallet_pass.domain.links import google_object_id
+
+    object_id = google_object_id(settings.google_issuer_id, TENANT, "live", member)
+    assert save["payload"]["loyaltyObjects"] == [{"id": object_id}]
+    tampered = await client.get(card_path[:-3] + ("AAA" if not card_path.endswith("AAA") else "BBB"))
+    assert tampered.status_code == 404
+    assert tampered.json()["code"] == "invalid_download_link"

@@ -13,7 +13,7 @@ from nujoomy_notification.domain.kinds import Kind
 COMMON = ("member_name", "tenant_name", "balance_label", "balance", "unsubscribe_url")
 
 FIELDS: dict[Kind, tuple[str, ...]] = {
-    "welcome": (*COMMON, "apple_pass_url", "google_save_url"),
+    "welcome": (*COMMON, "apple_pass_url", "google_save_url", "card_url"),
     "points_earned": (*COMMON, "points", "reference"),
     "reward_affordable": (*COMMON, "reward_name", "reward_cost"),
     "reward_redeemed": (*COMMON, "reward_name", "points"),
@@ -29,6 +29,7 @@ _SAMPLE: dict[str, Any] = {
     "unsubscribe_url": "https://example.invalid/unsubscribe/sample",
     "apple_pass_url": "https://example.invalid/apple/passes/sample",
     "google_save_url": "https://pay.google.com/gp/v/save/sample",
+    "card_url": "https://example.invalid/cards/sample",
     "points": 15,
     "reference": "Order 1042",
     "reward_name": "Free coffee",

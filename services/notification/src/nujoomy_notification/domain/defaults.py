@@ -100,13 +100,21 @@ _AR: dict[Kind, tuple[str, str, str]] = {
 }
 
 
+# An SMS carries the card page's short link, not the e-mail's two: Google's save link is a signed JWT
+# of about a kilobyte, which would push a welcome past SMS_MAX_CHARS.
+_SMS: dict[tuple[Locale, Kind], str] = {
+    ("en", "welcome"): "Welcome to {{ tenant_name }}! Add your card to your phone: {{ card_url }}",
+    ("ar", "welcome"): "أهلاً بك في {{ tenant_name }}! أضف بطاقتك إلى هاتفك: {{ card_url }}",
+}
+
+
 def _build() -> dict[_Key, TemplateSource]:
     out: dict[_Key, TemplateSource] = {}
     for locale, table in (("en", _EN), ("ar", _AR)):
         loc: Locale = "en" if locale == "en" else "ar"
         for kind, (subject, html, text) in table.items():
             out[(kind, loc, "email")] = TemplateSource(subject=subject, html=html, text=text)
-            out[(kind, loc, "sms")] = TemplateSource(text=text)
+            out[(kind, loc, "sms")] = TemplateSource(text=_SMS.get((loc, kind), text))
     return out
 
 

@@ -137,7 +137,11 @@ class EventHandlers:
         async def links() -> dict[str, Any]:
             # Raises WalletPassUnavailable: the whole event (projection included) rolls back and retries.
             found = await self.wallet.links(event.tenant_id, event.mode, member_id)
-            return {"apple_pass_url": found.apple_pass_url, "google_save_url": found.google_save_url}
+            return {
+                "apple_pass_url": found.apple_pass_url,
+                "google_save_url": found.google_save_url,
+                "card_url": found.card_url or found.apple_pass_url,
+            }
 
         return links
 

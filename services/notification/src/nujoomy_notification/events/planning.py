@@ -113,7 +113,7 @@ class Planner:
         extra = await self._lazy_values([d for d in drafts if d.decision.send])
         for draft in drafts:
             if draft.decision.send:
-                self._fill(draft, extra.get(id(draft.intent), {}))
+                self._fill_or_suppress(draft, extra.get(id(draft.intent), {}))
         rows = [d.message for d in drafts]
         await add_messages(db, rows)
         return rows
@@ -193,6 +193,24 @@ class Planner:
         except ExceptionGroup as failed:
             raise failed.exceptions[0] from None  # the event's own error, for its retry headers
         return {key: task.result() for key, task in tasks.items()}
+
+    def _fill_or_suppress(self, draft: _Draft, extra: dict[str, Any]) -> None:
+        """A message that cannot be rendered (e.g. an SMS over its length with these values) is
+        kept as suppressed with the reason, and the event's other messages still go: raising would
+        retry the whole event into the dead-letter queue, and every later event about the member
+        would wait behind it."""
+        try:
+            self._fill(draft, extra)
+        except TemplateInvalid as exc:
+            log.warning(
+                "message_unrenderable",
+                kind=draft.intent.kind,
+                channel=draft.channel,
+                locale=draft.message.locale,
+                error=str(exc),
+            )
+            draft.message.status, draft.message.reason = "suppressed", "template_invalid"
+            draft.message.send_after = None
 
     def _fill(self, draft: _Draft, extra: dict[str, Any]) -> None:
         intent, known, message = draft.intent, draft.known, draft.message

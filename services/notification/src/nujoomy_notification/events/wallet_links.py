@@ -13,6 +13,7 @@ from nujoomy_kit.tokens import InternalTokenIssuer
 class WalletLinks(msgspec.Struct, kw_only=True):
     apple_pass_url: str
     google_save_url: str | None = None  # None when wallet-pass has no Google issuer configured
+    card_url: str | None = None  # one short page offering both wallets: what an SMS carries
 
 
 class WalletPassUnavailable(RuntimeError):

@@ -12,17 +12,18 @@ from nujoomy_kit.ids import InvalidId, decode_id, encode_id
 from nujoomy_kit.tokens import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nujoomy_wallet_pass.api.cards import links_to_card
 from nujoomy_wallet_pass.context import Wallet
 from nujoomy_wallet_pass.db import google_callbacks, queries
 from nujoomy_wallet_pass.domain.errors import PassNotFound
-from nujoomy_wallet_pass.domain.links import download_token, google_object_id
-from nujoomy_wallet_pass.google import save_url
+from nujoomy_wallet_pass.domain.links import download_token
 
 
 class Links(msgspec.Struct):
     apple_pass_url: str
     google_save_url: str | None
     expires_at: int
+    card_url: str  # one short page offering both wallets (what an SMS can carry)
 
 
 class PassStatus(msgspec.Struct):
@@ -59,18 +60,12 @@ async def member_links(principal: Principal, wallet: Wallet, mbr_id: str) -> Lin
     assert principal.mode is not None
     expires_at = int(time.time()) + wallet.settings.download_ttl_seconds
     token = download_token(wallet.download_secret, principal.tenant_id, principal.mode, member_id, expires_at)
-    google = None
-    if wallet.account is not None:
-        google = save_url(
-            wallet.account,
-            google_object_id(
-                wallet.settings.google_issuer_id, principal.tenant_id, principal.mode, member_id
-            ),
-        )
+    links = links_to_card(wallet, principal.tenant_id, principal.mode, member_id, token)
     return Links(
-        apple_pass_url=f"{wallet.settings.public_url.rstrip('/')}/apple/passes/{token}",
-        google_save_url=google,
+        apple_pass_url=links.apple_pass_url,
+        google_save_url=links.google_save_url,
         expires_at=expires_at,
+        card_url=links.card_url,
     )
 
 
