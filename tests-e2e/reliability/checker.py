@@ -204,6 +204,28 @@ async def _mail(journey: Journey, report: Report) -> None:
     report.facts["e-mails"] = len(got)
 
 
+async def _sms(journey: Journey, report: Report) -> None:
+    """As for e-mail: the provider's log against what notification recorded as sent."""
+    system = journey.system
+    async with httpx.AsyncClient(timeout=30) as http:
+        got = (await http.get(f"{system.fakes['sms']}/messages")).json()
+    refs = Counter(m["reference"] for m in got)
+    report.duplicates["SMS received twice"] += sum(1 for n in refs.values() if n > 1)
+    rows = await _fetch(
+        system.databases["notification"],
+        "SELECT status, provider_id, reason FROM messages WHERE channel = 'sms'",
+    )
+    sent = {r["provider_id"] for r in rows if r["status"] == "sent"}
+    report.lost["SMS not sent yet"] += sum(
+        1 for r in rows if r["status"] == "queued" and r["reason"] != "quiet_hours"
+    )
+    report.lost["SMS sent but not received"] += len(sent - {m["id"] for m in got})
+    failed = sum(1 for r in rows if r["status"] == "failed")
+    if failed:
+        report.unsound.append(f"{failed} SMS failed for good")
+    report.facts["SMS"] = len(got)
+
+
 async def dead_letters(journey: Journey) -> dict[str, int]:
     import importlib
 
@@ -226,6 +248,7 @@ async def check(
     await _wallets(journey, report, balances, last, gone)
     _webhooks(receivers, report, balances, txns, excused)
     await _mail(journey, report)
+    await _sms(journey, report)
     letters = await dead_letters(journey)
     report.facts["dead letters"] = {k: v for k, v in letters.items() if v}
     return report

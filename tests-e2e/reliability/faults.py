@@ -207,14 +207,17 @@ async def _refused_connections(ctx: Context, receiver: Receiver) -> int:
 
 
 async def smtp_refusing(ctx: Context) -> str:
+    """The SMTP sink answers 451 to the next N messages, and the SMS provider 503 to the next N."""
+    fakes = ctx.journey.system.fakes
     async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.post(
-            f"{ctx.journey.system.fakes['smtp-http']}/refuse", json={"count": SCALE.smtp_refusals}
-        )
+        r = await http.post(f"{fakes['smtp-http']}/refuse", json={"count": SCALE.smtp_refusals})
+        r.raise_for_status()
+        r = await http.post(f"{fakes['sms']}/refuse", json={"count": SCALE.smtp_refusals})
         r.raise_for_status()
         await asyncio.sleep(SCALE.broker_s)
-        stats = (await http.get(f"{ctx.journey.system.fakes['smtp-http']}/stats")).json()
-    return f"SMTP sink refused {stats['refused']} (451)"
+        stats = (await http.get(f"{fakes['smtp-http']}/stats")).json()
+    sms = f"SMS provider refusing the next {SCALE.smtp_refusals} (503)"
+    return f"SMTP sink refused {stats['refused']} (451), {sms}"
 
 
 async def combined(ctx: Context) -> str:

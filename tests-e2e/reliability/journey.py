@@ -148,6 +148,8 @@ class Journey:
             "consent_email": True,
             "external_id": external,
         }
+        if len(self.members) % 2:  # every other member also takes SMS (to the SMS provider fake)
+            body |= {"phone": f"+44770090{secrets.randbelow(10_000):04d}", "consent_sms": True}
         r = await self.partner("POST", "/v1/members", body, key=f"enrol-{external}")
         assert r is not None, "no answer to an enrolment"
         assert r.status_code == 201, r.text
