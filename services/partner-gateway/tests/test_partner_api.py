@@ -114,6 +114,8 @@ async def test_a_partner_enrols_earns_redeems_and_reverses(gateway: Client, keys
     assert member["id"].startswith("mbr_")
     assert member["apple_pass_url"].startswith("https://loyalty.example/")
     assert "pay.google.com" in member["google_save_url"]
+    assert member["card_url"].startswith("https://loyalty.example/cards/")
+    assert len(member["card_url"]) < len(member["google_save_url"]) // 4
     assert "card_token" not in member
     mid = member["id"]
     earned = await gateway.post(f"/v1/members/{mid}/earn", json={"points": 150}, headers=bearer(keys.test))

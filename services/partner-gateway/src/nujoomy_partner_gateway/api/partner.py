@@ -101,13 +101,14 @@ async def create_member(
     if created.status_code != 201:
         return passthrough(created)
     member = _strip_card_token(created.json())
-    member["apple_pass_url"] = member["google_save_url"] = None
+    member["apple_pass_url"] = member["google_save_url"] = member["card_url"] = None
     try:
         links = await downstream.call(
             "wallet-pass", "GET", f"/internal/v1/members/{member['id']}/links", principal
         )
         if links.status_code == 200:
-            member.update({k: links.json().get(k) for k in ("apple_pass_url", "google_save_url")})
+            found = links.json()
+            member.update({k: found.get(k) for k in ("apple_pass_url", "google_save_url", "card_url")})
     except DownstreamUnavailable:
         # The member exists; the links are derivable later from GET /v1/members/{id}.
         log.warning("wallet_links_unavailable", member=member["id"])

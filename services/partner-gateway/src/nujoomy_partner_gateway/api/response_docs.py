@@ -180,6 +180,7 @@ ENROLLED_SPEC = spec(
         "available": 0,
         "apple_pass_url": "https://passes.example/apple/passes/eyJ…",
         "google_save_url": "https://pay.google.com/gp/v/save/eyJ…",
+        "card_url": "https://passes.example/cards/eyJ…",
     },
 )
 MEMBER_SPEC = spec(r.Member, "The member with its balance", MEMBER)

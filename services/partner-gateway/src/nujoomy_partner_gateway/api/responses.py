@@ -50,6 +50,7 @@ class EnrolledMember(Member, kw_only=True):
     # Wallet set up); GET /v1/members/{id} does not carry them
     apple_pass_url: str | None
     google_save_url: str | None
+    card_url: str | None  # one short page offering both wallets: for an SMS or a printed QR code
 
 
 class MemberList(msgspec.Struct, kw_only=True):
