@@ -293,7 +293,11 @@ async def test_the_card_page_is_one_short_link_offering_both_wallets(
     """What an SMS carries: Google's save link is a signed JWT of about a kilobyte, the card page's
     link a fraction of that, and the page leads to both wallets for this member."""
     member = uuid.uuid4()
-    await apply(settings, enrolled(TENANT, member, None, "live"))
+    await apply(
+        settings,
+        program_updated(program(TENANT, PROGRAM, color="#0A7D4F")),
+        enrolled(TENANT, member, PROGRAM, "live"),
+    )
     headers = tokens.headers(tokens.internal(TENANT, "live"))
     links = (
         await client.get(f"/internal/v1/members/{encode_id('mbr', member)}/links", headers=headers)
@@ -305,6 +309,8 @@ async def test_the_card_page_is_one_short_link_offering_both_wallets(
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["cache-control"] == "private, no-store"
+    assert "Add your Café Noor Club card to your phone" in page.text  # the program's name …
+    assert "background: #0A7D4F" in page.text  # … and colours
     apple = re.search(r'id="apple" href="([^"]+)"', page.text)
     google = re.search(r'id="google" href="([^"]+)"', page.text)
     assert apple, page.text

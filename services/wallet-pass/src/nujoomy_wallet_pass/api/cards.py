@@ -8,13 +8,17 @@ page needs no session and reveals nothing a holder of the Apple link could not a
 from __future__ import annotations
 
 import html
+import re
 import time
 import uuid
 
 import msgspec
 from litestar import MediaType, Response, Router, get
+from nujoomy_contracts.tenant import Program
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_wallet_pass.context import Wallet
+from nujoomy_wallet_pass.db.programs import program_row
 from nujoomy_wallet_pass.domain.errors import InvalidDownloadLink
 from nujoomy_wallet_pass.domain.links import Mode, google_object_id, read_download_token
 from nujoomy_wallet_pass.google import save_url
@@ -42,38 +46,74 @@ def links_to_card(
     )
 
 
+# The page's words: the official button names stay as Apple and Google give them in each language.
+_WORDS = {
+    "en": ("Add your {name} card to your phone", "Add to Apple Wallet", "Save to Google Wallet"),
+    "ar": ("أضف بطاقة {name} إلى هاتفك", "إضافة إلى Apple Wallet", "حفظ في Google Wallet"),
+}
+
 _PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{lang}" dir="{dir}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>Add your card</title>
+<title>{title}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 0; padding: 2rem 1rem; text-align: center; }}
+body {{ font-family: system-ui, sans-serif; margin: 0; padding: 2rem 1rem; text-align: center;
+        background: {background}; color: {foreground}; min-height: 100vh; box-sizing: border-box; }}
 a {{ display: block; max-width: 20rem; margin: 1rem auto; padding: 0.9rem; border-radius: 0.6rem;
      background: #000; color: #fff; text-decoration: none; font-weight: 600; }}
 </style>
 </head>
 <body>
-<h1>Add your card to your phone</h1>
-<a id="apple" href="{apple}">Add to Apple Wallet</a>
+<h1>{title}</h1>
+<a id="apple" href="{apple}">{apple_label}</a>
 {google}
 </body>
 </html>
 """
 
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def card_html(links: MemberLinks, program: Program | None) -> str:
+    """The card page in the program's colours and the tenant's language (plain without a program)."""
+    lang = "ar" if program is not None and program.tenant.locale.lower().startswith("ar") else "en"
+    heading, apple_label, google_label = _WORDS[lang]
+    name = ""
+    background, foreground = "#FFFFFF", "#000000"
+    if program is not None:
+        name = program.wording.program_name or program.tenant.name
+        # Colours are checked when the tenant saves them; checked again here as they go into CSS.
+        if _COLOR.fullmatch(program.branding.background_color):
+            background = program.branding.background_color
+        if _COLOR.fullmatch(program.branding.foreground_color):
+            foreground = program.branding.foreground_color
+    title = heading.format(name=name).replace("  ", " ")
+    google = ""
+    if links.google_save_url:
+        google = f'<a id="google" href="{html.escape(links.google_save_url)}">{google_label}</a>'
+    return _PAGE.format(
+        lang=lang,
+        dir="rtl" if lang == "ar" else "ltr",
+        title=html.escape(title),
+        background=background,
+        foreground=foreground,
+        apple=html.escape(links.apple_pass_url),
+        apple_label=apple_label,
+        google=google,
+    )
+
 
 @get("/{token:str}", media_type=MediaType.HTML)
-async def card_page(wallet: Wallet, token: str) -> Response[str]:
+async def card_page(db: AsyncSession, wallet: Wallet, token: str) -> Response[str]:
     found = read_download_token(wallet.download_secret, token, int(time.time()))
     if found is None:
         raise InvalidDownloadLink
     links = links_to_card(wallet, *found, token=token)
-    google = ""
-    if links.google_save_url:
-        google = f'<a id="google" href="{html.escape(links.google_save_url)}">Save to Google Wallet</a>'
-    page = _PAGE.format(apple=html.escape(links.apple_pass_url), google=google)
+    program = await program_row(db, found[0], found[1])
+    page = card_html(links, program[0] if program is not None else None)
     # The page holds a live download link: not for shared caches or a later visitor's history.
     return Response(page, media_type=MediaType.HTML, headers={"Cache-Control": "private, no-store"})
 
