@@ -182,48 +182,48 @@ def _webhooks(
 
 
 async def _mail(journey: Journey, report: Report) -> None:
-    system = journey.system
     async with httpx.AsyncClient(timeout=30) as http:
-        got = (await http.get(f"{system.fakes['smtp-http']}/messages")).json()
-    ids = Counter(m["headers"].get("Message-ID", "") for m in got)
-    report.duplicates["e-mail received twice"] += sum(1 for n in ids.values() if n > 1)
-    rows = await _fetch(
-        system.databases["notification"],
-        "SELECT status, provider_id, reason FROM messages WHERE channel = 'email'",
-    )
-    sent = {r["provider_id"] for r in rows if r["status"] == "sent"}
-    queued = [r for r in rows if r["status"] == "queued"]
-    # Held for the morning by design (quiet hours; the suite turns them off, this only reports them).
-    deferred = sum(1 for r in queued if r["reason"] == "quiet_hours")
-    report.lost["e-mail not sent yet"] += len(queued) - deferred
-    report.facts["e-mails deferred"] = deferred
-    report.lost["e-mail sent but not received"] += len(sent - set(ids))
-    failed = sum(1 for r in rows if r["status"] == "failed")
-    if failed:
-        report.unsound.append(f"{failed} e-mails failed for good")
-    report.facts["e-mails"] = len(got)
+        got = (await http.get(f"{journey.system.fakes['smtp-http']}/messages")).json()
+    # The sink knows a message by the Message-ID header, which is also what notification records.
+    ids = [m["headers"].get("Message-ID", "") for m in got]
+    await _delivered(journey, report, "email", ("e-mail", "e-mails"), list(zip(ids, ids, strict=True)))
 
 
 async def _sms(journey: Journey, report: Report) -> None:
-    """As for e-mail: the provider's log against what notification recorded as sent."""
-    system = journey.system
     async with httpx.AsyncClient(timeout=30) as http:
-        got = (await http.get(f"{system.fakes['sms']}/messages")).json()
-    refs = Counter(m["reference"] for m in got)
-    report.duplicates["SMS received twice"] += sum(1 for n in refs.values() if n > 1)
+        got = (await http.get(f"{journey.system.fakes['sms']}/messages")).json()
+    # The provider knows an SMS by our reference (the message id) and answers with its own id.
+    await _delivered(journey, report, "sms", ("SMS", "SMS"), [(m["reference"], m["id"]) for m in got])
+
+
+async def _delivered(
+    journey: Journey,
+    report: Report,
+    channel: str,
+    names: tuple[str, str],
+    received: list[tuple[str, str]],
+) -> None:
+    """What the outside world received — (our message's key, the provider's id) each — against what
+    notification recorded for `channel`: none twice, every sent one received, none still queued
+    (bar quiet hours, which the suite turns off and only reports), none failed for good."""
+    one, many = names
+    keys = Counter(key for key, _ in received)
+    report.duplicates[f"{one} received twice"] += sum(1 for n in keys.values() if n > 1)
     rows = await _fetch(
-        system.databases["notification"],
-        "SELECT status, provider_id, reason FROM messages WHERE channel = 'sms'",
+        journey.system.databases["notification"],
+        "SELECT status, provider_id, reason FROM messages WHERE channel = $1",
+        channel,
     )
     sent = {r["provider_id"] for r in rows if r["status"] == "sent"}
-    report.lost["SMS not sent yet"] += sum(
-        1 for r in rows if r["status"] == "queued" and r["reason"] != "quiet_hours"
-    )
-    report.lost["SMS sent but not received"] += len(sent - {m["id"] for m in got})
+    queued = [r for r in rows if r["status"] == "queued"]
+    deferred = sum(1 for r in queued if r["reason"] == "quiet_hours")
+    report.lost[f"{one} not sent yet"] += len(queued) - deferred
+    report.facts[f"{many} deferred"] = deferred
+    report.lost[f"{one} sent but not received"] += len(sent - {pid for _, pid in received})
     failed = sum(1 for r in rows if r["status"] == "failed")
     if failed:
-        report.unsound.append(f"{failed} SMS failed for good")
-    report.facts["SMS"] = len(got)
+        report.unsound.append(f"{failed} {many} failed for good")
+    report.facts[many] = len(received)
 
 
 async def dead_letters(journey: Journey) -> dict[str, int]:

@@ -42,11 +42,8 @@ async def test_an_outcome_refused_while_the_database_is_away_is_recorded_once_it
     proxy, engine = proxied
     record = Recorder(engine)
     quick, slow = asyncio.Event(), asyncio.Event()
-    loop = asyncio.get_running_loop()
     run = asyncio.create_task(
-        settle_as_finished(
-            [answer("quick", quick), answer("slow", slow)], record, hold_until=loop.time() + 30
-        )
+        settle_as_finished([answer("quick", quick), answer("slow", slow)], record, lease_s=30)
     )
     await record(["warm"])  # a pooled connection exists, and dies with the drop
     proxy.drop()
@@ -68,13 +65,12 @@ async def test_past_the_lease_the_refusal_is_raised_and_the_rest_cancelled(
     proxy, engine = proxied
     record = Recorder(engine)
     quick, slow = asyncio.Event(), asyncio.Event()
-    loop = asyncio.get_running_loop()
     slow_send = asyncio.ensure_future(answer("slow", slow))
     proxy.drop()
     quick.set()
     with pytest.raises(Exception) as raised:
         await asyncio.wait_for(
-            settle_as_finished([answer("quick", quick), slow_send], record, hold_until=loop.time() + 1.5),
+            settle_as_finished([answer("quick", quick), slow_send], record, lease_s=2.0),
             10,
         )
     assert "quick" not in record.recorded
@@ -95,7 +91,6 @@ async def test_an_error_that_is_not_the_database_away_is_raised_at_once() -> Non
 
     done = asyncio.Event()
     done.set()
-    loop = asyncio.get_running_loop()
     with pytest.raises(ValueError):
-        await settle_as_finished([answer("one", done)], broken, hold_until=loop.time() + 30)
+        await settle_as_finished([answer("one", done)], broken, lease_s=30)
     assert calls == 1

@@ -9,10 +9,10 @@ its slowest send.
 
 The database going away between the send and the record (a restart, a failover) is the other way
 to lose a record: the outcome is held and written again, with backoff, for as long as the lease
-still protects the rows (`hold_until`). After that another worker may have claimed them, so the
-error is raised and the lease decides. `settle` must be safe to run twice with the same outcomes
-(a COMMIT whose answer was lost may have landed): both callers guard their updates on the state
-they claimed.
+still protects the rows (HOLD of it, counted from the call, which comes right after the claim).
+After that another worker may have claimed them, so the error is raised and the lease decides.
+`settle` must be safe to run twice with the same outcomes (a COMMIT whose answer was lost may have
+landed): both callers guard their updates on the state they claimed.
 """
 
 from __future__ import annotations
@@ -29,20 +29,23 @@ T = TypeVar("T")
 
 log = structlog.get_logger("nujoomy.settling")
 
+HOLD = 0.8  # of the lease: a margin for clocks and the last attempt's own round trip
+
 
 async def settle_as_finished(
     work: Iterable[Awaitable[T]],
     settle: Callable[[list[T]], Awaitable[None]],
     *,
-    hold_until: float,
+    lease_s: float,
     pause: float = 0.25,
     max_pause: float = 2.0,
 ) -> None:
     """Run `work` concurrently; hand each group of finished results to `settle` while the rest are
-    in flight. `hold_until` is a `loop.time()` past which a record the database refused is not
-    tried again (the rows' lease ends there). Any other error, or that one past the deadline,
-    cancels what is still in flight and is raised."""
+    in flight. `lease_s` is the lease the rows were just claimed for: past HOLD of it a record the
+    database refused is not tried again. Any other error, or that one past the deadline, cancels
+    what is still in flight and is raised."""
     loop = asyncio.get_running_loop()
+    hold_until = loop.time() + lease_s * HOLD
     pending = {asyncio.ensure_future(w) for w in work}
     unsettled: list[T] = []  # finished, not yet recorded: only non-empty after a refused record
     wait = pause

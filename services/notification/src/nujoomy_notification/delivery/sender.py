@@ -8,7 +8,6 @@ Test-mode messages only ever use the sandbox transports (the dev sink), never th
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
@@ -57,10 +56,11 @@ class Sender:
             if not claimed:
                 return total
             # Each outcome is settled as soon as the server answers (nujoomy_kit.settling says why);
-            # one the database refuses is written again until shortly before the lease ends.
-            hold_until = asyncio.get_running_loop().time() + self._lease.total_seconds() * 0.8
+            # one the database refuses is written again while the lease holds.
             await settle_as_finished(
-                (self._send(due, t, m) for due, t, m in claimed), self._settle, hold_until=hold_until
+                (self._send(due, t, m) for due, t, m in claimed),
+                self._settle,
+                lease_s=self._lease.total_seconds(),
             )
             total += len(claimed)
 

@@ -66,8 +66,6 @@ class Dispatcher:
         while True:
             async with self._sessions() as session, session.begin():
                 batch = await db.claim_due(session, self._settings.webhook_batch, timedelta(seconds=lease))
-            # Outcomes the database refuses are written again until shortly before the lease ends.
-            hold_until = asyncio.get_running_loop().time() + lease * 0.8
             if not batch:
                 return total
             # An endpoint disabled or deleted since the delivery was scheduled gets nothing more.
@@ -89,9 +87,7 @@ class Dispatcher:
                         ],
                     )
             # Each outcome is recorded as soon as it is known (nujoomy_kit.settling says why).
-            await settle_as_finished(
-                (self._attempt(row) for row in live), self._record_batch, hold_until=hold_until
-            )
+            await settle_as_finished((self._attempt(row) for row in live), self._record_batch, lease_s=lease)
             total += len(live)
 
     async def _record_batch(self, results: list[AttemptResult]) -> None:
