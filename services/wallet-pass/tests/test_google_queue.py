@@ -219,7 +219,9 @@ async def test_a_queued_job_wakes_the_apple_runner_without_waiting_for_its_poll(
             {"error": {"code": 403, "errors": [{"reason": "insufficientPermissions"}]}},
             GoogleOutcome.FINAL,
         ),
-        (404, {"error": {"code": 404, "errors": [{"reason": "classNotFound"}]}}, GoogleOutcome.FINAL),
+        # A missing class is sent again by the sync; if Google still says so, the job is kept.
+        (404, {"error": {"code": 404, "errors": [{"reason": "classNotFound"}]}}, GoogleOutcome.RETRY),
+        (404, {"error": {"code": 404, "errors": [{"reason": "resourceNotFound"}]}}, GoogleOutcome.FINAL),
     ],
 )
 def test_google_error_shapes_decide_retry_pause_or_stop(

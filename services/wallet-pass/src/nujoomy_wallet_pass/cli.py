@@ -86,6 +86,8 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
                 str(FAKE_GOOGLE_PORT),
                 "--service-account",
                 str(material / "google-service-account.json"),
+                "--state-file",
+                str(material / "google-fake-state.json"),
             ],
             ready_url=f"{GOOGLE_URL}/health",
             banner=f"Google Wallet fake: {GOOGLE_URL}/walletobjects/v1",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from nujoomy_contracts.tenant import Program
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,8 +31,10 @@ from nujoomy_wallet_pass.domain.google_objects import (
 )
 from nujoomy_wallet_pass.domain.links import google_class_id, google_object_id, pass_id
 from nujoomy_wallet_pass.domain.passjson import PassContent
-from nujoomy_wallet_pass.google import GoogleClient
+from nujoomy_wallet_pass.google import GoogleClient, GoogleError
 from nujoomy_wallet_pass.pacing import Pacer
+
+log = structlog.get_logger("nujoomy.wallet.google")
 
 OBJECT_STATE = text(
     "SELECT pass_id, balance_sent, notified_at, class_id FROM google_objects "
@@ -110,15 +113,19 @@ class GoogleSync:
                 return f"{self.logo_base}{path}" if path.startswith("/") else path
         return self.fallback_logo
 
-    async def _ensure_class(self, job: Any, content: PassContent, program: Program | None) -> str:
+    async def _ensure_class(
+        self, job: Any, content: PassContent, program: Program | None, *, resend: bool = False
+    ) -> str:
+        """The program's class at Google, inserted or updated when its branding moved on. `resend`
+        sends it whatever we remember: Google said it does not know it (deleted, or a new issuer)."""
         class_id = google_class_id(
             self.issuer, program.program_id if program else None, job.tenant_id, job.mode
         )
         version = branding_version(program) if program else "default"
-        if self._classes.get(class_id) == version:
+        if self._classes.get(class_id) == version and not resend:
             return class_id
         async with self._class_locks.setdefault(class_id, asyncio.Lock()):
-            if self._classes.get(class_id) == version:
+            if self._classes.get(class_id) == version and not resend:
                 return class_id
             async with self.sessions() as db:
                 stored = (
@@ -127,7 +134,7 @@ class GoogleSync:
                         {"c": class_id},
                     )
                 ).scalar()
-            if stored != version:
+            if stored != version or resend:
                 body = loyalty_class(class_id, content, self._logo(program))
                 await self.clients[job.mode].upsert("loyaltyClass", body)
                 async with self.sessions() as db, db.begin():
@@ -160,16 +167,29 @@ class GoogleSync:
         notified = list(row.notified_at) if row else []
         # A branding change reaches Google through the class (colours, logo, name live there), so a
         # re-sync job only touches objects whose own data is behind.
-        async with self._slots:
-            if row is None or row.class_id != class_id:
+        try:
+            async with self._slots:
+                if row is None or row.class_id != class_id:
+                    await client.upsert("loyaltyObject", loyalty_object(object_id, class_id, content))
+                elif row.balance_sent != content.balance:
+                    notify = may_notify(notified, now)
+                    await client.patch("loyaltyObject", object_id, balance_patch(content, notify))
+                    if notify:
+                        notified = [*recent_notifications(notified, now), now]
+                else:
+                    return None
+        except GoogleError as exc:
+            if exc.status != 404:
+                raise
+            # Google no longer knows the class (deleted, or a new issuer account) or the object:
+            # send the class from the program, then the whole object, once. A second refusal is
+            # the queue's to retry (the job is kept), never a card silently left behind.
+            log.warning(
+                "google_heal", member_id=str(job.member_id), class_id=class_id, body=str(exc.body)[:200]
+            )
+            class_id = await self._ensure_class(job, content, program, resend=True)
+            async with self._slots:
                 await client.upsert("loyaltyObject", loyalty_object(object_id, class_id, content))
-            elif row.balance_sent != content.balance:
-                notify = may_notify(notified, now)
-                await client.patch("loyaltyObject", object_id, balance_patch(content, notify))
-                if notify:
-                    notified = [*recent_notifications(notified, now), now]
-            else:
-                return None
         return ObjectState(
             pass_id(job.member_id, "google"),
             job.tenant_id,

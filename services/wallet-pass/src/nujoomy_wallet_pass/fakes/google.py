@@ -11,10 +11,14 @@ enums, wrong types), required fields, id format, the class existing — with Goo
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import copy
 import secrets
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -65,6 +69,7 @@ class GoogleFakeState:
         default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
     )
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    changes: int = 0  # counts writes to `stores`, so a state file is rewritten only after one
 
     def objects(self) -> dict[str, dict[str, Any]]:
         return self.stores["loyaltyObject"]
@@ -171,6 +176,7 @@ async def insert(request: Request[Any, Any, Any], resource: str) -> Response[byt
         return google_error(409, f"Resource already exists: {body['id']}", "duplicate")
     stored = _stored(resource, body)
     store[body["id"]] = stored
+    fake.changes += 1
     return Response(msgspec.json.encode(stored), media_type="application/json")
 
 
@@ -212,6 +218,7 @@ async def _update(
     ) is not None:
         return refused
     fake.stores[resource][resource_id] = _stored(resource, merged)
+    fake.changes += 1
     return Response(msgspec.json.encode(fake.stores[resource][resource_id]), media_type="application/json")
 
 
@@ -251,6 +258,7 @@ async def fake_seed(request: Request[Any, Any, Any]) -> dict[str, int]:
     for resource, items in body.items():
         for item in items:
             fake.stores[resource][item["id"]] = item
+    fake.changes += 1
     return {resource: len(store) for resource, store in fake.stores.items()}
 
 
@@ -340,7 +348,9 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def build_fake_app(fake: GoogleFakeState) -> Litestar:
+def build_fake_app(fake: GoogleFakeState, state_file: Path | None = None) -> Litestar:
+    """`state_file`: keep classes, objects and keys across restarts (google_persistence.py)."""
+    lifespan = [] if state_file is None else [_persisted(fake, state_file)]
     return Litestar(
         route_handlers=[
             token,
@@ -358,20 +368,38 @@ def build_fake_app(fake: GoogleFakeState) -> Litestar:
             health,
         ],
         state=State({"fake": fake}),
+        lifespan=lifespan,
         openapi_config=None,
     )
+
+
+def _persisted(fake: GoogleFakeState, path: Path):  # type: ignore[no-untyped-def]
+    from nujoomy_wallet_pass.fakes.google_persistence import keep_saved, load_state
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        load_state(fake, path)
+        saver = asyncio.create_task(keep_saved(fake, path))
+        try:
+            yield
+        finally:
+            saver.cancel()
+            await asyncio.gather(saver, return_exceptions=True)
+
+    return lifespan
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="nujoomy_wallet_pass.fakes.google")
     parser.add_argument("--port", type=int, default=8093)
     parser.add_argument("--service-account", required=True)
+    parser.add_argument("--state-file", type=Path, help="keep what Google holds across restarts")
     args = parser.parse_args()
     import uvicorn
 
     fake = GoogleFakeState(account=ServiceAccount.load(args.service_account))
     print(f"Google Wallet fake on http://127.0.0.1:{args.port}", flush=True)
-    uvicorn.run(build_fake_app(fake), host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(build_fake_app(fake, args.state_file), host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":
