@@ -1,6 +1,6 @@
 #!/bin/sh
 # Run once by the postgres image on an empty data directory (/docker-entrypoint-initdb.d/):
-# one database per service (BRIEF §2: no service reads another's tables). Each service's
+# one database per service (no service reads another's tables). Each service's
 # `migrate` container then creates its tables. Safe to run again: an existing database is kept.
 # tests-e2e/test_compose.py checks the list against every service's default database_url and runs
 # this script against a real PostgreSQL (with NUJOOMY_DATABASES naming throwaway databases).

@@ -111,7 +111,7 @@ async def worker_sigkill(ctx: Context) -> str:
 
 
 async def postgres_restart(ctx: Context) -> str:
-    """PostgreSQL restarted: the ledger's database (what issue 9 names) and, the server being shared,
+    """PostgreSQL restarted: the ledger's database and, the server being shared,
     the other four services' too."""
     system = ctx.journey.system
     ended, _ = await _outage(system.pg, SCALE.postgres_s, system.terminate_sessions)

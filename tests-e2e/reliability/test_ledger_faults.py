@@ -7,7 +7,7 @@ every ledger transaction reached the exchange (no event lost) under exactly one 
 effect), and every member's newest balance event equals the database. Transport redeliveries of the
 SAME event id (at-least-once; consumers' inboxes drop them) are counted and printed, not failed.
 
-This is the ledger slice of issue 9's reliability suite; the other services, the webhook receiver,
+This is the ledger slice of the reliability suite; the other services, the webhook receiver,
 the APNs/Google fakes and the gateway replicas are not in it yet (see the report / docs/scaling.md).
 NUJOOMY_CHAOS_SCALE=long makes the load and the faults longer.
 """

@@ -1,4 +1,4 @@
-"""Issue 9's reliability suite over the WHOLE system: all five services' APIs and workers as
+"""The reliability suite over the WHOLE system: all five services' APIs and workers as
 processes (two replicas of every worker and of the gateway API), the fakes of Apple, Google, the
 mail server and the SMS provider, RabbitMQ / Redis / the ledger's PostgreSQL behind proxies a fault
 cuts (stack.py); a load generator doing the full journey through the partner and staff APIs
@@ -7,7 +7,7 @@ cuts (stack.py); a load generator doing the full journey through the partner and
 
 It prints the table: fault, requests made, requests failed (and with what), events lost, duplicate
 effects, time to converge, and what shows the fault bit. NUJOOMY_CHAOS_SCALE=long (`make chaos`)
-makes the faults as long as issue 9 asks.
+makes the faults as long as production may see them.
 """
 
 from __future__ import annotations

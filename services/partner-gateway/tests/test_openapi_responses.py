@@ -1,4 +1,4 @@
-"""The partner API's OpenAPI document (issue #6: "/schema with examples") says what every /v1 route
+"""The partner API's OpenAPI document says what every /v1 route
 answers: no 2xx body documented as a bare string, an example for each that meets its own schema,
 and the tenant service's real program answer meets the documented one (the partner fuzz,
 tests-e2e/security/test_fuzz.py, holds the other routes' real answers to theirs)."""

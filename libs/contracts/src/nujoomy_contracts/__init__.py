@@ -1,4 +1,4 @@
-"""The published language between Nujoomy services (BRIEF §3): the envelope and every event payload."""
+"""The published language between Nujoomy services: the envelope and every event payload."""
 
 from nujoomy_contracts.envelope import (
     Envelope,

@@ -1,4 +1,4 @@
-"""The event envelope (BRIEF §3).
+"""The event envelope.
 
 `id` is a UUIDv7 and the consumers' dedupe key; `type` is the routing key
 `<context>.<entity>.<verb>`; `version` is the payload's schema version; `data` is typed per event.

@@ -1,4 +1,4 @@
-"""Idempotent event consumers with retries and a dead-letter queue (BRIEF §3).
+"""Idempotent event consumers with retries and a dead-letter queue.
 
 For each message a consumer, in one database transaction, inserts (consumer, event id) into the
 inbox — a duplicate finds the row already there and is acked with no effect — and runs the handler,

@@ -1,4 +1,4 @@
-"""RabbitMQ topology (BRIEF §3).
+"""RabbitMQ topology.
 
 - one durable topic exchange (`nujoomy.events`) that every outbox relay publishes to;
 - per consumer purpose, a durable queue bound to the routing keys it wants;

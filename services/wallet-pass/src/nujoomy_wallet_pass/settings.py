@@ -36,7 +36,7 @@ class Settings(ServiceSettings, kw_only=True):
     # HMAC key for signed, expiring download links; empty derives one from the pass key.
     download_secret: str = ""
     download_ttl_seconds: int = 7 * 24 * 3600
-    # Live traffic goes to Apple and Google; test-mode traffic never does (BRIEF §6): its URLs
+    # Live traffic goes to Apple and Google; test-mode traffic never does: its URLs
     # default to the local fakes.
     apns_base_url: str = REAL_APNS
     apns_base_url_test: str = f"https://127.0.0.1:{FAKE_APNS_PORT}"

@@ -1,4 +1,4 @@
-"""Partner API v1 (BRIEF §7) routed to the ledger, tenant and wallet-pass internal APIs."""
+"""Partner API v1 routed to the ledger, tenant and wallet-pass internal APIs."""
 
 from __future__ import annotations
 

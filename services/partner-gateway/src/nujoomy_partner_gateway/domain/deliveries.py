@@ -1,4 +1,4 @@
-"""When to try a webhook delivery again, and what an attempt's outcome means (BRIEF §6)."""
+"""When to try a webhook delivery again, and what an attempt's outcome means."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API key format (BRIEF §6): `nj_live_`/`nj_test_` + 32 base62 random + 6 base62 CRC32 checksum.
+"""API key format: `nj_live_`/`nj_test_` + 32 base62 random + 6 base62 CRC32 checksum.
 
 The checksum lets the gateway refuse a mistyped or made-up key without touching Redis or the
 database (GitHub's token format does the same); only the SHA-256 of a key is ever stored.

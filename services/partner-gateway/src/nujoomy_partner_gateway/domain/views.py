@@ -1,4 +1,4 @@
-"""Partner-facing views of internal payloads: ids become the public prefixed form (BRIEF §7).
+"""Partner-facing views of internal payloads: ids become the public prefixed form.
 
 The tenant service answers `/internal/v1/program` in the event payload's shape (raw UUIDs); a
 partner only ever sees `prg_…`, `ten_…`, `rwd_…`, `loc_…`.

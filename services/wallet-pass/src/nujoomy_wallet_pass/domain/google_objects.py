@@ -8,7 +8,7 @@ from typing import Any
 from nujoomy_wallet_pass.domain.passjson import PassContent
 
 # Google: update notifications are limited to 3 per pass per 24 h; beyond that they are dropped,
-# so we spend the budget deliberately (BRIEF §5).
+# so we spend the budget deliberately.
 NOTIFY_BUDGET = 3
 NOTIFY_WINDOW = timedelta(hours=24)
 
