@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nujoomy_kit.entry import service_main
+from nujoomy_messaging.entry import service_main
 
 from nujoomy_tenant.settings import SERVICE, load
 

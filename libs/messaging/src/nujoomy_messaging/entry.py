@@ -2,6 +2,7 @@
 
 Each service's `__main__` names its settings loader and the import paths of its app and worker
 factories; they are imported only for the command that needs them, so `migrate` never builds an app.
+It lives here, not in kit, because a worker is this library's (kit knows nothing of messaging).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from nujoomy_kit.db import run_migrations
 from nujoomy_kit.logging import configure_logging
 from nujoomy_kit.settings import ServiceSettings
+
+from nujoomy_messaging.worker import run_until_signalled
 
 
 def _resolve(path: str) -> Any:
@@ -39,8 +42,6 @@ def service_main(
     if args.command == "migrate":
         run_migrations(migrations, settings.database_url)
     elif args.command == "worker":
-        from nujoomy_messaging import run_until_signalled
-
         run_until_signalled(
             _resolve(worker_factory)(settings),
             health_host=settings.host,
