@@ -209,6 +209,14 @@ def render_settings(services: list[ServiceInfo]) -> str:
                 *_table(fields, scoped, _field_comments(extra)),
                 "",
             ]
+    from nujoomy_cli.settings import DevPorts
+
+    lines += [
+        "### The local fakes of `make up` (`NUJOOMY_DEV_*`)",
+        "",
+        *_table(list(msgspec.structs.fields(DevPorts)), f"{COMMON_PREFIX}DEV_", _field_comments(DevPorts)),
+        "",
+    ]
     lines.append(SETTINGS_END)
     return "\n".join(lines)
 

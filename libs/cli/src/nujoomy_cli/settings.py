@@ -21,3 +21,23 @@ def load() -> CliSettings:
 
 def topology(settings: CliSettings) -> Topology:
     return topology_from(settings.events_exchange, settings.queue_prefix, settings.queue_type)
+
+
+class DevPorts(msgspec.Struct, kw_only=True):
+    """Where `make up`'s local fakes of the outside world listen (`NUJOOMY_DEV_<FIELD>`); move them to
+    run a second stack (a test's) beside a developer's running one."""
+
+    # The SMTP sink: SMTP, and its HTTP view of the mail it received.
+    fake_smtp_port: int = 1025
+    fake_mail_port: int = 8025
+    # The SMS provider fake.
+    fake_sms_port: int = 8026
+    # The APNs fake (HTTP/2 with client certificates), and its plain-HTTP control port.
+    fake_apns_port: int = 8443
+    fake_apns_control_port: int = 8444
+    # The Google Wallet fake (walletobjects REST, OAuth2 token, callback keys).
+    fake_google_port: int = 8093
+
+
+def dev_ports() -> DevPorts:
+    return load_settings(DevPorts, "dev")

@@ -8,13 +8,10 @@ import sys
 from pathlib import Path
 
 from nujoomy_cli.registry import DevProcess, Registry
+from nujoomy_cli.settings import dev_ports
 
 from nujoomy_notification.events.consumers import CONSUMER_NAMES
 from nujoomy_notification.settings import SERVICE, load
-
-SINK_SMTP_PORT = 1025
-SINK_HTTP_PORT = 8025
-SMS_FAKE_PORT = 8026
 
 
 def _dev_secret(dev_dir: Path, name: str) -> str:
@@ -29,15 +26,16 @@ def _dev_secret(dev_dir: Path, name: str) -> str:
 def dev_env(dev_dir: Path) -> dict[str, str]:
     """Point live and test mode at the local fakes: in development nothing leaves the machine."""
     secret = _dev_secret(dev_dir, "sms-fake")
+    ports = dev_ports()
     prefix = "NUJOOMY_NOTIFICATION_"
     return {
         f"{prefix}SMTP_HOST": "127.0.0.1",
-        f"{prefix}SMTP_PORT": str(SINK_SMTP_PORT),
+        f"{prefix}SMTP_PORT": str(ports.fake_smtp_port),
         f"{prefix}SMTP_STARTTLS": "false",
         f"{prefix}SANDBOX_SMTP_HOST": "127.0.0.1",
-        f"{prefix}SANDBOX_SMTP_PORT": str(SINK_SMTP_PORT),
-        f"{prefix}SMS_URL": f"http://127.0.0.1:{SMS_FAKE_PORT}/messages",
-        f"{prefix}SANDBOX_SMS_URL": f"http://127.0.0.1:{SMS_FAKE_PORT}/messages",
+        f"{prefix}SANDBOX_SMTP_PORT": str(ports.fake_smtp_port),
+        f"{prefix}SMS_URL": f"http://127.0.0.1:{ports.fake_sms_port}/messages",
+        f"{prefix}SANDBOX_SMS_URL": f"http://127.0.0.1:{ports.fake_sms_port}/messages",
         f"{prefix}SMS_SECRET": secret,
         f"{prefix}UNSUBSCRIBE_SECRET": _dev_secret(dev_dir, "unsubscribe"),
     }
@@ -54,6 +52,8 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
         consumers=CONSUMER_NAMES,
     )
     registry.add_dev_env(dev_env)
+    ports = dev_ports()
+    smtp, mail, sms = ports.fake_smtp_port, ports.fake_mail_port, ports.fake_sms_port
     registry.add_process(
         DevProcess(
             name="smtp-sink",
@@ -62,12 +62,12 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
                 "-m",
                 "nujoomy_notification.fakes.smtp_sink",
                 "--smtp-port",
-                str(SINK_SMTP_PORT),
+                str(smtp),
                 "--http-port",
-                str(SINK_HTTP_PORT),
+                str(mail),
             ],
-            ready_url=f"http://127.0.0.1:{SINK_HTTP_PORT}/messages",
-            banner=f"SMTP sink: smtp://127.0.0.1:{SINK_SMTP_PORT}, mail at http://127.0.0.1:{SINK_HTTP_PORT}/",
+            ready_url=f"http://127.0.0.1:{mail}/messages",
+            banner=f"SMTP sink: smtp://127.0.0.1:{smtp}, mail at http://127.0.0.1:{mail}/",
         )
     )
     registry.add_process(
@@ -79,9 +79,9 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
                 "-m",
                 "nujoomy_notification.fakes.sms_provider",
                 "--port",
-                str(SMS_FAKE_PORT),
+                str(sms),
             ],
-            ready_url=f"http://127.0.0.1:{SMS_FAKE_PORT}/messages",
-            banner=f"SMS provider fake: texts at http://127.0.0.1:{SMS_FAKE_PORT}/messages",
+            ready_url=f"http://127.0.0.1:{sms}/messages",
+            banner=f"SMS provider fake: texts at http://127.0.0.1:{sms}/messages",
         )
     )

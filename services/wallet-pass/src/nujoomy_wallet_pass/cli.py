@@ -16,19 +16,22 @@ from pathlib import Path
 from typing import Any
 
 from nujoomy_cli.registry import DevProcess, Registry
+from nujoomy_cli.settings import DevPorts, dev_ports
 
 from nujoomy_wallet_pass.events.consumers import CONSUMER_NAMES
-from nujoomy_wallet_pass.settings import (
-    FAKE_APNS_CONTROL_PORT,
-    FAKE_APNS_PORT,
-    FAKE_GOOGLE_PORT,
-    SERVICE,
-    load,
-)
+from nujoomy_wallet_pass.settings import SERVICE, load
 
-APNS_URL = f"https://127.0.0.1:{FAKE_APNS_PORT}"
-APNS_CONTROL_URL = f"http://127.0.0.1:{FAKE_APNS_CONTROL_PORT}"
-GOOGLE_URL = f"http://127.0.0.1:{FAKE_GOOGLE_PORT}"
+
+def apns_url(ports: DevPorts) -> str:
+    return f"https://127.0.0.1:{ports.fake_apns_port}"
+
+
+def apns_control_url(ports: DevPorts) -> str:
+    return f"http://127.0.0.1:{ports.fake_apns_control_port}"
+
+
+def google_url(ports: DevPorts) -> str:
+    return f"http://127.0.0.1:{ports.fake_google_port}"
 
 
 def wallet_dev_env(dev_dir: Path) -> dict[str, str]:
@@ -36,7 +39,9 @@ def wallet_dev_env(dev_dir: Path) -> dict[str, str]:
     from nujoomy_wallet_pass import devcerts
 
     directory = devcerts.generate(dev_dir / "wallet")
-    return devcerts.wallet_env(directory, APNS_URL, f"{GOOGLE_URL}/walletobjects/v1", f"{GOOGLE_URL}/token")
+    ports = dev_ports()
+    google = google_url(ports)
+    return devcerts.wallet_env(directory, apns_url(ports), f"{google}/walletobjects/v1", f"{google}/token")
 
 
 def register(commands: argparse._SubParsersAction, registry: Registry) -> None:  # type: ignore[type-arg]
@@ -53,6 +58,8 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
     from nujoomy_cli.dev import dev_dir
 
     material = dev_dir() / "wallet"
+    ports = dev_ports()
+    apns, control, google = apns_url(ports), apns_control_url(ports), google_url(ports)
     registry.add_process(
         DevProcess(
             name="apns-fake",
@@ -61,9 +68,9 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
                 "-m",
                 "nujoomy_wallet_pass.fakes.apns",
                 "--port",
-                str(FAKE_APNS_PORT),
+                str(ports.fake_apns_port),
                 "--control-port",
-                str(FAKE_APNS_CONTROL_PORT),
+                str(ports.fake_apns_control_port),
                 "--cert",
                 str(material / "apns-fake.pem"),
                 "--key",
@@ -71,8 +78,8 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
                 "--ca",
                 str(material / "ca.pem"),
             ],
-            ready_url=f"{APNS_CONTROL_URL}/health",
-            banner=f"APNs fake (HTTP/2, client certs): {APNS_URL}  pushes: {APNS_CONTROL_URL}/pushes",
+            ready_url=f"{control}/health",
+            banner=f"APNs fake (HTTP/2, client certs): {apns}  pushes: {control}/pushes",
         )
     )
     registry.add_process(
@@ -83,14 +90,14 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
                 "-m",
                 "nujoomy_wallet_pass.fakes.google",
                 "--port",
-                str(FAKE_GOOGLE_PORT),
+                str(ports.fake_google_port),
                 "--service-account",
                 str(material / "google-service-account.json"),
                 "--state-file",
                 str(material / "google-fake-state.json"),
             ],
-            ready_url=f"{GOOGLE_URL}/health",
-            banner=f"Google Wallet fake: {GOOGLE_URL}/walletobjects/v1",
+            ready_url=f"{google}/health",
+            banner=f"Google Wallet fake: {google}/walletobjects/v1",
         )
     )
     group = commands.add_parser("wallet", help="wallet passes: play an iPhone against the running system")
@@ -241,9 +248,8 @@ def _iphone(args: argparse.Namespace) -> int:
                 f"/internal/v1/members/{args.member}/links", headers={"Authorization": f"Bearer {token}"}
             )
             links.raise_for_status()
-            run = await play_iphone(
-                http, links.json()["apple_pass_url"], control_waiter(APNS_CONTROL_URL, args.timeout)
-            )
+            waiter = control_waiter(apns_control_url(dev_ports()), args.timeout)
+            run = await play_iphone(http, links.json()["apple_pass_url"], waiter)
             print(f"balance: {run.balance_after}")
             return 0
 
