@@ -12,7 +12,7 @@ import pytest
 LIBS = Path(__file__).resolve().parents[2]
 ALLOWED = {
     "nujoomy_kit": set(),
-    "nujoomy_contracts": {"nujoomy_kit"},
+    "nujoomy_contracts": set(),  # dependency-free: outside consumers decode events with it alone
     "nujoomy_messaging": {"nujoomy_kit", "nujoomy_contracts"},
     "nujoomy_testing": {"nujoomy_kit", "nujoomy_contracts", "nujoomy_messaging"},
     "nujoomy_cli": {"nujoomy_kit", "nujoomy_contracts", "nujoomy_messaging"},

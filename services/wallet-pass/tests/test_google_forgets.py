@@ -4,12 +4,10 @@ balances; and the local Google fake keeps what Google keeps across its own resta
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from pathlib import Path
 
-import uvicorn
+from nujoomy_testing.servers import served
 from nujoomy_wallet_pass.domain.links import google_object_id
 from nujoomy_wallet_pass.fakes.google import GoogleFakeState, build_fake_app
 from nujoomy_wallet_pass.google import GoogleClient, ServiceAccount
@@ -47,23 +45,6 @@ async def test_after_google_forgets_the_class_new_and_existing_members_still_get
     assert existing["loyaltyPoints"]["balance"] == {"int": 40}
 
 
-@contextlib.asynccontextmanager
-async def fake_google(account: ServiceAccount, state_file: Path):  # type: ignore[no-untyped-def]
-    state = GoogleFakeState(account=account)
-    server = uvicorn.Server(
-        uvicorn.Config(build_fake_app(state, state_file), host="127.0.0.1", port=0, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield state, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-
-
 async def test_the_google_fake_keeps_classes_objects_and_keys_across_a_restart(
     wallet_dir: Path, tmp_path: Path
 ) -> None:
@@ -76,14 +57,16 @@ async def test_the_google_fake_keeps_classes_objects_and_keys_across_a_restart(
         "programName": "Beans",
         "programLogo": {"sourceUri": {"uri": "https://cafe.example/logo.png"}},
     }
-    async with fake_google(account, state_file) as (before, url):
+    before = GoogleFakeState(account=account)
+    async with served(build_fake_app(before, state_file)) as url:
         client = GoogleClient(f"{url}/walletobjects/v1", f"{url}/token", account)
         try:
             await client.upsert("loyaltyClass", klass)
         finally:
             await client.aclose()
         root = before.root_key.private_numbers().private_value
-    async with fake_google(account, state_file) as (after, url):
+    after = GoogleFakeState(account=account)
+    async with served(build_fake_app(after, state_file)) as url:
         client = GoogleClient(f"{url}/walletobjects/v1", f"{url}/token", account)
         try:
             answer = await client.call("GET", f"/loyaltyClass/{klass['id']}")
