@@ -54,7 +54,7 @@ async def test_customer_opts_out_from_the_pass_link_and_the_next_earn_sends_no_e
     stack: Stack, mail: Any, site: str, browser: Browser, tokens: TestTokens, shot: Any
 ) -> None:
     business = await create_business(stack.tenant_db, "dates")
-    page = await (await browser.new_context(viewport={"width": 430, "height": 900})).new_page()
+    page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
     await page.goto(f"{site}/join/dates")
     await page.fill("input[name=name]", "Mariam")
     await page.fill("input[name=email]", "mariam@example.com")

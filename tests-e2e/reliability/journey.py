@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import itertools
 import json
 import secrets
 import time
@@ -31,6 +32,7 @@ from .stack import LONG, System
 
 RETRIES = 200  # a client keeps trying through the longest outage (with RETRY_PAUSE between)
 RETRY_PAUSE = 0.5
+_PHONES = itertools.count(secrets.randbelow(9_000_000))  # consecutive numbers from a random start
 
 
 @dataclass
@@ -149,7 +151,9 @@ class Journey:
             "external_id": external,
         }
         if len(self.members) % 2:  # every other member also takes SMS (to the SMS provider fake)
-            body |= {"phone": f"+44770090{secrets.randbelow(10_000):04d}", "consent_sms": True}
+            # A real UK mobile range (the ledger refuses numbers that are not one) and a different
+            # number per member: one phone is one member.
+            body |= {"phone": f"+44740{next(_PHONES) % 10**7:07d}", "consent_sms": True}
         r = await self.partner("POST", "/v1/members", body, key=f"enrol-{external}")
         assert r is not None, "no answer to an enrolment"
         assert r.status_code == 201, r.text

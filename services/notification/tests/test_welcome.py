@@ -134,3 +134,22 @@ async def test_a_message_that_cannot_be_rendered_is_suppressed_and_the_others_st
 
 async def _sent(bus):
     return await bus.fetch("SELECT id FROM messages WHERE status = 'sent'")
+
+
+async def test_a_card_asked_for_again_sends_the_welcome_again_to_the_members_own_address(
+    bus, make, sink, real_wallet_pass, run_worker
+):
+    from nujoomy_contracts import ledger, new_envelope
+
+    m = make.member()
+    resent = new_envelope(ledger.CARD_RESENT, ledger.CardResent(member=m), tenant_id=make.TENANT, mode="live")
+    async with run_worker(wallet_pass_url=real_wallet_pass.url):
+        await bus.publish(make.tenant_created())
+        await eventually(lambda: bus.fetch("SELECT 1 FROM tenants"), lambda rows: len(rows) == 1)
+        await bus.publish(make.enrolled(m))
+        await eventually(lambda: _sent(bus), lambda rows: len(rows) == 1)
+        await bus.publish(resent)
+        await eventually(lambda: _sent(bus), lambda rows: len(rows) == 2)
+    assert [mail.rcpt_to for mail in sink.messages] == [["layla@example.com"], ["layla@example.com"]]
+    assert sink.messages[1].subject == "Welcome to Qahwa House"
+    assert "/apple/passes/" in sink.messages[1].part("text/plain")  # the card, again

@@ -320,3 +320,22 @@ async def test_the_program_comes_from_the_tenant_service(
     assert encode_id("prg", created.program_id) in mine.text
     others = [a for t, a in answers.items() if t != created.tenant_id]
     assert all(encode_id("prg", created.program_id) not in a.text for a in others)
+
+
+async def test_one_person_is_one_member_a_known_contact_answers_409_with_the_member(
+    gateway: Client, keys: Keys
+) -> None:
+    lina = await enrol(gateway, keys.test, email="lina@example.com", phone="+33 6 12 34 56 78")
+    assert lina["phone"] == "+33612345678"  # E.164, as SMS providers take it
+    for fields in ({"email": " LINA@example.com"}, {"phone": "+33612345678"}):
+        again = await gateway.post("/v1/members", json={"name": "Lina", **fields}, headers=bearer(keys.test))
+        assert again.status_code == 409, fields
+        assert again.headers["content-type"].startswith("application/problem+json")
+        assert (again.json()["code"], again.json()["member_id"]) == ("member_exists", lina["id"])
+    listed = await gateway.get("/v1/members", headers=bearer(keys.test))
+    assert [m["id"] for m in listed.json()["data"]] == [lina["id"]]
+    # Another tenant's partner enrols the same person as its own member: nothing is shared.
+    assert (await enrol(gateway, keys.other, email="lina@example.com"))["id"] != lina["id"]
+    bad = await gateway.post("/v1/members", json={"phone": "12 34"}, headers=bearer(keys.test))
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_phone")
+    assert "regex" not in bad.text

@@ -207,3 +207,17 @@ async def test_tokens_not_signed_by_this_service_are_refused(
     response = await client.get("/internal/v1/program", headers=bearer(forged))
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
+
+
+async def test_the_tenants_country_is_set_checked_and_published_for_phone_numbers(
+    client: Client, acme: Business, db_url: str
+) -> None:
+    headers = await owner_headers(client, acme)
+    bad = await client.patch("/internal/v1/tenant", json={"country": "France"}, headers=headers)
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_country")
+    await clear_outbox(db_url)
+    response = await client.patch("/internal/v1/tenant", json={"country": "ae"}, headers=headers)
+    assert response.json()["country"] == "AE"
+    events = await outbox_events(db_url)
+    program = next(e["data"] for e in events if e["type"] == PROGRAM_UPDATED)
+    assert program["tenant"]["country"] == "AE"  # the ledger reads customers' local numbers in it

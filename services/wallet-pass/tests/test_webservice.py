@@ -248,3 +248,25 @@ async def test_a_renamed_member_gets_a_newer_pass(client: AsyncTestClient, setti
     with zipfile.ZipFile(io.BytesIO(second.content)) as zf:
         fields = json.loads(zf.read("pass.json"))["storeCard"]["secondaryFields"]
     assert fields == [{"key": "member", "label": "Member", "value": "Lina Haddad"}]
+
+
+async def test_registration_refuses_push_tokens_and_device_ids_wallet_never_sends(
+    client: AsyncTestClient, settings: Settings
+) -> None:  # type: ignore[type-arg]
+    _, serial, token = await a_member(settings)
+    auth = {"Authorization": f"ApplePass {token}"}
+    for bad_push in ("x" * 20_000, "../../3/device/" + "ab" * 32, "ab" * 32 + "\n", "zz" * 32, "ab" * 4):
+        refused = await client.post(reg_path("dev1", serial), json={"pushToken": bad_push}, headers=auth)
+        assert refused.status_code == 400, bad_push[:40]
+        assert refused.json()["code"] == "invalid_push_token"
+    for bad_device in ("d" * 20_000, "..dev..", "dev%20one", "dev.1"):
+        refused = await client.post(reg_path(bad_device, serial), json={"pushToken": PUSH}, headers=auth)
+        assert refused.status_code == 400, bad_device[:40]
+        assert refused.json()["code"] == "invalid_device_id"
+        listed = await client.get(f"/apple/v1/devices/{bad_device}/registrations/{PASS_TYPE}")
+        assert listed.status_code == 400
+    assert await outbox_types(settings) == []  # nothing was stored, so nothing was announced
+    accepted = await client.post(
+        reg_path("0f1e2d3c4b5a69788796a5b4c3d2e1f0", serial), json={"pushToken": PUSH.upper()}, headers=auth
+    )
+    assert accepted.status_code == 201

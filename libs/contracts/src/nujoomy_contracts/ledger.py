@@ -12,6 +12,7 @@ MEMBER_ENROLLED = "ledger.member.enrolled"
 MEMBER_UPDATED = "ledger.member.updated"
 MEMBER_ERASED = "ledger.member.erased"
 CARD_REISSUED = "ledger.card.reissued"
+CARD_RESENT = "ledger.card.resent"
 TRANSACTION_POSTED = "ledger.transaction.posted"
 BALANCE_CHANGED = "ledger.balance.changed"
 REWARD_ISSUED = "ledger.reward.issued"
@@ -51,6 +52,12 @@ class MemberErased(msgspec.Struct, kw_only=True):
 class CardReissued(msgspec.Struct, kw_only=True):
     member_id: uuid.UUID
     card_token: str
+
+
+class CardResent(msgspec.Struct, kw_only=True):
+    """An existing member's card asked for again (the join page): the welcome goes to their own address."""
+
+    member: Member
 
 
 class TransactionPosted(msgspec.Struct, kw_only=True):

@@ -17,6 +17,7 @@ EVENT_TYPES: dict[tuple[str, int], type[msgspec.Struct]] = {
     (ledger.MEMBER_UPDATED, 1): ledger.MemberUpdated,
     (ledger.MEMBER_ERASED, 1): ledger.MemberErased,
     (ledger.CARD_REISSUED, 1): ledger.CardReissued,
+    (ledger.CARD_RESENT, 1): ledger.CardResent,
     (ledger.TRANSACTION_POSTED, 1): ledger.TransactionPosted,
     (ledger.BALANCE_CHANGED, 1): ledger.BalanceChanged,
     (ledger.REWARD_ISSUED, 1): ledger.RewardIssued,

@@ -29,6 +29,8 @@ class Tenant(msgspec.Struct, kw_only=True):
     contact_email: str | None = None
     contact_phone: str | None = None
     website: str | None = None
+    # ISO 3166-1 alpha-2: the region a customer's phone number typed the local way is read in.
+    country: str | None = None
 
 
 class Branding(msgspec.Struct, kw_only=True):

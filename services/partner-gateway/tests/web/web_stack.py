@@ -40,7 +40,7 @@ class Business(msgspec.Struct):
     owner_email: str
 
 
-async def create_business(tenant_db_url: str, slug: str) -> Business:
+async def create_business(tenant_db_url: str, slug: str, *, country: str | None = None) -> Business:
     from nujoomy_tenant import provisioning
 
     engine = make_engine(tenant_db_url, pool_size=1)
@@ -49,7 +49,11 @@ async def create_business(tenant_db_url: str, slug: str) -> Business:
             created = await provisioning.create_tenant(
                 db,
                 provisioning.NewTenant(
-                    slug=slug, name=slug.title(), owner_email=f"owner@{slug}.test", owner_password=PASSWORD
+                    slug=slug,
+                    name=slug.title(),
+                    owner_email=f"owner@{slug}.test",
+                    owner_password=PASSWORD,
+                    country=country,
                 ),
                 invite_ttl=3600,
             )
@@ -103,6 +107,7 @@ class Stack(msgspec.Struct):
     tenant_db: str
     # for a test that also runs wallet-pass's worker (its projection of members, for pass downloads)
     wallet_settings: Any = None
+    ledger_db: str = ""  # for a test that waits on the ledger's projections
 
 
 @contextlib.asynccontextmanager
@@ -140,4 +145,4 @@ async def full_stack(
             working(ledger_worker(ledger_settings)),
             served(build_wallet(wallet_settings)) as wallet_url,
         ):
-            yield Stack(tenant_url, ledger_url, wallet_url, tenant_db, wallet_settings)
+            yield Stack(tenant_url, ledger_url, wallet_url, tenant_db, wallet_settings, ledger_db)

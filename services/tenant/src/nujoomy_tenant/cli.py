@@ -117,6 +117,7 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
     create.add_argument("--owner-email", required=True)
     create.add_argument("--currency", default="EUR")
     create.add_argument("--locale", default="en")
+    create.add_argument("--country", default=None, help="two letters (AE, FR); default: the locale's region")
     create.add_argument("--timezone", default="Europe/Paris")
     create.add_argument("--type", default="points", choices=["points", "stamps"])
     create.set_defaults(
@@ -129,6 +130,7 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
                     owner_email=a.owner_email,
                     currency=a.currency,
                     locale=a.locale,
+                    country=a.country,
                     timezone=a.timezone,
                     program_type=a.type,
                 ),

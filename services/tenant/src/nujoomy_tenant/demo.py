@@ -32,6 +32,7 @@ async def seed(db: AsyncSession) -> bool:
             owner_name="Demo Owner",
             owner_password=OWNER[1],
             currency="EUR",
+            country="FR",
             points_per_unit=1,
             background_color="#3B2F2F",
             foreground_color="#FFFFFF",

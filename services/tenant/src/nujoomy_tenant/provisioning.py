@@ -31,6 +31,7 @@ class NewTenant(msgspec.Struct, kw_only=True):
     owner_name: str = ""
     owner_password: str | None = None  # set directly (demo seed); otherwise the owner gets an invite link
     locale: str = "en"
+    country: str | None = None  # unset: the locale's region, if it has one
     timezone: str = "Europe/Paris"
     currency: str = "EUR"
     program_type: str = "points"
@@ -59,6 +60,9 @@ async def create_tenant(db: AsyncSession, new: NewTenant, *, invite_ttl: int) ->
         "slug": validation.slug(new.slug),
         "name": rules.required_text("name", new.name, 120),
         "locale": validation.locale(new.locale),
+        "country": (
+            validation.country(new.country) if new.country else validation.country_of_locale(new.locale)
+        ),
         "timezone": validation.timezone(new.timezone),
         "currency": validation.currency(new.currency),
         "status": "active",

@@ -53,6 +53,7 @@ class TenantOut(msgspec.Struct, kw_only=True):
     contact_email: str | None = None
     contact_phone: str | None = None
     website: str | None = None
+    country: str | None = None
 
 
 class SessionOut(msgspec.Struct, kw_only=True):
@@ -87,6 +88,7 @@ def tenant_out(row: Any) -> TenantOut:
         contact_email=row["contact_email"],
         contact_phone=row["contact_phone"],
         website=row["website"],
+        country=row["country"],
     )
 
 

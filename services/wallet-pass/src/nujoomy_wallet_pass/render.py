@@ -121,7 +121,7 @@ def _with_program(
 
 def preferences_url(settings: Settings, program: Program, mode: Mode, member_id: uuid.UUID) -> str:
     """The gateway's consent page, with a signed link naming this member (nujoomy_kit.member_links)."""
-    url = f"{settings.public_url.rstrip('/')}/join/{program.tenant.slug}/preferences"
+    url = f"{settings.pages_url.rstrip('/')}/join/{program.tenant.slug}/preferences"
     pem = read_pem(settings.internal_private_key)
     if not pem:
         return url  # no internal key (a bare dev setup): the page explains how to get a fresh link

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from nujoomy_kit.settings import ServiceSettings, load_settings
@@ -22,6 +23,10 @@ class Settings(ServiceSettings, kw_only=True):
     port: int = 8003
     # The pass's webServiceURL is {public_url}/apple; download links are {public_url}/apple/passes/….
     public_url: str = "http://127.0.0.1:8003"
+    # The customer's pages (join, preferences) live on the gateway: the pass's "manage what we may
+    # send you" link is {pages_url}/join/<slug>/preferences. Unset, it is NUJOOMY_PUBLIC_URL (the
+    # gateway's public address, which this service's own public_url shadows).
+    pages_url: str = "http://127.0.0.1:8000"
     pass_type_id: str = "pass.dev.nujoomy.loyalty"
     team_id: str = "NUJOOMYDEV"
     organization_name: str = "Nujoomy"
@@ -95,4 +100,8 @@ class Settings(ServiceSettings, kw_only=True):
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    source = os.environ if env is None else env
+    gateway = source.get("NUJOOMY_PUBLIC_URL")
+    if gateway and "NUJOOMY_WALLET_PASS_PAGES_URL" not in source:
+        overrides = {"pages_url": gateway, **overrides}
     return load_settings(Settings, SERVICE, env, **overrides)

@@ -1,4 +1,5 @@
-"""/internal/v1/members: enrol, look up, search, change, reissue the card, GDPR export and erasure."""
+"""/internal/v1/members: enrol, look up, search, change, reissue or resend the card, GDPR export and
+erasure."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class MembersController(Controller):
         limit: Limit = 20,
     ) -> Page:
         scope = Scope.of(principal)
+        email, phone = await members.search_form(db, scope, email=email, phone=phone)
         rows = await member_rows.search(
             db,
             scope.tenant_id,
@@ -69,6 +71,10 @@ class MembersController(Controller):
     @post("/{member_id:str}/card", status_code=200)
     async def reissue_card(self, db: AsyncSession, principal: Principal, member_id: str) -> MemberOut:
         return MemberOut.of(await members.reissue_card(db, Scope.of(principal), path_id("mbr", member_id)))
+
+    @post("/{member_id:str}/card/resend", status_code=202)
+    async def resend_card(self, db: AsyncSession, principal: Principal, member_id: str) -> MemberOut:
+        return MemberOut.of(await members.resend_card(db, Scope.of(principal), path_id("mbr", member_id)))
 
     @get("/{member_id:str}/export")
     async def export(self, db: AsyncSession, principal: Principal, member_id: str) -> dict[str, Any]:

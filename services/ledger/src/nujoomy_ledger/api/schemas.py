@@ -16,8 +16,9 @@ from nujoomy_ledger.operations.posting import Balance
 IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 Reference = Annotated[str, msgspec.Meta(max_length=255)]
-Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
-Phone = Annotated[str, msgspec.Meta(max_length=32, pattern=r"^\+?[0-9 ()-]{4,31}$")]
+# Checked and made canonical by domain/contacts (a clear invalid_email / invalid_phone, E.164).
+Email = Annotated[str, msgspec.Meta(max_length=320)]
+Phone = Annotated[str, msgspec.Meta(max_length=40)]
 
 
 class MemberIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

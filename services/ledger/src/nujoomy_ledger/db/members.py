@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nujoomy_ledger.domain.errors import DuplicateExternalId
+from nujoomy_ledger.domain.errors import DuplicateExternalId, MemberExists
 
 
 class MemberRow(msgspec.Struct, kw_only=True):
@@ -61,6 +61,17 @@ _ENROL = text(
 )
 
 
+def _duplicate(exc: IntegrityError) -> Exception | None:
+    """The domain error for a unique index the write ran into, if it is one of the members' own."""
+    text_ = str(exc.orig)
+    if "members_external_id" in text_:
+        return DuplicateExternalId("A member with this external_id already exists", field="external_id")
+    if "members_email" in text_ or "members_phone" in text_:
+        # The caller names the member (by_contact); a concurrent enrolment won the race.
+        return MemberExists("A member with this e-mail or phone exists")
+    return None
+
+
 def _row(mapping: Any) -> MemberRow:
     return msgspec.convert(dict(mapping), MemberRow)
 
@@ -70,10 +81,8 @@ async def enrol(session: AsyncSession, tenant_id: uuid.UUID, mode: str, **fields
         async with session.begin_nested():
             await session.execute(_ENROL, {"tenant": tenant_id, "mode": mode, **fields})
     except IntegrityError as exc:
-        if "members_external_id" in str(exc.orig):
-            raise DuplicateExternalId(
-                "A member with this external_id already exists", field="external_id"
-            ) from None
+        if (error := _duplicate(exc)) is not None:
+            raise error from None
         raise
 
 
@@ -85,6 +94,24 @@ async def get(
         sql += " FOR UPDATE OF b"
     row = (await session.execute(text(sql), {"id": member_id, "tenant": tenant_id, "mode": mode})).first()
     return None if row is None else _row(row._mapping)
+
+
+async def by_contact(
+    session: AsyncSession, tenant_id: uuid.UUID, mode: str, *, email: str | None, phone: str | None
+) -> uuid.UUID | None:
+    """The member holding this (canonical) e-mail or phone in this tenant and mode, if any."""
+    if email is None and phone is None:
+        return None
+    row = (
+        await session.execute(
+            text(
+                "SELECT id FROM members WHERE tenant_id = :tenant AND mode = :mode "
+                "AND (lower(email) = :email OR phone = :phone) ORDER BY created_at LIMIT 1"
+            ),
+            {"tenant": tenant_id, "mode": mode, "email": email, "phone": phone},
+        )
+    ).first()
+    return None if row is None else row[0]
 
 
 async def by_card(session: AsyncSession, tenant_id: uuid.UUID, mode: str, token: str) -> MemberRow | None:
@@ -144,10 +171,8 @@ async def update(
                 {**changes, "id": member_id, "tenant": tenant_id, "mode": mode},
             )
     except IntegrityError as exc:
-        if "members_external_id" in str(exc.orig):
-            raise DuplicateExternalId(
-                "A member with this external_id already exists", field="external_id"
-            ) from None
+        if (error := _duplicate(exc)) is not None:
+            raise error from None
         raise
 
 
@@ -185,4 +210,12 @@ async def erase(session: AsyncSession, tenant_id: uuid.UUID, mode: str, member_i
             "WHERE member_id = :id AND status = 'active'"
         ),
         {"id": member_id},
+    )
+    # A contact set aside when one member per contact was first enforced is personal data too.
+    await session.execute(
+        text(
+            "DELETE FROM member_contact_conflicts "
+            "WHERE member_id = :id AND tenant_id = :tenant AND mode = :mode"
+        ),
+        {"id": member_id, "tenant": tenant_id, "mode": mode},
     )

@@ -107,3 +107,20 @@ class MemberErased(Conflict):
 class DuplicateExternalId(Conflict):
     code = "duplicate_external_id"
     title = "A member with this external id exists"
+
+
+class MemberExists(Conflict):
+    """One person is one member per tenant and mode: the e-mail or phone belongs to `member_id`."""
+
+    code = "member_exists"
+    title = "A member with this e-mail or phone exists"
+
+
+class InvalidEmail(InvalidInput):
+    code = "invalid_email"
+    title = "Invalid e-mail address"
+
+
+class InvalidPhone(InvalidInput):
+    code = "invalid_phone"
+    title = "Invalid phone number"

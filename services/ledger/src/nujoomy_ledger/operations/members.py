@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
 from nujoomy_contracts import ledger as contract
-from nujoomy_kit.ids import uuid7
+from nujoomy_kit.ids import encode_id, uuid7
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +15,14 @@ from nujoomy_ledger.db import ledger, members
 from nujoomy_ledger.db.members import MemberRow
 from nujoomy_ledger.db.programs import get_program
 from nujoomy_ledger.domain.cards import new_card_token
-from nujoomy_ledger.domain.errors import MemberErased, MemberNotFound
+from nujoomy_ledger.domain.contacts import default_region, normal_email, normal_phone
+from nujoomy_ledger.domain.errors import (
+    InvalidEmail,
+    InvalidPhone,
+    MemberErased,
+    MemberExists,
+    MemberNotFound,
+)
 from nujoomy_ledger.events.publishing import envelope, member_payload, publish
 from nujoomy_ledger.operations.scope import Scope
 
@@ -37,20 +45,65 @@ _ENROL_DEFAULTS: dict[str, Any] = {
 }
 
 
+async def _canonical(session: AsyncSession, scope: Scope, fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` with e-mail and phone in the form they are stored and compared in (domain/contacts)."""
+    out = dict(fields)
+    if "email" in out:
+        out["email"] = normal_email(out["email"])
+    if out.get("phone") is not None:
+        program = await get_program(session, scope.tenant_id, scope.mode)
+        tenant = program.tenant if program else None
+        region = default_region(tenant.country, tenant.locale, tenant.contact_phone) if tenant else None
+        out["phone"] = normal_phone(out["phone"], region)
+    return out
+
+
+async def search_form(
+    session: AsyncSession, scope: Scope, *, email: str | None, phone: str | None
+) -> tuple[str | None, str | None]:
+    """A search's e-mail and phone in the stored form; a value that is not one is searched as given
+    (it matches nothing, which is the right answer)."""
+    with contextlib.suppress(InvalidEmail):
+        email = normal_email(email)
+    try:
+        fields = await _canonical(session, scope, {"phone": phone})
+        phone = fields["phone"]
+    except InvalidPhone:
+        pass
+    return email, phone
+
+
+async def _refuse_taken(
+    session: AsyncSession, scope: Scope, fields: dict[str, Any], *, exclude: uuid.UUID | None = None
+) -> None:
+    found = await members.by_contact(
+        session, scope.tenant_id, scope.mode, email=fields.get("email"), phone=fields.get("phone")
+    )
+    if found is not None and found != exclude:
+        raise MemberExists("A member with this e-mail or phone exists", member_id=encode_id("mbr", found))
+
+
 async def enrol(session: AsyncSession, scope: Scope, fields: dict[str, Any]) -> MemberRow:
-    fields = {**_ENROL_DEFAULTS, **fields}
+    """A new member and card; an e-mail or phone already on a member of this tenant and mode is that
+    member's (MemberExists names it), never a second balance."""
+    fields = await _canonical(session, scope, {**_ENROL_DEFAULTS, **fields})
+    await _refuse_taken(session, scope, fields)
     program = await get_program(session, scope.tenant_id, scope.mode)
     member_id = uuid7()
     token = new_card_token()
-    await members.enrol(
-        session,
-        scope.tenant_id,
-        scope.mode,
-        id=member_id,
-        program=program.program_id if program else None,
-        token=token,
-        **fields,
-    )
+    try:
+        await members.enrol(
+            session,
+            scope.tenant_id,
+            scope.mode,
+            id=member_id,
+            program=program.program_id if program else None,
+            token=token,
+            **fields,
+        )
+    except MemberExists:
+        await _refuse_taken(session, scope, fields)  # a concurrent enrolment won: name its member
+        raise
     member = await get(session, scope, member_id)
     enrolled = contract.MemberEnrolled(member=member_payload(member), card_token=token)
     await publish(session, member_id, envelope(scope, contract.MEMBER_ENROLLED, enrolled))
@@ -63,7 +116,18 @@ async def update(
     member = await get(session, scope, member_id, lock=True)
     if member.status == "erased":
         raise MemberErased("This member has been erased")
-    await members.update(session, scope.tenant_id, scope.mode, member_id, changes)
+    changes = await _canonical(session, scope, changes)
+    await _refuse_taken(
+        session,
+        scope,
+        {k: changes[k] for k in ("email", "phone") if k in changes},
+        exclude=member_id,
+    )
+    try:
+        await members.update(session, scope.tenant_id, scope.mode, member_id, changes)
+    except MemberExists:
+        await _refuse_taken(session, scope, changes, exclude=member_id)
+        raise
     member = await get(session, scope, member_id)
     if changes:
         updated = contract.MemberUpdated(member=member_payload(member))
@@ -80,6 +144,16 @@ async def reissue_card(session: AsyncSession, scope: Scope, member_id: uuid.UUID
     reissued = contract.CardReissued(member_id=member_id, card_token=token)
     await publish(session, member_id, envelope(scope, contract.CARD_REISSUED, reissued))
     return await get(session, scope, member_id)
+
+
+async def resend_card(session: AsyncSession, scope: Scope, member_id: uuid.UUID) -> MemberRow:
+    """The welcome message again, to the member's own e-mail or phone (ledger.card.resent)."""
+    member = await get(session, scope, member_id)
+    if member.status == "erased":
+        raise MemberErased("This member has been erased")
+    resent = contract.CardResent(member=member_payload(member))
+    await publish(session, member_id, envelope(scope, contract.CARD_RESENT, resent))
+    return member
 
 
 async def erase(session: AsyncSession, scope: Scope, member_id: uuid.UUID) -> MemberRow:

@@ -37,6 +37,7 @@ ROUTING_KEYS = (
     ledger.MEMBER_ENROLLED,
     ledger.MEMBER_UPDATED,
     ledger.MEMBER_ERASED,
+    ledger.CARD_RESENT,
     ledger.TRANSACTION_POSTED,
     ledger.REWARD_REDEEMED,
     ledger.POINTS_EXPIRING,
@@ -45,11 +46,19 @@ ROUTING_KEYS = (
 
 # Events that are planned into messages (or only note a balance), and the kinds whose template
 # overrides planning them may need.
-Planned = ledger.MemberEnrolled | ledger.TransactionPosted | ledger.RewardRedeemed | ledger.PointsExpiring
+Planned = (
+    ledger.MemberEnrolled
+    | ledger.CardResent
+    | ledger.TransactionPosted
+    | ledger.RewardRedeemed
+    | ledger.PointsExpiring
+)
+# A card asked for again (ledger.card.resent) is the welcome message again, card links and all.
+_Welcome = ledger.MemberEnrolled | ledger.CardResent
 
 
 def _kinds(data: Planned) -> tuple[Kind, ...]:
-    if isinstance(data, ledger.MemberEnrolled):
+    if isinstance(data, _Welcome):
         return ("welcome",)
     if isinstance(data, ledger.TransactionPosted):
         return ("points_earned", "reward_affordable", "transaction_reversed")
@@ -59,7 +68,7 @@ def _kinds(data: Planned) -> tuple[Kind, ...]:
 
 
 def _member_id(data: Planned) -> Any:
-    return data.member.member_id if isinstance(data, ledger.MemberEnrolled) else data.member_id
+    return data.member.member_id if isinstance(data, _Welcome) else data.member_id
 
 
 class EventHandlers:
@@ -107,7 +116,7 @@ class EventHandlers:
                 occurred_at=event.occurred_at,
             )
 
-        if isinstance(data, ledger.MemberEnrolled):
+        if isinstance(data, _Welcome):
             welcome = intent("welcome", {}, data.member.member_id)
             welcome.lazy = self._links(event, data.member.member_id)
             return [welcome]
@@ -166,6 +175,8 @@ class _Batch:
             self.contacts[key] = data.member  # of two changes to one member, the later wins
             if isinstance(data, ledger.MemberEnrolled):
                 self._plan(event, key)
+        elif isinstance(data, ledger.CardResent):
+            self._plan(event, (tid, mode, data.member.member_id))
         elif isinstance(data, ledger.TransactionPosted | ledger.RewardRedeemed | ledger.PointsExpiring):
             self._plan(event, (tid, mode, data.member_id))
         else:

@@ -84,6 +84,12 @@ def _public(answer: Any) -> Response[bytes]:
     guards=WRITE,
     tags=["members"],
     summary="Enrol a member; the answer carries the Apple Wallet and Google Wallet links",
+    description=(
+        "One person is one member: an e-mail (compared case-blind) or phone (compared in E.164, read in "
+        "the business's country) that a member already has answers 409 `member_exists` with that "
+        "member's id as `member_id` in the problem body. A phone that is not a number answers 422 "
+        "`invalid_phone`."
+    ),
     responses={201: docs.ENROLLED_SPEC},
 )
 async def create_member(

@@ -28,6 +28,9 @@ class WebSettings(msgspec.Struct, kw_only=True):
     secure_cookies: bool = True
     http_timeout: float = 5.0
     join_rate_per_minute: int = 10
+    # Messages the join page may cause to one member's address (welcome + card re-sends) per day:
+    # the page is public, so without a cap it would mail-bomb or SMS-pump at the business's cost.
+    join_sends_per_address_per_day: int = 3
     # A join form older than this is refused (bots replay harvested forms).
     join_form_max_age: int = 2 * 3600
     # Our own reverse proxies / load balancers (CIDRs). Only a request whose socket peer is in one of

@@ -1,5 +1,11 @@
-"""The public join page: branded from the tenant's by-slug facts, enrols through the ledger and hands
-back both wallet links. Bots meet a honeypot field, a signed and dated form token, and a per-IP limit."""
+"""The public join page: branded from the tenant's by-slug facts, in the customer's language, enrols
+through the ledger and hands back the card (Apple, Google, card page). Bots meet a honeypot field, a
+signed and dated form token, and a per-IP limit.
+
+An e-mail or phone that already has a card is never a second member: the ledger answers
+member_exists and the card is sent again to that address (ledger.card.resent), never shown here, so
+typing someone else's address gets the asker nothing. Sends to one member from this page are capped
+per day (join_sends_per_address_per_day): the page cannot be used to bomb an inbox or pump SMS."""
 
 from __future__ import annotations
 
@@ -23,13 +29,18 @@ from nujoomy_partner_gateway.bff.backends import Backends
 from nujoomy_partner_gateway.bff.client_address import request_address
 from nujoomy_partner_gateway.bff.config import trusted_networks, web_settings
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable, JoinRateLimited, JoinRejected
+from nujoomy_partner_gateway.bff.languages import customer_lang
 from nujoomy_partner_gateway.bff.rendering import form_as, message_for
-from nujoomy_partner_gateway.bff.session import current_lang
 from nujoomy_partner_gateway.web import render
+from nujoomy_partner_gateway.web.i18n import translator
+
+# Ledger problem codes the join page words for the customer (web/i18n.py) instead of showing the detail.
+_CONTACT_ERRORS = {"invalid_phone": "join_invalid_phone", "invalid_email": "join_invalid_email"}
 
 
 class JoinForm(msgspec.Struct, kw_only=True):
     form_token: str = ""
+    lang: str = ""  # the language the page was shown in
     website: str = ""  # the honeypot: hidden from people, filled in by naive bots
     name: str = ""
     email: str = ""
@@ -126,7 +137,7 @@ def logo_url(branding: dict[str, Any]) -> str | None:
 @get("/join/{slug:str}")
 async def join_page(request: Request[Any, Any, Any], slug: str) -> Response[str]:
     tenant = await public_tenant(request, slug)
-    lang = current_lang(request) if request.cookies.get("nj_lang") else (tenant.get("locale") or "en")[:2]
+    lang = customer_lang(request, fallback=tenant.get("locale"))
     return render(
         request, "join.html.j2", lang=lang, session=None, done=False, **_context(request, slug, tenant)
     )
@@ -141,16 +152,24 @@ async def join(request: Request[Any, Any, Any], slug: str) -> Response[str]:
     if form.website or not form_token_valid(secret, slug, form.form_token, max_age):
         raise JoinRejected()
     tenant = await public_tenant(request, slug)
-    lang = current_lang(request) if request.cookies.get("nj_lang") else (tenant.get("locale") or "en")[:2]
+    lang = customer_lang(request, form.lang, fallback=tenant.get("locale"))
+    t = translator(lang)
     context = _context(request, slug, tenant)
     email, phone = form.email.strip() or None, form.phone.strip() or None
     try:
         if not email and not phone:
-            raise InvalidInput("Give an email or a phone number")
-        links = await enrol(request, tenant, form, email=email, phone=phone, lang=lang)
+            raise InvalidInput(t("email_or_phone"))
+        outcome = await enrol(request, tenant, form, email=email, phone=phone, lang=lang)
+        if isinstance(outcome, Known):
+            resent = Resent(capped=not await count_send(request, outcome.member_id))
+            if not resent.capped:
+                await resend_card(request, tenant, outcome.member_id)
+        else:
+            await count_send(request, outcome["member_id"])  # the welcome message: today's first send
     except (InvalidInput, BackendError, BackendUnavailable) as exc:
         context["form"] = form
         status = exc.status if exc.status != 401 else 503
+        wording = _CONTACT_ERRORS.get(exc.code)
         return render(
             request,
             "join.html.j2",
@@ -158,10 +177,43 @@ async def join(request: Request[Any, Any, Any], slug: str) -> Response[str]:
             status=status,
             session=None,
             done=False,
-            error=message_for(exc, lang),
+            error=t(wording) if wording else message_for(exc, lang),
             **context,
         )
-    return render(request, "join.html.j2", lang=lang, session=None, done=True, links=links, **context)
+    if isinstance(outcome, Known):
+        return render(
+            request,
+            "join.html.j2",
+            lang=lang,
+            status=429 if resent.capped else 200,
+            session=None,
+            done=False,
+            resent=resent,
+            **context,
+        )
+    return render(request, "join.html.j2", lang=lang, session=None, done=True, links=outcome, **context)
+
+
+class Known(msgspec.Struct, kw_only=True):
+    """The e-mail or phone already has a card: this member's (never shown to the asker)."""
+
+    member_id: str
+
+
+class Resent(msgspec.Struct, kw_only=True):
+    """The card went to the known address again, or did not: past today's cap."""
+
+    capped: bool
+
+
+def _ledger(request: Request[Any, Any, Any], tenant: dict[str, Any]) -> Backends:
+    raw_id = tenant.get("id") or tenant.get("tenant_id")
+    if not raw_id:
+        raise BackendUnavailable("The tenant service does not expose this business's id to the join page")
+    tenant_id = decode_id("ten", raw_id) if str(raw_id).startswith("ten_") else uuid.UUID(str(raw_id))
+    issuer: InternalTokenIssuer = request.app.state["internal_issuer"]
+    token = issuer.issue(tenant_id, "live", scopes=("members:write",))
+    return Backends(request.app.state, token, "live")
 
 
 async def enrol(
@@ -172,29 +224,48 @@ async def enrol(
     email: str | None,
     phone: str | None,
     lang: str,
-) -> dict[str, Any]:
-    """The ledger enrols (member + card); wallet-pass answers the links, derivable from the member id."""
-    raw_id = tenant.get("id") or tenant.get("tenant_id")
-    if not raw_id:
-        raise BackendUnavailable("The tenant service does not expose this business's id to the join page")
-    tenant_id = decode_id("ten", raw_id) if str(raw_id).startswith("ten_") else uuid.UUID(str(raw_id))
-    issuer: InternalTokenIssuer = request.app.state["internal_issuer"]
-    token = issuer.issue(tenant_id, "live", scopes=("members:write",))
-    backends = Backends(request.app.state, token, "live")
+) -> dict[str, Any] | Known:
+    """The ledger enrols (member + card); wallet-pass answers the links (with the member's id),
+    derivable from the member id. A contact the ledger already knows is that member's: Known."""
+    backends = _ledger(request, tenant)
     consent = form.consent == "1"
-    member = await backends.post(
-        "ledger",
-        "/internal/v1/members",
-        {
-            "name": form.name.strip() or None,
-            "email": email,
-            "phone": phone,
-            "locale": lang,
-            "consent_email": consent and email is not None,
-            "consent_sms": consent and phone is not None,
-        },
-    )
-    return dict(await backends.get("wallet_pass", f"/internal/v1/members/{member['id']}/links"))
+    try:
+        member = await backends.post(
+            "ledger",
+            "/internal/v1/members",
+            {
+                "name": form.name.strip() or None,
+                "email": email,
+                "phone": phone,
+                "locale": lang,
+                "consent_email": consent and email is not None,
+                "consent_sms": consent and phone is not None,
+            },
+        )
+    except BackendError as exc:
+        existing = exc.extra.get("member_id") if exc.code == "member_exists" else None
+        if not isinstance(existing, str):
+            raise
+        return Known(member_id=existing)
+    links = dict(await backends.get("wallet_pass", f"/internal/v1/members/{member['id']}/links"))
+    return {**links, "member_id": str(member["id"])}
+
+
+async def resend_card(request: Request[Any, Any, Any], tenant: dict[str, Any], member_id: str) -> None:
+    """The welcome message again, to the member's own address (ledger.card.resent)."""
+    await _ledger(request, tenant).post("ledger", f"/internal/v1/members/{member_id}/card/resend", {})
+
+
+async def count_send(request: Request[Any, Any, Any], member_id: str) -> bool:
+    """Count one message to this member's address from the join page; False past today's cap.
+    A window per member that opens at its first send: a day later the count starts again."""
+    settings: ServiceSettings = request.app.state["settings"]
+    cap = web_settings(request.app.state).join_sends_per_address_per_day
+    key = f"{settings.redis_prefix}web:join-sends:{member_id}"
+    redis = request.app.state["redis"]
+    async with redis.pipeline(transaction=True) as pipe:
+        count, _ = await pipe.incr(key).expire(key, 86400, nx=True).execute()
+    return int(count) <= cap
 
 
 @get("/join-assets/{name:str}", media_type="image/png")

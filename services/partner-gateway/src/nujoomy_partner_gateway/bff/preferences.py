@@ -17,7 +17,7 @@ from nujoomy_kit.settings import ServiceSettings, read_pems
 from nujoomy_kit.tokens import InternalTokenIssuer, TokenError
 
 from nujoomy_partner_gateway.bff.backends import Backends
-from nujoomy_partner_gateway.bff.config import COOKIE_LANG, web_settings
+from nujoomy_partner_gateway.bff.config import web_settings
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable, JoinRejected
 from nujoomy_partner_gateway.bff.join import (
     brand_context,
@@ -26,6 +26,7 @@ from nujoomy_partner_gateway.bff.join import (
     form_token_valid,
     public_tenant,
 )
+from nujoomy_partner_gateway.bff.languages import customer_lang
 from nujoomy_partner_gateway.bff.rendering import form_as, message_for
 from nujoomy_partner_gateway.web import render
 
@@ -73,12 +74,8 @@ def _backends(request: Request[Any, Any, Any], link: MemberLink) -> Backends:
     return Backends(request.app.state, token, link.mode)
 
 
-def _lang(request: Request[Any, Any, Any], *candidates: Any) -> str:
-    for value in (request.query_params.get("lang"), request.cookies.get(COOKIE_LANG), *candidates):
-        base = str(value or "")[:2].lower()
-        if base in ("en", "ar"):
-            return base
-    return "en"
+def _lang(request: Request[Any, Any, Any], member: dict[str, Any] | None, tenant: dict[str, Any]) -> str:
+    return customer_lang(request, member and member.get("locale"), fallback=tenant.get("locale"))
 
 
 def _masked_email(email: str) -> str:
@@ -137,7 +134,7 @@ async def preferences_page(request: Request[Any, Any, Any], slug: str) -> Respon
     token = request.query_params.get("t") or ""
     link = _link(request, tenant, token) if token else None
     member = await _member(request, link) if link else None
-    lang = _lang(request, member and member.get("locale"), tenant.get("locale"))
+    lang = _lang(request, member, tenant)
     if member is None:
         return _page(request, slug, tenant, lang, status=403, invalid=True)
     return _page(request, slug, tenant, lang, token=token, member=member)
@@ -155,7 +152,7 @@ async def save_preferences(request: Request[Any, Any, Any], slug: str) -> Respon
     tenant = await public_tenant(request, slug)
     link = _link(request, tenant, form.t)
     member = await _member(request, link) if link else None
-    lang = _lang(request, member and member.get("locale"), tenant.get("locale"))
+    lang = _lang(request, member, tenant)
     if link is None or member is None:
         return _page(request, slug, tenant, lang, status=403, invalid=True)
     # Only a channel we can reach is offered, so only those change; the other keeps its value.

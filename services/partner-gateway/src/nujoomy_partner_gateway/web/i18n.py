@@ -70,7 +70,22 @@ EN: dict[str, str] = {
     "email_or_phone": "Give an email or a phone number.",
     "consent": "Send me news and offers (you can stop any time)",
     "join": "Join",
-    "joined": "Welcome! Add your card:",
+    "joined_title": "Welcome to {name}",
+    "joined": "You're in! Next, add your card to your phone:",
+    "open_card": "Open my card",
+    "joined_keep": "Show your card's QR code at the counter to collect points.",
+    "join_resent": "Check your messages: your card is on its way.",
+    "join_resent_help": (
+        "If this email or phone number already has a card with us, we have sent it there again. "
+        "Nothing arrived? Look in the spam folder, or ask us at the counter."
+    ),
+    "join_capped": "This card has already been sent several times today.",
+    "join_again": "Back to the form",
+    "join_invalid_phone": (
+        "This phone number doesn't look right. Check it, or write it with the country code "
+        "(for example +971 50 123 4567)."
+    ),
+    "join_invalid_email": "This email address doesn't look right.",
     "add_apple": "Add to Apple Wallet",
     "add_google": "Add to Google Wallet",
     "poster_qr": "Scan to join",
@@ -201,7 +216,21 @@ AR: dict[str, str] = {
     "email_or_phone": "أدخل بريدًا إلكترونيًا أو رقم هاتف.",
     "consent": "أرسلوا لي الأخبار والعروض (يمكنك الإيقاف في أي وقت)",
     "join": "انضم",
-    "joined": "أهلًا بك! أضف بطاقتك:",
+    "joined_title": "أهلًا بك في {name}",
+    "joined": "تم الانضمام! الخطوة التالية: أضف بطاقتك إلى هاتفك:",
+    "open_card": "افتح بطاقتي",
+    "joined_keep": "اعرض رمز QR على بطاقتك عند الكاونتر لتجمع النقاط.",
+    "join_resent": "تحقق من رسائلك: بطاقتك في الطريق إليك.",
+    "join_resent_help": (
+        "إذا كان لهذا البريد الإلكتروني أو رقم الهاتف بطاقة لدينا، فقد أرسلناها إليه مرة أخرى. "
+        "لم يصلك شيء؟ تحقق من مجلد الرسائل غير المرغوب فيها، أو اسألنا عند الكاونتر."
+    ),
+    "join_capped": "أُرسلت هذه البطاقة عدة مرات اليوم.",
+    "join_again": "العودة إلى النموذج",
+    "join_invalid_phone": (
+        "يبدو أن رقم الهاتف غير صحيح. تحقق منه، أو اكتبه مع رمز الدولة (مثل ‎+971 50 123 4567)."
+    ),
+    "join_invalid_email": "يبدو أن عنوان البريد الإلكتروني غير صحيح.",
     "add_apple": "أضف إلى Apple Wallet",
     "add_google": "أضف إلى Google Wallet",
     "poster_qr": "امسح للانضمام",

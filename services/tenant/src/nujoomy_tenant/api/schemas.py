@@ -34,6 +34,7 @@ class PasswordChangeIn(msgspec.Struct, kw_only=True):
 class TenantPatch(msgspec.Struct, kw_only=True):
     name: str | UnsetType = UNSET
     locale: str | UnsetType = UNSET
+    country: str | UnsetType | None = UNSET
     timezone: str | UnsetType = UNSET
     currency: str | UnsetType = UNSET
     contact_email: str | UnsetType | None = UNSET

@@ -35,6 +35,8 @@ def _tenant_changes(data: TenantPatch) -> dict[str, Any]:
         changes["name"] = rules.required_text("name", data.name, 120)
     if data.locale is not UNSET:
         changes["locale"] = validation.locale(data.locale)
+    if data.country is not UNSET:
+        changes["country"] = validation.country(data.country) if data.country else None
     if data.timezone is not UNSET:
         changes["timezone"] = validation.timezone(data.timezone)
     if data.currency is not UNSET:

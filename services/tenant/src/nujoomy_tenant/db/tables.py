@@ -46,6 +46,7 @@ tenants = Table(
     Column("status", Text, nullable=False, server_default="active"),
     Column("contact_email", Text),
     Column("contact_phone", Text),
+    Column("country", Text),  # ISO 3166-1 alpha-2: the default region for customers' phone numbers
     Column("website", Text),
     _created(),
 )

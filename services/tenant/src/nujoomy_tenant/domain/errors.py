@@ -34,6 +34,11 @@ class InvalidLocale(InvalidField):
     title = "Invalid locale"
 
 
+class InvalidCountry(InvalidField):
+    code = "invalid_country"
+    title = "Invalid country"
+
+
 class InvalidTimezone(InvalidField):
     code = "invalid_timezone"
     title = "Unknown time zone"

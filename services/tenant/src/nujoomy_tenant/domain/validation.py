@@ -8,6 +8,7 @@ import zoneinfo
 from nujoomy_tenant.domain.currencies import ISO_4217
 from nujoomy_tenant.domain.errors import (
     InvalidColor,
+    InvalidCountry,
     InvalidEmail,
     InvalidLocale,
     InvalidSlug,
@@ -46,6 +47,22 @@ def slug(value: str) -> str:
             "slug", "Slugs are 3-40 lowercase letters, digits and single inner hyphens, not reserved words"
         )
     return value
+
+
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+def country(value: str) -> str:
+    code = value.strip().upper()
+    if not _COUNTRY.fullmatch(code):
+        raise InvalidCountry("country", f"{value!r} is not a two-letter country code like 'AE' or 'FR'")
+    return code
+
+
+def country_of_locale(value: str) -> str | None:
+    """The region of a locale ("fr-FR" -> "FR"), the country a new tenant starts with."""
+    _, _, region = value.partition("-")
+    return region if _COUNTRY.fullmatch(region) else None
 
 
 def locale(value: str) -> str:

@@ -48,6 +48,7 @@ def tenant_struct(row: Any) -> Tenant:
         contact_email=row["contact_email"],
         contact_phone=row["contact_phone"],
         website=row["website"],
+        country=row["country"],
     )
 
 

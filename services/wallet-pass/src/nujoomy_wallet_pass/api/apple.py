@@ -32,6 +32,7 @@ from nujoomy_wallet_pass.domain.errors import (
     PassNotReady,
 )
 from nujoomy_wallet_pass.domain.links import read_download_token
+from nujoomy_wallet_pass.domain.registration import device_library_id, push_token
 from nujoomy_wallet_pass.pkpass import MEDIA_TYPE
 from nujoomy_wallet_pass.render import member_card, pkpass_for
 
@@ -99,13 +100,14 @@ async def register_device(  # noqa: PLR0917 - Litestar passes these by name
     serial: str,
 ) -> Response[bytes]:
     row, _ = await _authenticated_pass(request, db, wallet, pass_type, serial)
+    device = device_library_id(device)
     try:
         body = msgspec.json.decode(await request.body(), type=Registration)
     except msgspec.DecodeError as exc:
         raise InvalidPushToken(str(exc)) from exc
     if not body.pushToken:
         raise InvalidPushToken
-    created = await registrations.register(db, device, row, body.pushToken)
+    created = await registrations.register(db, device, row, push_token(body.pushToken))
     if created:
         event = new_envelope(
             PASS_INSTALLED,
@@ -127,7 +129,7 @@ async def unregister_device(  # noqa: PLR0917 - Litestar passes these by name
     serial: str,
 ) -> Response[bytes]:
     row, _ = await _authenticated_pass(request, db, wallet, pass_type, serial)
-    if await registrations.unregister(db, device, row.id):
+    if await registrations.unregister(db, device_library_id(device), row.id):
         event = new_envelope(
             PASS_REMOVED,
             PassRemoved(pass_id=row.id, member_id=row.member_id, wallet="apple", device_id=device),
@@ -147,6 +149,7 @@ async def updated_serials(
     passes_updated_since: Annotated[str | None, Parameter(query="passesUpdatedSince")] = None,
 ) -> Response[Any]:
     # The device library id is the shared secret here (no ApplePass header on this call).
+    device = device_library_id(device)
     since = None
     if passes_updated_since:
         if not passes_updated_since.isdigit():

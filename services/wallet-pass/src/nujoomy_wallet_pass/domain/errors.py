@@ -32,6 +32,12 @@ class InvalidPushToken(DomainError):
     title = "pushToken is required"
 
 
+class InvalidDeviceId(DomainError):
+    code = "invalid_device_id"
+    status = 400
+    title = "The device library identifier is not one Wallet sends (1 to 64 letters, digits, - or _)"
+
+
 class InvalidSinceTag(DomainError):
     code = "invalid_since_tag"
     status = 400
