@@ -39,8 +39,24 @@ _SAMPLE: dict[str, Any] = {
 }
 
 
+# The sample a template's cost is measured with when it is saved: the largest numbers a real member
+# can bring (a loop over `range(balance)` is cheap at 120 and not at 100,000; 100,000 is also the
+# sandbox's `range` limit, so such a loop runs rather than failing differently).
+_DEMANDING: dict[str, Any] = {
+    **_SAMPLE,
+    "member_name": "Layla Abdulrahman Al-Qahtani",
+    "balance": 100_000,
+    "points": 100_000,
+    "reward_cost": 100_000,
+}
+
+
 def sample_context(kind: Kind) -> dict[str, Any]:
     return {name: _SAMPLE[name] for name in FIELDS[kind]}
+
+
+def demanding_context(kind: Kind) -> dict[str, Any]:
+    return {name: _DEMANDING[name] for name in FIELDS[kind]}
 
 
 def build_context(kind: Kind, values: dict[str, Any]) -> dict[str, Any]:
