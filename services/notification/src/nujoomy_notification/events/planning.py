@@ -206,26 +206,18 @@ class Planner:
         would wait behind it. The same for one whose template runs past the render budget."""
         try:
             self._fill(draft, extra)
-        except TemplateBudgetExceeded as exc:
+        except (TemplateBudgetExceeded, TemplateInvalid) as exc:
+            over = isinstance(exc, TemplateBudgetExceeded)
             log.warning(
-                "template_budget_exceeded",
+                "template_budget_exceeded" if over else "message_unrenderable",
                 tenant_id=str(draft.intent.tenant_id),
                 kind=draft.intent.kind,
                 channel=draft.channel,
                 locale=draft.message.locale,
                 error=str(exc),
             )
-            draft.message.status, draft.message.reason = "suppressed", "template_budget"
-            draft.message.send_after = None
-        except TemplateInvalid as exc:
-            log.warning(
-                "message_unrenderable",
-                kind=draft.intent.kind,
-                channel=draft.channel,
-                locale=draft.message.locale,
-                error=str(exc),
-            )
-            draft.message.status, draft.message.reason = "suppressed", "template_invalid"
+            draft.message.status = "suppressed"
+            draft.message.reason = "template_budget" if over else "template_invalid"
             draft.message.send_after = None
 
     def _fill(self, draft: _Draft, extra: dict[str, Any]) -> None:
