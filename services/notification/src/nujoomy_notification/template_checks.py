@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from nujoomy_notification.domain.branding import Look
 from nujoomy_notification.domain.context import demanding_context, sample_context
 from nujoomy_notification.domain.errors import TemplateInvalid
 from nujoomy_notification.domain.kinds import Channel, Kind, Locale
@@ -14,9 +15,17 @@ from nujoomy_notification.domain.rendering import RenderBudget, Rendered, Templa
 
 
 async def preview(
-    kind: Kind, locale: Locale, channel: Channel, source: TemplateSource, budget: RenderBudget
+    kind: Kind,
+    locale: Locale,
+    channel: Channel,
+    source: TemplateSource,
+    *,
+    budget: RenderBudget,
+    look: Look | None = None,
 ) -> Rendered:
-    return await asyncio.to_thread(render, source, channel, locale, sample_context(kind), budget)
+    """`look`: the business's, so a preview looks like what customers will get."""
+    context = sample_context(kind)
+    return await asyncio.to_thread(lambda: render(source, channel, locale, context, budget=budget, look=look))
 
 
 async def check_for_saving(
@@ -24,8 +33,9 @@ async def check_for_saving(
 ) -> None:
     """Raise TemplateInvalid/TemplateUnsafe/TemplateBudgetExceeded rather than store a template that
     would fail or stall when a customer's message is rendered."""
-    await preview(kind, locale, channel, source, budget)
+    await preview(kind, locale, channel, source, budget=budget)
     # Only the cost is measured here: with extreme values an SMS may run over its length, which the
     # member's real values will not.
     with contextlib.suppress(TemplateInvalid):
-        await asyncio.to_thread(render, source, channel, locale, demanding_context(kind), budget)
+        context = demanding_context(kind)
+        await asyncio.to_thread(lambda: render(source, channel, locale, context, budget=budget))

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_notification.api.schemas import PreviewOut, TemplateIn, TemplateOut
 from nujoomy_notification.db import templates as queries
+from nujoomy_notification.db.projections import get_tenant
 from nujoomy_notification.db.tables import templates as templates_table
+from nujoomy_notification.domain.branding import Look, logo_url
 from nujoomy_notification.domain.defaults import default_template
 from nujoomy_notification.domain.errors import UnknownTemplate
 from nujoomy_notification.domain.kinds import LOCALES, Channel, Kind, Locale, parse_channel, parse_kind
@@ -109,5 +111,8 @@ async def preview_template(
     else:
         override = await queries.get_override(db, principal.tenant_id, principal.mode or "live", (k, loc, c))
         source = override or default_template(k, loc, c)
-    out = await preview(k, loc, c, source, state["settings"].render_budget())
+    settings = state["settings"]
+    facts = await get_tenant(db, principal.tenant_id, principal.mode or "live")
+    look = Look(name=facts.name, brand=facts.brand, logo_url=logo_url(settings.public_url, facts.brand))
+    out = await preview(k, loc, c, source, budget=settings.render_budget(), look=look)
     return PreviewOut(subject=out.subject, html=out.html, text=out.text)

@@ -26,6 +26,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from nujoomy_notification.domain.branding import Look
 from nujoomy_notification.domain.errors import TemplateBudgetExceeded, TemplateInvalid, TemplateUnsafe
 from nujoomy_notification.domain.kinds import RTL_LOCALES, Channel
 
@@ -220,14 +221,29 @@ def _render_one(source: str, env: ImmutableSandboxedEnvironment, field: str, con
     return out
 
 
+# The frame every e-mail's HTML sits in: the business's header (logo, name, its colours), the body,
+# the unsubscribe link. Inline styles only (mail clients drop <style> and external CSS); the colours
+# are `#RRGGBB` (domain.branding) and the logo an absolute URL, both escaped here.
 _LAYOUT = _HTML.from_string(
     """<!doctype html>
 <html lang="{{ locale }}" dir="{{ direction }}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{{ subject }}</title></head>
-<body style="font-family:system-ui,sans-serif;text-align:{{ 'right' if direction == 'rtl' else 'left' }}">
+<body style="margin:0;padding:0;background:#f4f4f5;font-family:system-ui,sans-serif">
+<div style="max-width:600px;margin:0 auto;background:#ffffff;text-align:{{ align }}">
+<div style="background:{{ look.brand.background }};color:{{ look.brand.foreground }};padding:16px 20px">
+{%- if look.logo_url %}<img src="{{ look.logo_url }}" alt="{{ look.name }}" height="48" \
+style="height:48px;max-width:200px;display:block;border:0">{% endif %}
+{%- if look.name %}<div style="font-size:20px;font-weight:600;color:{{ look.brand.foreground }}">\
+{{ look.name }}</div>{% endif %}
+</div>
+<div style="padding:20px;color:#111827">
 {{ body }}
-<hr><p style="font-size:12px;color:#666"><a href="{{ unsubscribe_url }}">{{ unsubscribe_label }}</a></p>
+</div>
+<hr style="border:0;border-top:1px solid #e5e7eb;margin:0">
+<p style="font-size:12px;color:#666;padding:12px 20px;margin:0">\
+<a href="{{ unsubscribe_url }}" style="color:#666">{{ unsubscribe_label }}</a></p>
+</div>
 </body></html>"""
 )
 
@@ -239,20 +255,22 @@ def render(
     channel: Channel,
     locale: str,
     context: dict[str, Any],
+    *,
     budget: RenderBudget | None = None,
+    look: Look | None = None,
 ) -> Rendered:
     """Render one template; raise TemplateInvalid/TemplateUnsafe rather than produce a broken message,
     TemplateBudgetExceeded past `budget`. CPU-bound for up to the budget's seconds: call it off the
     event loop (`asyncio.to_thread`)."""
     token = _METER.set(_Meter(budget or RenderBudget()))
     try:
-        return _render_metered(source, channel, locale, context)
+        return _render_metered(source, channel, locale, context, look or Look())
     finally:
         _METER.reset(token)
 
 
 def _render_metered(
-    source: TemplateSource, channel: Channel, locale: str, context: dict[str, Any]
+    source: TemplateSource, channel: Channel, locale: str, context: dict[str, Any], look: Look
 ) -> Rendered:
     text = _render_one(source.text, _PLAIN, "text", context).strip()
     if not text:
@@ -266,9 +284,12 @@ def _render_metered(
         raise TemplateInvalid("subject renders empty", field="subject")
     body = _render_one(source.html, _HTML, "html", context)
     _fresh_output()
+    rtl = locale in RTL_LOCALES
     html = _LAYOUT.render(
         locale=locale,
-        direction="rtl" if locale in RTL_LOCALES else "ltr",
+        direction="rtl" if rtl else "ltr",
+        align="right" if rtl else "left",
+        look=look,
         subject=subject,
         body=Markup(body),  # already escaped by the autoescaping environment above  # noqa: S704
         unsubscribe_url=context.get("unsubscribe_url", ""),

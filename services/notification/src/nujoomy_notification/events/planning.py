@@ -22,6 +22,7 @@ from nujoomy_notification.db import projections
 from nujoomy_notification.db.facts import Facts, MemberFacts
 from nujoomy_notification.db.messages import NewMessage, add_messages
 from nujoomy_notification.domain import unsubscribe
+from nujoomy_notification.domain.branding import Look, logo_url
 from nujoomy_notification.domain.context import build_context
 from nujoomy_notification.domain.defaults import default_template
 from nujoomy_notification.domain.errors import TemplateBudgetExceeded, TemplateInvalid
@@ -237,9 +238,17 @@ class Planner:
         context = build_context(intent.kind, values)
         found = known.overrides.get((message.locale, message.channel))
         override = TemplateSource(subject=found.subject, html=found.html, text=found.text) if found else None
+        logo = logo_url(self.settings.public_url, tenant.brand)
+        look = Look(name=tenant.name, brand=tenant.brand, logo_url=logo)
         rendered = self._render(
-            override, kind=intent.kind, locale=message.locale, channel=draft.channel, context=context
+            override,
+            kind=intent.kind,
+            locale=message.locale,
+            channel=draft.channel,
+            context=context,
+            look=look,
         )
+        message.from_name = tenant.name
         message.subject, message.html, message.text = rendered.subject, rendered.html, rendered.text
 
     def _decide(
@@ -274,10 +283,11 @@ class Planner:
         locale: Any,
         channel: Channel,
         context: dict[str, Any],
+        look: Look,
     ) -> Rendered:
         if override is not None:
             try:
-                return render(override, channel, locale, context, self.budget)
+                return render(override, channel, locale, context, budget=self.budget, look=look)
             except TemplateInvalid as exc:
                 # Validated when saved, so this means a value the sample did not foresee: the customer
                 # still gets the built-in wording rather than nothing. (Past the render budget it
@@ -285,4 +295,5 @@ class Planner:
                 log.warning(
                     "template_override_failed", kind=kind, locale=locale, channel=channel, error=str(exc)
                 )
-        return render(default_template(kind, locale, channel), channel, locale, context, self.budget)
+        default = default_template(kind, locale, channel)
+        return render(default, channel, locale, context, budget=self.budget, look=look)
