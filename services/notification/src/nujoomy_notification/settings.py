@@ -17,8 +17,9 @@ class Settings(ServiceSettings, kw_only=True):
     port: int = 8004
     # Signs one-click unsubscribe links; rotate it and old links stop working.
     unsubscribe_secret: str = "dev-unsubscribe-secret-change-me"
-    # Where a customer's browser reaches GET /unsubscribe/{token} (this service, or the gateway in front).
-    unsubscribe_base_url: str = "http://127.0.0.1:8004"
+    # Base of the unsubscribe links in messages; empty = the platform's public URL (`public_url`), where
+    # the gateway serves /unsubscribe/{token} (it passes the page through to this service).
+    unsubscribe_base_url: str = ""
     # Live email: the real relay. `smtp_tls` = implicit TLS (465); `smtp_starttls` upgrades on 587.
     smtp_host: str = ""
     smtp_port: int = 587

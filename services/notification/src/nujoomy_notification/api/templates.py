@@ -13,7 +13,7 @@ from nujoomy_notification.api.schemas import PreviewOut, TemplateIn, TemplateOut
 from nujoomy_notification.db import templates as queries
 from nujoomy_notification.db.projections import get_tenant
 from nujoomy_notification.db.tables import templates as templates_table
-from nujoomy_notification.domain.branding import Look, logo_url
+from nujoomy_notification.domain.branding import look as business_look
 from nujoomy_notification.domain.defaults import default_template
 from nujoomy_notification.domain.errors import UnknownTemplate
 from nujoomy_notification.domain.kinds import LOCALES, Channel, Kind, Locale, parse_channel, parse_kind
@@ -113,6 +113,6 @@ async def preview_template(
         source = override or default_template(k, loc, c)
     settings = state["settings"]
     facts = await get_tenant(db, principal.tenant_id, principal.mode or "live")
-    look = Look(name=facts.name, brand=facts.brand, logo_url=logo_url(settings.public_url, facts.brand))
+    look = business_look(facts.name, facts.brand, settings.public_url)
     out = await preview(k, loc, c, source, budget=settings.render_budget(), look=look)
     return PreviewOut(subject=out.subject, html=out.html, text=out.text)

@@ -195,6 +195,18 @@ async def add_unsubscribe(
     await db.execute(stmt.on_conflict_do_nothing())
 
 
+async def is_unsubscribed(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, channel: str
+) -> bool:
+    u = unsubscribes.c
+    found = await db.scalar(
+        select(u.channel).where(
+            u.tenant_id == tenant_id, u.mode == mode, u.member_id == member_id, u.channel == channel
+        )
+    )
+    return found is not None
+
+
 CountKey = tuple[uuid.UUID, str, uuid.UUID, date]  # (tenant_id, mode, member_id, tenant-local day)
 
 _BUMP = text(

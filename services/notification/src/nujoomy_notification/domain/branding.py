@@ -58,3 +58,7 @@ class Look(msgspec.Struct, kw_only=True):
     name: str = ""
     brand: Brand = Brand()
     logo_url: str = ""
+
+
+def look(name: str, b: Brand, public_url: str) -> Look:
+    return Look(name=name, brand=b, logo_url=logo_url(public_url, b))

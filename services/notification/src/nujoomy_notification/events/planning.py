@@ -22,7 +22,8 @@ from nujoomy_notification.db import projections
 from nujoomy_notification.db.facts import Facts, MemberFacts
 from nujoomy_notification.db.messages import NewMessage, add_messages
 from nujoomy_notification.domain import unsubscribe
-from nujoomy_notification.domain.branding import Look, logo_url
+from nujoomy_notification.domain.branding import Look
+from nujoomy_notification.domain.branding import look as business_look
 from nujoomy_notification.domain.context import build_context
 from nujoomy_notification.domain.defaults import default_template
 from nujoomy_notification.domain.errors import TemplateBudgetExceeded, TemplateInvalid
@@ -84,7 +85,7 @@ class Planner:
             mode="live" if mode == "live" else "test",
             channel=channel,
         )
-        base = self.settings.unsubscribe_base_url.rstrip("/")
+        base = (self.settings.unsubscribe_base_url or self.settings.public_url).rstrip("/")
         return f"{base}/unsubscribe/{unsubscribe.sign(self._secret, target)}"
 
     async def plan(self, db: AsyncSession, intents: list[Intent], facts: Facts) -> list[NewMessage]:
@@ -238,8 +239,7 @@ class Planner:
         context = build_context(intent.kind, values)
         found = known.overrides.get((message.locale, message.channel))
         override = TemplateSource(subject=found.subject, html=found.html, text=found.text) if found else None
-        logo = logo_url(self.settings.public_url, tenant.brand)
-        look = Look(name=tenant.name, brand=tenant.brand, logo_url=logo)
+        look = business_look(tenant.name, tenant.brand, self.settings.public_url)
         rendered = self._render(
             override,
             kind=intent.kind,
