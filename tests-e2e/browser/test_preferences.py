@@ -50,7 +50,7 @@ def _consent_link(pass_json: dict[str, Any]) -> str:
     return value[value.index("href='") + 6 : value.index("'>")]
 
 
-async def test_customer_opts_out_from_the_pass_link_and_the_next_earn_sends_no_email(
+async def test_customer_opts_out_of_news_and_offers_from_the_pass_link_and_still_gets_receipts(
     stack: Stack, mail: Any, site: str, browser: Browser, tokens: TestTokens, shot: Any
 ) -> None:
     business = await create_business(stack.tenant_db, "dates")
