@@ -31,6 +31,10 @@ async def test_a_template_whose_work_grows_with_the_balance_is_refused_at_save(c
     response = await client.put(PATH, json=body, headers=manager)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "template_budget_exceeded"
+    # Past the sandbox's range limit at the largest sample, still measured at a smaller one.
+    doubled = {**body, "text": "Thanks{% for i in range(balance * 2) %}{% endfor %}"}
+    response = await client.put(PATH, json=doubled, headers=manager)
+    assert (response.status_code, response.json()["code"]) == (422, "template_budget_exceeded")
     assert (await client.get(PATH, headers=manager)).json()["source"] == "default"
     # An ordinary loop (over a short list) is still fine.
     fine = {"subject": "Hi", "text": "{% for s in ['a', 'b'] %}{{ s }}{{ loop.index }}{% endfor %}"}

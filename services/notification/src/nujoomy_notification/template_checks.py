@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 
 from nujoomy_notification.domain.branding import Look
-from nujoomy_notification.domain.context import demanding_context, sample_context
+from nujoomy_notification.domain.context import demanding_contexts, sample_context
 from nujoomy_notification.domain.errors import TemplateInvalid
 from nujoomy_notification.domain.kinds import Channel, Kind, Locale
 from nujoomy_notification.domain.rendering import RenderBudget, Rendered, TemplateSource, render
@@ -34,8 +34,8 @@ async def check_for_saving(
     """Raise TemplateInvalid/TemplateUnsafe/TemplateBudgetExceeded rather than store a template that
     would fail or stall when a customer's message is rendered."""
     await preview(kind, locale, channel, source, budget=budget)
-    # Only the cost is measured here: with extreme values an SMS may run over its length, which the
-    # member's real values will not.
-    with contextlib.suppress(TemplateInvalid):
-        context = demanding_context(kind)
-        await asyncio.to_thread(lambda: render(source, channel, locale, context, budget=budget))
+    for context in demanding_contexts(kind):
+        # Only the cost is measured here: with extreme values an SMS may run over its length, which
+        # the member's real values will not.
+        with contextlib.suppress(TemplateInvalid):
+            await asyncio.to_thread(lambda c=context: render(source, channel, locale, c, budget=budget))
