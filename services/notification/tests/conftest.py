@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +283,19 @@ def earned(
     )
 
 
+def expiring(
+    m: ledger.Member, points: int, tenant_id: uuid.UUID = TENANT, mode: Mode = "live"
+) -> Envelope[Any]:
+    return new_envelope(
+        ledger.POINTS_EXPIRING,
+        ledger.PointsExpiring(
+            member_id=m.member_id, points=points, expires_at=datetime.now(UTC) + timedelta(days=7)
+        ),
+        tenant_id=tenant_id,
+        mode=mode,
+    )
+
+
 def tenant_facts(timezone: str = "UTC", locale: str = "en", tenant_id: uuid.UUID = TENANT) -> tenant.Tenant:
     return tenant.Tenant(
         tenant_id=tenant_id,
@@ -311,6 +324,7 @@ class Make:
     member = staticmethod(member)
     enrolled = staticmethod(enrolled)
     earned = staticmethod(earned)
+    expiring = staticmethod(expiring)
     tenant_facts = staticmethod(tenant_facts)
     tenant_created = staticmethod(tenant_created)
 

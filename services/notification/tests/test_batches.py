@@ -62,18 +62,19 @@ async def test_a_batch_keeps_the_rules_of_one_event_at_a_time(bus, make, sink, w
             earn,
             make.earned(capped, 5, 10),  # the welcome and the first earn used today's two
             make.enrolled(opted_out),
-            make.earned(opted_out, 5, 5),
+            make.expiring(opted_out, 5),
             make.enrolled(withdrawn),
+            make.expiring(withdrawn, 5),  # before the member withdrew consent
             new_envelope(
                 ledger.MEMBER_UPDATED,
                 ledger.MemberUpdated(member=no_longer),
                 tenant_id=make.TENANT,
                 mode="live",
             ),
-            make.earned(withdrawn, 5, 5),  # after the member withdrew consent
+            make.expiring(withdrawn, 5),  # after the member withdrew consent
         )
         await bus.publish(earn)  # a copy of an event already applied
-        rows = await _written(bus, 7)
+        rows = await _written(bus, 8)
         await eventually(lambda: _duplicates(running), lambda n: n == 1)
     by_member = {}
     for r in rows:
@@ -83,20 +84,22 @@ async def test_a_batch_keeps_the_rules_of_one_event_at_a_time(bus, make, sink, w
         ("points_earned", "suppressed", "daily_cap"),
         ("welcome", "queued", None),
     ]
+    # Marketing needs consent; the welcome does not.
     assert sorted(by_member["out@example.com"]) == [
-        ("points_earned", "suppressed", "no_consent"),
-        ("welcome", "suppressed", "no_consent"),
-    ]
-    # The welcome was decided with the consent the member had when enrolling, the earn without it.
-    assert sorted(by_member["withdrawn@example.com"]) == [
-        ("points_earned", "suppressed", "no_consent"),
+        ("points_expiring", "suppressed", "no_consent"),
         ("welcome", "queued", None),
     ]
-    assert len(await bus.messages()) == 7
+    # The first nudge was decided with the consent the member had then, the second without it.
+    assert sorted(by_member["withdrawn@example.com"]) == [
+        ("points_expiring", "queued", None),
+        ("points_expiring", "suppressed", "no_consent"),
+        ("welcome", "queued", None),
+    ]
+    assert len(await bus.messages()) == 8
     assert len(await _transactions(bus, "messages")) == 1
     # Links only for welcomes that are sent.
     fetched = sorted(r["member_id"] for r in wallet.requests)
-    assert fetched == sorted(encode_id("mbr", m.member_id) for m in (capped, withdrawn))
+    assert fetched == sorted(encode_id("mbr", m.member_id) for m in (capped, opted_out, withdrawn))
 
 
 async def test_a_failing_batch_is_rolled_back_and_applied_one_event_at_a_time(

@@ -1,5 +1,6 @@
-"""Consent and preferences: nothing goes to a member who did not opt in or who unsubscribed, the
-daily cap holds, quiet hours make nudges wait, and test mode mail reaches only the dev sink."""
+"""Consent and preferences: no marketing goes to a member who did not opt in to news and offers (the
+welcome and receipts do), nothing to a channel the member unsubscribed, the daily cap holds, quiet
+hours make nudges wait, and test mode mail reaches only the dev sink."""
 
 from __future__ import annotations
 
@@ -20,20 +21,47 @@ async def _settled(bus, count):
     )
 
 
-async def test_opted_out_member_gets_nothing_and_the_row_says_why(bus, make, sink, wallet, run_worker):
-    m = make.member(consent_email=False)
-    async with run_worker():
-        await bus.publish(make.enrolled(m), make.earned(m, 10, 10))
-        rows = await _settled(bus, 2)
-    assert {(r["kind"], r["status"], r["reason"]) for r in rows} == {
-        ("welcome", "suppressed", "no_consent"),
-        ("points_earned", "suppressed", "no_consent"),
-    }
-    assert all(r["subject"] == "" and r["text"] == "" for r in rows), (
+async def test_without_news_and_offers_the_member_still_gets_the_welcome_and_receipts_not_nudges(
+    bus, make, sink, sms, wallet, run_worker
+):
+    """Not ticking "news and offers" withholds marketing (points about to expire), never the welcome
+    with the card links or a receipt, on either channel."""
+    fake, url = sms
+    m = make.member(consent_email=False, phone="+966500000012", consent_sms=False)
+    async with run_worker(sms_url=url, sms_secret="sms-test-secret"):
+        await bus.publish(make.enrolled(m), make.earned(m, 10, 10), make.expiring(m, 10))
+        rows = await _settled(bus, 6)
+    assert sorted((r["kind"], r["channel"], r["status"], r["reason"]) for r in rows) == [
+        ("points_earned", "email", "sent", None),
+        ("points_earned", "sms", "sent", None),
+        ("points_expiring", "email", "suppressed", "no_consent"),
+        ("points_expiring", "sms", "suppressed", "no_consent"),
+        ("welcome", "email", "sent", None),
+        ("welcome", "sms", "sent", None),
+    ]
+    suppressed = [r for r in rows if r["status"] == "suppressed"]
+    assert all(r["subject"] == "" and r["text"] == "" for r in suppressed), (
         "nothing is rendered for a suppressed row"
     )
-    assert sink.messages == []
-    assert wallet.requests == [], "no wallet links are fetched for a message that will not be sent"
+    welcome = next(mail for mail in sink.messages if mail.subject.startswith("Welcome"))
+    assert "https://wallet.example/apple/passes/" in welcome.part("text/plain")
+    assert len(sink.messages) == 2
+    assert [s.to for s in fake.messages] == ["+966500000012", "+966500000012"]
+
+
+async def test_an_unsubscribed_channel_gets_no_receipts(bus, make, sink, client, run_worker):
+    """The customer's own opt-out of transactional messages: the link in every message."""
+    m = make.member(consent_email=False)
+    async with run_worker():
+        await bus.publish(make.enrolled(m))
+        await eventually(lambda: _status(bus, "sent"), lambda rows: len(rows) == 1)
+        link = sink.messages[0].headers["List-Unsubscribe"].strip("<>")
+        assert (await client.post(link[link.index("/unsubscribe/") :])).status_code == 200
+        await bus.publish(make.earned(m, 10, 10))
+        rows = await _settled(bus, 2)
+    earned = next(r for r in rows if r["kind"] == "points_earned")
+    assert (earned["status"], earned["reason"]) == ("suppressed", "unsubscribed")
+    assert len(sink.messages) == 1
 
 
 async def test_member_without_any_contact_is_recorded_as_no_contact(bus, make, sink, run_worker):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from nujoomy_notification.domain.errors import InvalidUnsubscribeToken
-from nujoomy_notification.domain.kinds import pick_locale
+from nujoomy_notification.domain.kinds import MARKETING, TRANSACTIONAL, pick_locale
 from nujoomy_notification.domain.policy import (
     Contact,
     RewardCost,
@@ -74,7 +74,9 @@ def test_the_order_of_reasons():
     rules = Rules(daily_cap=1, test_sink=False)
     assert decide(contact=Contact(), unsubscribed=False, rules=rules, **base).reason == "no_contact"
     c = Contact(email="a@example.com")
-    assert decide(contact=c, unsubscribed=False, rules=rules, **base).reason == "no_consent"
+    marketing = {**base, "kind": "points_expiring"}
+    assert decide(contact=c, unsubscribed=False, rules=rules, **marketing).reason == "no_consent"
+    assert decide(contact=c, unsubscribed=True, rules=rules, **base).reason == "unsubscribed"
     c = Contact(email="a@example.com", consent_email=True)
     assert decide(contact=c, unsubscribed=True, rules=rules, **base).reason == "unsubscribed"
     assert (
@@ -83,6 +85,26 @@ def test_the_order_of_reasons():
     assert (
         decide(contact=c, unsubscribed=False, rules=rules, **{**base, "sent_today": 1}).reason == "daily_cap"
     )
+
+
+def test_marketing_consent_governs_marketing_only():
+    """Not ticking "news and offers" stops nudges, never the welcome or a receipt; unsubscribing a
+    channel (the customer's own opt-out) stops everything on it."""
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    no_marketing = Contact(email="a@example.com", phone="+966500000001")
+    rules = Rules(quiet_start=0, quiet_end=0)
+    common = {"contact": no_marketing, "sent_today": 0, "mode": "live", "zone": UTC, "now": now}
+    for channel in ("email", "sms"):
+        for kind in TRANSACTIONAL:
+            sent = decide(kind=kind, channel=channel, unsubscribed=False, rules=rules, **common)
+            assert (sent.send, sent.reason) == (True, None), kind
+            stopped = decide(kind=kind, channel=channel, unsubscribed=True, rules=rules, **common)
+            assert (stopped.send, stopped.reason) == (False, "unsubscribed"), kind
+        for kind in MARKETING:
+            held = decide(kind=kind, channel=channel, unsubscribed=False, rules=rules, **common)
+            assert (held.send, held.reason) == (False, "no_consent"), kind
+    assert {"welcome", "points_earned", "reward_redeemed", "transaction_reversed"} <= TRANSACTIONAL
+    assert {"reward_affordable", "points_expiring"} == MARKETING
 
 
 def test_newly_affordable_picks_the_best_reward_crossed():

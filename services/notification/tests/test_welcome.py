@@ -7,8 +7,12 @@ import re
 import time
 
 import jwt
+from nujoomy_contracts import tenant
 from nujoomy_kit.ids import encode_id
+from nujoomy_notification.delivery.email import from_header
+from nujoomy_notification.domain.branding import brand_from
 from nujoomy_testing import eventually
+from nujoomy_testing.programs import program_updated, sample_program
 from nujoomy_wallet_pass.domain.links import google_object_id, read_download_token
 
 
@@ -153,3 +157,51 @@ async def test_a_card_asked_for_again_sends_the_welcome_again_to_the_members_own
     assert [mail.rcpt_to for mail in sink.messages] == [["layla@example.com"], ["layla@example.com"]]
     assert sink.messages[1].subject == "Welcome to Qahwa House"
     assert "/apple/passes/" in sink.messages[1].part("text/plain")  # the card, again
+
+
+LOGO = "ab" * 32
+
+
+async def test_the_welcome_comes_from_the_business_with_its_logo_and_colours(
+    bus, make, sink, wallet, run_worker
+):
+    """Not an unbranded mail from "Nujoomy": the business's name as the From display name (on the
+    platform's address), its logo as an absolute URL the public gateway serves, its colours."""
+    program = sample_program(make.TENANT)  # the business is "Café"
+    program.branding = tenant.Branding(
+        background_color="#7B3F00",
+        foreground_color="#FFF8E7",
+        label_color="#E0C097",
+        images={"logo": f"/assets/{LOGO}.png"},
+    )
+    m = make.member()
+    async with run_worker(public_url="https://loyalty.example.com"):
+        await bus.publish(program_updated(program, "live"))
+        await eventually(lambda: bus.fetch("SELECT 1 FROM tenants"), lambda rows: len(rows) == 1)
+        await bus.publish(make.enrolled(m))
+        await eventually(lambda: _sent(bus), lambda rows: len(rows) == 1)
+    mail = sink.messages[0]
+    assert mail.headers["From"] == "Café <no-reply@nujoomy.dev>"
+    assert mail.mail_from == "no-reply@nujoomy.dev"
+    html = mail.part("text/html")
+    assert f'<img src="https://loyalty.example.com/join-assets/{LOGO}.png" alt="Café"' in html
+    assert "background:#7B3F00;color:#FFF8E7" in html
+    row = (await bus.messages(m.member_id))[0]
+    assert row["from_name"] == "Café"
+
+
+def test_the_business_name_cannot_break_the_from_header_and_arabic_is_encoded():
+    platform = "Nujoomy <no-reply@nujoomy.dev>"
+    injected = from_header(platform, "Qahwa\r\nBcc: x@example.com")
+    assert "\n" not in injected
+    assert "\r" not in injected
+    assert injected.endswith(" <no-reply@nujoomy.dev>")
+    encoded = from_header(platform, "قهوة")
+    assert encoded.isascii()
+    assert encoded.endswith(" <no-reply@nujoomy.dev>")
+    assert from_header(platform, "  ") == platform
+
+
+def test_only_hex_colours_and_asset_names_reach_the_html():
+    b = brand_from("red;background:url(x)", "#ffffff", None, {"logo": "/assets/../../x.svg"})
+    assert (b.background, b.foreground, b.logo) == ("#1f2937", "#ffffff", "")

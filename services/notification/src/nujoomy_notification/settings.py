@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from nujoomy_kit.settings import ServiceSettings, load_settings
 
 from nujoomy_notification.domain.policy import Rules
+from nujoomy_notification.domain.rendering import RenderBudget
 
 SERVICE = "notification"
 
@@ -16,8 +17,9 @@ class Settings(ServiceSettings, kw_only=True):
     port: int = 8004
     # Signs one-click unsubscribe links; rotate it and old links stop working.
     unsubscribe_secret: str = "dev-unsubscribe-secret-change-me"
-    # Where a customer's browser reaches GET /unsubscribe/{token} (this service, or the gateway in front).
-    unsubscribe_base_url: str = "http://127.0.0.1:8004"
+    # Base of the unsubscribe links in messages; empty = the platform's public URL (`public_url`), where
+    # the gateway serves /unsubscribe/{token} (it passes the page through to this service).
+    unsubscribe_base_url: str = ""
     # Live email: the real relay. `smtp_tls` = implicit TLS (465); `smtp_starttls` upgrades on 587.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -55,6 +57,11 @@ class Settings(ServiceSettings, kw_only=True):
     consumer_batch: int = 100
     # How long the consumer waits for a batch to fill before applying what it has (seconds).
     consumer_linger_s: float = 0.02
+    # What rendering one message may take (tenant templates are untrusted): loop iterations and
+    # calls, and seconds of one worker thread. Past either, the message is suppressed
+    # (template_budget) and a template is refused when saved (template_budget_exceeded).
+    template_step_budget: int = 10_000
+    template_time_budget_s: float = 0.5
     sender_batch: int = 200
     sender_poll_s: float = 0.2
     lease_s: float = 120.0  # a claimed message is retried by another sender if not settled by then
@@ -64,6 +71,9 @@ class Settings(ServiceSettings, kw_only=True):
 
     def event_retry_delays(self) -> list[float]:
         return _seconds(self.event_retry_delays_s)
+
+    def render_budget(self) -> RenderBudget:
+        return RenderBudget(steps=self.template_step_budget, seconds=self.template_time_budget_s)
 
     def rules(self) -> Rules:
         return Rules(

@@ -16,6 +16,6 @@ def route_handlers() -> list[Any]:
         templates.put_template,
         templates.revert_template,
         templates.preview_template,
-        unsubscribe.unsubscribe_link,
-        unsubscribe.unsubscribe_one_click,
+        unsubscribe.unsubscribe_page,
+        unsubscribe.unsubscribe,
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import delete, get, post, put
+from litestar.datastructures import State
 from nujoomy_kit.auth import require_role
 from nujoomy_kit.tokens import Principal
 from sqlalchemy import delete as sql_delete
@@ -10,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_notification.api.schemas import PreviewOut, TemplateIn, TemplateOut
 from nujoomy_notification.db import templates as queries
+from nujoomy_notification.db.projections import get_tenant
 from nujoomy_notification.db.tables import templates as templates_table
-from nujoomy_notification.domain.context import sample_context
+from nujoomy_notification.domain.branding import look as business_look
 from nujoomy_notification.domain.defaults import default_template
 from nujoomy_notification.domain.errors import UnknownTemplate
 from nujoomy_notification.domain.kinds import LOCALES, Channel, Kind, Locale, parse_channel, parse_kind
-from nujoomy_notification.domain.rendering import Rendered, TemplateSource, render
+from nujoomy_notification.domain.rendering import TemplateSource
+from nujoomy_notification.template_checks import check_for_saving, preview
 
 PATH = "/internal/v1/templates/{kind:str}/{locale:str}"
 
@@ -26,10 +29,6 @@ def _key(kind: str, locale: str, channel: str) -> tuple[Kind, Locale, Channel]:
     if k is None or c is None or loc is None:
         raise UnknownTemplate(f"{kind}/{locale} ({channel}) is not a template this service has")
     return k, loc, c
-
-
-def _render_sample(kind: Kind, locale: Locale, channel: Channel, source: TemplateSource) -> Rendered:
-    return render(source, channel, locale, sample_context(kind))
 
 
 @get(PATH, guards=[require_role("staff")])
@@ -54,6 +53,7 @@ async def get_template(
 async def put_template(
     *,
     db: AsyncSession,
+    state: State,
     principal: Principal,
     kind: str,
     locale: str,
@@ -63,7 +63,7 @@ async def put_template(
     k, loc, c = _key(kind, locale, channel)
     source = TemplateSource(subject=data.subject, html=data.html, text=data.text)
     # Refused now, with the problem, rather than failing when a customer's message is rendered.
-    _render_sample(k, loc, c, source)
+    await check_for_saving(k, loc, c, source, state["settings"].render_budget())
     await queries.put_override(db, principal.tenant_id, principal.mode or "live", (k, loc, c), source)
     return TemplateOut(
         kind=k,
@@ -97,6 +97,7 @@ async def revert_template(
 async def preview_template(
     *,
     db: AsyncSession,
+    state: State,
     principal: Principal,
     kind: str,
     locale: str,
@@ -110,5 +111,8 @@ async def preview_template(
     else:
         override = await queries.get_override(db, principal.tenant_id, principal.mode or "live", (k, loc, c))
         source = override or default_template(k, loc, c)
-    out = _render_sample(k, loc, c, source)
+    settings = state["settings"]
+    facts = await get_tenant(db, principal.tenant_id, principal.mode or "live")
+    look = business_look(facts.name, facts.brand, settings.public_url)
+    out = await preview(k, loc, c, source, budget=settings.render_budget(), look=look)
     return PreviewOut(subject=out.subject, html=out.html, text=out.text)

@@ -100,7 +100,7 @@ _FACTS = text(
          SELECT tenant_id, mode, member_id, name, email, phone, locale, consent_email, consent_sms, balance
          FROM contacts JOIN k USING (tenant_id, mode, member_id)) c) AS contacts,
       (SELECT json_agg(x) FROM (
-         SELECT tenant_id, mode, name, timezone, locale, balance_label, rewards
+         SELECT tenant_id, mode, name, timezone, locale, balance_label, rewards, brand
          FROM tenants JOIN s USING (tenant_id, mode)) x) AS tenants,
       (SELECT json_agg(u) FROM (
          SELECT tenant_id, mode, member_id, channel

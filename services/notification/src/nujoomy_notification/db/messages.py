@@ -28,6 +28,7 @@ class NewMessage(msgspec.Struct, kw_only=True):
     html: str = ""
     text: str = ""
     send_after: datetime | None = None
+    from_name: str = ""
 
 
 class MessageRow(msgspec.Struct, kw_only=True):
@@ -60,6 +61,7 @@ class Due(msgspec.Struct, kw_only=True):
     html: str
     text: str
     attempts: int
+    from_name: str = ""
     unsubscribe_url: str = ""
 
 
@@ -140,7 +142,7 @@ _CLAIM = text(
     ) due
     WHERE m.id = due.id
     RETURNING m.id, m.tenant_id, m.member_id, m.mode, m.channel, m.recipient, m.subject, m.html, m.text,
-              m.attempts
+              m.attempts, m.from_name
     """
 )
 
@@ -160,6 +162,7 @@ async def claim_due(db: AsyncSession, limit: int, lease: timedelta) -> list[tupl
             html=r.html,
             text=r.text,
             attempts=r.attempts,
+            from_name=r.from_name,
         )
         out.append((due, r.tenant_id, r.member_id))
     return out

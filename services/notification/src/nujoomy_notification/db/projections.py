@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_notification.db.tables import contacts, daily_counts, tenants, unsubscribes
+from nujoomy_notification.domain.branding import Brand, brand_from
 from nujoomy_notification.domain.policy import RewardCost
 
 MemberKey = tuple[uuid.UUID, str, uuid.UUID]  # (tenant_id, mode, member_id)
@@ -29,6 +30,7 @@ class TenantFacts(msgspec.Struct, kw_only=True):
     locale: str = "en"
     balance_label: str = "Points"
     rewards: list[RewardCost] = []
+    brand: Brand = Brand()
 
 
 class ContactRow(msgspec.Struct, kw_only=True):
@@ -148,6 +150,14 @@ async def apply_program(db: AsyncSession, tenant_id: uuid.UUID, mode: str, progr
         "balance_label": program.wording.balance_label or "Points",
         "program_version": program.version,
         "rewards": rewards,
+        "brand": msgspec.to_builtins(
+            brand_from(
+                program.branding.background_color,
+                program.branding.foreground_color,
+                program.branding.label_color,
+                program.branding.images,
+            )
+        ),
     }
     stmt = insert(tenants).values(tenant_id=tenant_id, mode=mode, **values)
     await db.execute(
@@ -168,6 +178,7 @@ async def get_tenant(db: AsyncSession, tenant_id: uuid.UUID, mode: str) -> Tenan
                 tenants.c.locale,
                 tenants.c.balance_label,
                 tenants.c.rewards,
+                tenants.c.brand,
             ).where(tenants.c.tenant_id == tenant_id, tenants.c.mode == mode)
         )
     ).first()
@@ -182,6 +193,18 @@ async def add_unsubscribe(
 ) -> None:
     stmt = insert(unsubscribes).values(tenant_id=tenant_id, mode=mode, member_id=member_id, channel=channel)
     await db.execute(stmt.on_conflict_do_nothing())
+
+
+async def is_unsubscribed(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, channel: str
+) -> bool:
+    u = unsubscribes.c
+    found = await db.scalar(
+        select(u.channel).where(
+            u.tenant_id == tenant_id, u.mode == mode, u.member_id == member_id, u.channel == channel
+        )
+    )
+    return found is not None
 
 
 CountKey = tuple[uuid.UUID, str, uuid.UUID, date]  # (tenant_id, mode, member_id, tenant-local day)

@@ -63,6 +63,8 @@ tenants = Table(
     Column("balance_label", Text, nullable=False, server_default="Points"),
     Column("program_version", BigInteger, nullable=False, server_default=text("0")),
     Column("rewards", JSONB, nullable=False, server_default="[]"),
+    # domain.branding.Brand: the program's colours and logo asset (from tenant.program.updated).
+    Column("brand", JSONB, nullable=False, server_default="{}"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -98,6 +100,8 @@ messages = Table(
     Column("subject", Text, nullable=False, server_default=""),
     Column("html", Text, nullable=False, server_default=""),
     Column("text", Text, nullable=False, server_default=""),
+    # The business the message is from: the e-mail's From display name (the address is the platform's).
+    Column("from_name", Text, nullable=False, server_default=""),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("send_after", DateTime(timezone=True)),
     Column("last_error", Text),

@@ -13,7 +13,7 @@ from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 
 import aiosmtplib
 
@@ -55,7 +55,7 @@ def build_email(message: Outgoing, sender: str) -> tuple[Message, str]:
         email.attach(MIMEText(message.html, "html", "utf-8"))
     else:
         email = text
-    email["From"] = sender
+    email["From"] = from_header(sender, message.from_name)
     email["To"] = message.recipient
     email["Subject"] = (
         str(Header(message.subject, "utf-8")) if not message.subject.isascii() else message.subject
@@ -118,6 +118,14 @@ class SmtpTransport:
     async def close(self) -> None:
         while not self._idle.empty():
             await _drop(self._idle.get_nowait())
+
+
+def from_header(sender: str, business: str) -> str:
+    """The business's name on the platform's address: customers see who the mail is from, while the
+    address (and so SPF/DKIM alignment) stays the platform's. Whitespace is collapsed so a name can
+    never break the header; a non-ASCII name is RFC 2047-encoded."""
+    name = " ".join(business.split())
+    return formataddr((name, _address(sender)), charset="utf-8") if name else sender
 
 
 def _address(sender: str) -> str:

@@ -98,6 +98,7 @@ class Sender:
             subject=due.subject,
             html=due.html,
             text=due.text,
+            from_name=due.from_name,
             unsubscribe_url=self._planner.unsubscribe_url(tenant_id, due.mode, member_id, channel),
         )
         try:

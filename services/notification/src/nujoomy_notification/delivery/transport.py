@@ -22,6 +22,7 @@ class Outgoing(msgspec.Struct, kw_only=True):
     html: str = ""
     text: str
     unsubscribe_url: str = ""
+    from_name: str = ""  # the business: the e-mail's From display name (the address is the platform's)
 
 
 class Transport(Protocol):

@@ -39,8 +39,22 @@ _SAMPLE: dict[str, Any] = {
 }
 
 
+# The samples a template's cost is measured with when it is saved: large numbers a real member can
+# bring (a loop over `range(balance)` is cheap at 120 and not at 100,000). 100,000 is also the
+# sandbox's `range` limit, so a loop over `range(balance * 2)` fails differently there (and is
+# ignored: only the cost is measured); 10,000 catches it.
+DEMANDING_NUMBERS = (10_000, 100_000)
+
+
 def sample_context(kind: Kind) -> dict[str, Any]:
     return {name: _SAMPLE[name] for name in FIELDS[kind]}
+
+
+def demanding_contexts(kind: Kind) -> list[dict[str, Any]]:
+    numbers = ("balance", "points", "reward_cost")
+    return [
+        {name: n if name in numbers else _SAMPLE[name] for name in FIELDS[kind]} for n in DEMANDING_NUMBERS
+    ]
 
 
 def build_context(kind: Kind, values: dict[str, Any]) -> dict[str, Any]:

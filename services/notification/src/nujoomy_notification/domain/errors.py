@@ -19,6 +19,13 @@ class TemplateUnsafe(InvalidInput):
     title = "The template uses a forbidden construct"
 
 
+class TemplateBudgetExceeded(InvalidInput):
+    """Rendering takes more steps (loop iterations, calls) or time than any message may take."""
+
+    code = "template_budget_exceeded"
+    title = "The template takes too long to render"
+
+
 class UnknownTemplate(NotFound):
     code = "unknown_template"
     title = "No such template kind, locale or channel"

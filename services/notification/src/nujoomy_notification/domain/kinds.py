@@ -26,6 +26,15 @@ RTL_LOCALES: frozenset[str] = frozenset({"ar"})
 URGENT: frozenset[Kind] = frozenset({"welcome", "points_earned", "reward_redeemed", "transaction_reversed"})
 
 
+# Marketing: a nudge to come back (a reward now in reach, points about to expire). Only these need
+# the customer's "news and offers" consent for the channel. Everything else is transactional — the
+# welcome with the card links, receipts for what the customer just did — and follows from giving an
+# address at enrolment; the customer still stops it per channel with the unsubscribe link every
+# message carries.
+MARKETING: frozenset[Kind] = frozenset({"reward_affordable", "points_expiring"})
+TRANSACTIONAL: frozenset[Kind] = frozenset(KINDS) - MARKETING
+
+
 def parse_kind(value: str) -> Kind | None:
     return next((k for k in KINDS if k == value), None)
 

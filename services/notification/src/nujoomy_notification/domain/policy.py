@@ -1,5 +1,10 @@
 """Whether a message may go out, and when: consent, unsubscribes, the daily cap, test mode, quiet hours.
 
+Consent is marketing consent (the "news and offers" box at enrolment, the preferences page): it
+governs marketing kinds only (`kinds.MARKETING`). A transactional message (the welcome with the
+card links, a receipt) goes to the address the customer gave unless the customer unsubscribed that
+channel with the link in a message: that opt-out stays the customer's, for every kind.
+
 Pure rules; the consumer gathers the facts (contact, unsubscribes, today's count) and writes the row.
 """
 
@@ -11,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from nujoomy_notification.domain.kinds import URGENT, Channel, Kind
+from nujoomy_notification.domain.kinds import MARKETING, URGENT, Channel, Kind
 
 Reason = Literal["no_contact", "no_consent", "unsubscribed", "daily_cap", "test_mode", "quiet_hours"]
 
@@ -67,7 +72,13 @@ def recipient(contact: Contact, channel: Channel) -> str | None:
 
 
 def consents(contact: Contact, channel: Channel) -> bool:
+    """Marketing consent for the channel."""
     return contact.consent_email if channel == "email" else contact.consent_sms
+
+
+def needs_consent(kind: Kind) -> bool:
+    """Only marketing needs marketing consent; transactional messages are not marketing."""
+    return kind in MARKETING
 
 
 def decide(
@@ -85,7 +96,7 @@ def decide(
     """`sent_today` counts messages already let through today, this one excluded."""
     if not recipient(contact, channel):
         return Decision(send=False, reason="no_contact")
-    if not consents(contact, channel):
+    if needs_consent(kind) and not consents(contact, channel):
         return Decision(send=False, reason="no_consent")
     if unsubscribed:
         return Decision(send=False, reason="unsubscribed")

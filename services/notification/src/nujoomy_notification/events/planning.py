@@ -22,9 +22,11 @@ from nujoomy_notification.db import projections
 from nujoomy_notification.db.facts import Facts, MemberFacts
 from nujoomy_notification.db.messages import NewMessage, add_messages
 from nujoomy_notification.domain import unsubscribe
+from nujoomy_notification.domain.branding import Look
+from nujoomy_notification.domain.branding import look as business_look
 from nujoomy_notification.domain.context import build_context
 from nujoomy_notification.domain.defaults import default_template
-from nujoomy_notification.domain.errors import TemplateInvalid
+from nujoomy_notification.domain.errors import TemplateBudgetExceeded, TemplateInvalid
 from nujoomy_notification.domain.kinds import CHANNELS, Channel, Kind, pick_locale
 from nujoomy_notification.domain.policy import Contact, Decision, decide, local_day, recipient, tenant_zone
 from nujoomy_notification.domain.rendering import Rendered, TemplateSource, render
@@ -72,6 +74,7 @@ class Planner:
     def __init__(self, settings: Settings, now: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
         self.rules = settings.rules()
+        self.budget = settings.render_budget()
         self._secret = settings.unsubscribe_secret.encode()
         self._now = now or (lambda: datetime.now(UTC))
 
@@ -82,7 +85,7 @@ class Planner:
             mode="live" if mode == "live" else "test",
             channel=channel,
         )
-        base = self.settings.unsubscribe_base_url.rstrip("/")
+        base = (self.settings.unsubscribe_base_url or self.settings.public_url).rstrip("/")
         return f"{base}/unsubscribe/{unsubscribe.sign(self._secret, target)}"
 
     async def plan(self, db: AsyncSession, intents: list[Intent], facts: Facts) -> list[NewMessage]:
@@ -111,9 +114,9 @@ class Planner:
             draft.message.reason = decision.reason
             draft.message.send_after = decision.send_after
         extra = await self._lazy_values([d for d in drafts if d.decision.send])
-        for draft in drafts:
-            if draft.decision.send:
-                self._fill_or_suppress(draft, extra.get(id(draft.intent), {}))
+        # Tenant templates are untrusted code: rendered in a worker thread, each under the render
+        # budget, so one being cut off does not hold up the event loop (the sender, other batches).
+        await asyncio.to_thread(self._fill_all, [d for d in drafts if d.decision.send], extra)
         rows = [d.message for d in drafts]
         await add_messages(db, rows)
         return rows
@@ -194,22 +197,29 @@ class Planner:
             raise failed.exceptions[0] from None  # the event's own error, for its retry headers
         return {key: task.result() for key, task in tasks.items()}
 
+    def _fill_all(self, sending: list[_Draft], extra: dict[int, dict[str, Any]]) -> None:
+        for draft in sending:
+            self._fill_or_suppress(draft, extra.get(id(draft.intent), {}))
+
     def _fill_or_suppress(self, draft: _Draft, extra: dict[str, Any]) -> None:
         """A message that cannot be rendered (e.g. an SMS over its length with these values) is
         kept as suppressed with the reason, and the event's other messages still go: raising would
         retry the whole event into the dead-letter queue, and every later event about the member
-        would wait behind it."""
+        would wait behind it. The same for one whose template runs past the render budget."""
         try:
             self._fill(draft, extra)
-        except TemplateInvalid as exc:
+        except (TemplateBudgetExceeded, TemplateInvalid) as exc:
+            over = isinstance(exc, TemplateBudgetExceeded)
             log.warning(
-                "message_unrenderable",
+                "template_budget_exceeded" if over else "message_unrenderable",
+                tenant_id=str(draft.intent.tenant_id),
                 kind=draft.intent.kind,
                 channel=draft.channel,
                 locale=draft.message.locale,
                 error=str(exc),
             )
-            draft.message.status, draft.message.reason = "suppressed", "template_invalid"
+            draft.message.status = "suppressed"
+            draft.message.reason = "template_budget" if over else "template_invalid"
             draft.message.send_after = None
 
     def _fill(self, draft: _Draft, extra: dict[str, Any]) -> None:
@@ -229,9 +239,16 @@ class Planner:
         context = build_context(intent.kind, values)
         found = known.overrides.get((message.locale, message.channel))
         override = TemplateSource(subject=found.subject, html=found.html, text=found.text) if found else None
+        look = business_look(tenant.name, tenant.brand, self.settings.public_url)
         rendered = self._render(
-            override, kind=intent.kind, locale=message.locale, channel=draft.channel, context=context
+            override,
+            kind=intent.kind,
+            locale=message.locale,
+            channel=draft.channel,
+            context=context,
+            look=look,
         )
+        message.from_name = tenant.name
         message.subject, message.html, message.text = rendered.subject, rendered.html, rendered.text
 
     def _decide(
@@ -266,14 +283,17 @@ class Planner:
         locale: Any,
         channel: Channel,
         context: dict[str, Any],
+        look: Look,
     ) -> Rendered:
         if override is not None:
             try:
-                return render(override, channel, locale, context)
+                return render(override, channel, locale, context, budget=self.budget, look=look)
             except TemplateInvalid as exc:
                 # Validated when saved, so this means a value the sample did not foresee: the customer
-                # still gets the built-in wording rather than nothing.
+                # still gets the built-in wording rather than nothing. (Past the render budget it
+                # is suppressed instead: see _fill_or_suppress.)
                 log.warning(
                     "template_override_failed", kind=kind, locale=locale, channel=channel, error=str(exc)
                 )
-        return render(default_template(kind, locale, channel), channel, locale, context)
+        default = default_template(kind, locale, channel)
+        return render(default, channel, locale, context, budget=self.budget, look=look)

@@ -18,6 +18,7 @@ from nujoomy_partner_gateway.bff import (
     preferences,
     program,
     scan,
+    unsubscribe,
 )
 from nujoomy_partner_gateway.bff.middleware import session_cookies_middleware
 from nujoomy_partner_gateway.bff.rendering import PAGE_EXCEPTION_HANDLERS
@@ -35,6 +36,7 @@ def web_route_handlers() -> list[Any]:
         *join.ROUTES,
         *preferences.ROUTES,
         *catalog.ROUTES,
+        *unsubscribe.ROUTES,
     ]
     json_routes = [*pages.JSON_ROUTES, *scan.JSON_ROUTES, *program.JSON_ROUTES]
     return [

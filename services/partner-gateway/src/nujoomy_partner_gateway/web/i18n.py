@@ -126,7 +126,8 @@ EN: dict[str, str] = {
     "password_set": "Your password is set. You can sign in now.",
     "prefs_title": "What {name} may send you",
     "prefs_intro": (
-        "Choose how we keep in touch: receipts for your points, news and offers. Change it any time."
+        "Choose where we may send you news and offers. Receipts for your points still come to the "
+        "address you gave; every message has a link to stop them."
     ),
     "prefs_email": "Email to {address}",
     "prefs_sms": "Text messages to {address}",
@@ -270,7 +271,10 @@ AR: dict[str, str] = {
     "set_password": "اختر كلمة المرور",
     "password_set": "تم تعيين كلمة المرور. يمكنك تسجيل الدخول الآن.",
     "prefs_title": "ما يمكن أن يرسله لك {name}",
-    "prefs_intro": "اختر كيف نتواصل معك: إيصالات نقاطك والأخبار والعروض. يمكنك التغيير في أي وقت.",
+    "prefs_intro": (
+        "اختر أين نرسل لك الأخبار والعروض. تصلك إيصالات نقاطك على العنوان الذي أعطيتنا إياه، "
+        "وفي كل رسالة رابط لإيقافها."
+    ),
     "prefs_email": "البريد الإلكتروني إلى {address}",
     "prefs_sms": "رسائل نصية إلى {address}",
     "prefs_none": "ليس لدينا بريد إلكتروني أو رقم هاتف لك، لذلك لا نرسل لك شيئًا.",
