@@ -21,6 +21,7 @@ from nujoomy_messaging import Topology
 from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
+from nujoomy_testing.web import post_login
 from nujoomy_testing.workers import working
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,11 +94,7 @@ async def create_business(tenant_db: str, slug: str) -> uuid.UUID:
 
 async def sign_in(gateway_url: str, slug: str, tenant_id: uuid.UUID) -> Session:
     async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as http:
-        response = await http.post(
-            "/app/login",
-            data={"tenant": slug, "email": f"owner@{slug}.test", "password": PASSWORD},
-            follow_redirects=False,
-        )
+        response = await post_login(http, slug, f"owner@{slug}.test", PASSWORD)
     assert response.status_code == 303, response.text
     cookies = {c.name: str(c.value) for c in response.cookies.jar}
     assert {"nj_access", "nj_refresh", "nj_csrf"} <= set(cookies), cookies

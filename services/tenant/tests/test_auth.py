@@ -9,16 +9,20 @@ import socket
 from typing import Any
 
 import asyncpg
+import httpx
 import jwt
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 from nujoomy_kit.db import make_engine, make_sessionmaker, plain_url
 from nujoomy_kit.ids import decode_id
+from nujoomy_kit.resources import PLATFORM_TENANT
 from nujoomy_kit.tokens import STAFF_AUDIENCE, STAFF_ISSUER, JwksCache, TokenVerifier
 from nujoomy_tenant.app import build_app
 from nujoomy_tenant.settings import Settings
 from nujoomy_tenant.worker import purge_job
+from nujoomy_testing.servers import served
+from nujoomy_testing.tokens import TestTokens
 from tenant_helpers import PASSWORD, Business, bearer, login
 
 Client = AsyncTestClient  # type: ignore[type-arg]
@@ -92,12 +96,20 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password(
     assert 0 < int(response.headers["retry-after"]) <= settings.login_window_seconds
 
 
+def forwarded(
+    tokens: TestTokens, address: str, scopes: tuple[str, ...] = ("auth:forward",)
+) -> dict[str, str]:
+    """What the gateway sends: an internal token allowed to name the browser's address, and the address."""
+    token = tokens.internal(PLATFORM_TENANT, scopes=scopes)
+    return {"Authorization": f"Bearer {token}", "Nujoomy-Client-Address": address}
+
+
 async def test_one_address_guessing_across_accounts_is_throttled(
-    settings: Settings, acme: Business, globex: Business
+    settings: Settings, tokens: TestTokens, acme: Business, globex: Business
 ) -> None:
     tight_settings = msgspec.structs.replace(settings, login_max_per_ip=3)
     async with AsyncTestClient(app=build_app(tight_settings)) as client:
-        attacker = {"X-Forwarded-For": "203.0.113.7"}
+        attacker = forwarded(tokens, "203.0.113.7")
         for i in range(3):
             body = {"tenant": "acme", "email": f"guess{i}@acme.test", "password": "x" * 12}
             assert (await client.post("/auth/login", json=body, headers=attacker)).status_code == 401
@@ -111,9 +123,76 @@ async def test_one_address_guessing_across_accounts_is_throttled(
         other = await client.post(
             "/auth/login",
             json={"tenant": "globex", "email": globex.owner_email, "password": PASSWORD},
-            headers={"X-Forwarded-For": "198.51.100.9"},
+            headers=forwarded(tokens, "198.51.100.9"),
         )
         assert other.status_code == 200
+
+
+async def test_a_guessed_out_account_still_lets_the_owner_in_from_an_address_that_has_not_failed(
+    client: Client, tokens: TestTokens, acme: Business, settings: Settings
+) -> None:
+    wrong = {"tenant": "acme", "email": acme.owner_email, "password": "not the password"}
+    right = {**wrong, "password": PASSWORD}
+    attacker = forwarded(tokens, "203.0.113.7")
+    for _ in range(settings.login_max_per_account):
+        assert (await client.post("/auth/login", json=wrong, headers=attacker)).status_code == 401
+    # The guessing address is done with this account, even with the right password...
+    assert (await client.post("/auth/login", json=right, headers=attacker)).status_code == 429
+    # ...and the owner at the counter is not.
+    owner = await client.post("/auth/login", json=right, headers=forwarded(tokens, "198.51.100.9"))
+    assert owner.status_code == 200, owner.text
+
+
+async def test_a_spray_from_many_addresses_gets_one_guess_each_and_never_locks_the_owner_out(
+    settings: Settings, tokens: TestTokens, acme: Business
+) -> None:
+    tight = msgspec.structs.replace(settings, login_max_per_account_all_addresses=4)
+    wrong = {"tenant": "acme", "email": acme.owner_email, "password": "not the password"}
+    async with AsyncTestClient(app=build_app(tight)) as client:
+        for i in range(4):
+            bot = forwarded(tokens, f"203.0.113.{i + 1}")
+            assert (await client.post("/auth/login", json=wrong, headers=bot)).status_code == 401
+        # Past the account-wide limit an address that already failed here gets no second guess...
+        again = await client.post("/auth/login", json=wrong, headers=forwarded(tokens, "203.0.113.1"))
+        assert again.status_code == 429
+        assert again.json()["code"] == "too_many_attempts"
+        # ...a fresh one gets its first, and the owner's address signs in.
+        fresh = await client.post("/auth/login", json=wrong, headers=forwarded(tokens, "203.0.113.99"))
+        assert fresh.status_code == 401
+        owner = await client.post(
+            "/auth/login", json={**wrong, "password": PASSWORD}, headers=forwarded(tokens, "198.51.100.9")
+        )
+        assert owner.status_code == 200, owner.text
+
+
+async def test_only_a_platform_service_may_name_the_client_address(
+    settings: Settings, tokens: TestTokens, acme: Business
+) -> None:
+    """Over a real socket from 127.0.0.1: an anonymous caller naming a fresh address per guess (in
+    X-Forwarded-For or Nujoomy-Client-Address), or an internal token without the forwarding scope,
+    is counted against its own address."""
+    tight = msgspec.structs.replace(settings, login_max_per_ip=3)
+    claims: list[dict[str, str]] = [
+        {"X-Forwarded-For": "203.0.113.1"},
+        {"Nujoomy-Client-Address": "203.0.113.2"},
+        forwarded(tokens, "203.0.113.3", scopes=("read",)),
+    ]
+    async with served(build_app(tight)) as url, httpx.AsyncClient(base_url=url) as http:
+        for headers in claims:
+            body = {"tenant": "acme", "email": "nobody@acme.test", "password": "x" * 12}
+            assert (await http.post("/auth/login", json=body, headers=headers)).status_code == 401
+        spoofed = await http.post(
+            "/auth/login",
+            json={"tenant": "acme", "email": acme.owner_email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "198.51.100.77", "Nujoomy-Client-Address": "198.51.100.78"},
+        )
+        assert spoofed.status_code == 429, spoofed.text
+        garbled = await http.post(
+            "/auth/login",
+            json={"tenant": "acme", "email": acme.owner_email, "password": PASSWORD},
+            headers=forwarded(tokens, "not-an-address"),
+        )
+        assert garbled.status_code == 422
 
 
 @pytest.mark.parametrize(("fail_closed", "status"), [(False, 200), (True, 503)])

@@ -17,6 +17,7 @@ from nujoomy_kit.tokens import TokenVerifier
 from nujoomy_kit.web import service_app
 
 from nujoomy_partner_gateway.api import route_handlers
+from nujoomy_partner_gateway.bff.middleware import strict_transport_middleware
 from nujoomy_partner_gateway.db.reads import Reads
 from nujoomy_partner_gateway.downstream import Downstream
 from nujoomy_partner_gateway.edge.idempotency import IdempotencyStore
@@ -79,7 +80,8 @@ def build_app(settings: Settings, *, verifier: TokenVerifier | None = None) -> L
             edge_lifespan(settings, edge),
         ],
         dependencies={"db": Provide(provide_db), "principal": Provide(provide_principal)},
-        middleware=[edge.middleware],
+        # HSTS outermost: the edge's own refusals (401, 429) carry it too.
+        middleware=[strict_transport_middleware, edge.middleware],
         state={"settings": settings, "edge": edge},
         debug=settings.dev_mode,
         openapi_title="Nujoomy partner API",

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from nujoomy_testing import eventually
 from nujoomy_testing.tokens import TestTokens
+from nujoomy_testing.web import post_login
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from web_stack import PASSWORD, Stack, add_staff, create_business
@@ -27,9 +28,7 @@ async def test_manager_finds_a_member_adjusts_with_a_reason_and_reverses(
             await ledger.post("/internal/v1/members", json={"name": "Sami", "email": "sami@example.com"})
         ).json()
     web = stack_web
-    await web.post(
-        "/app/login", data={"tenant": "bistro", "email": business.owner_email, "password": PASSWORD}
-    )
+    await post_login(web, "bistro", business.owner_email, PASSWORD)
     csrf = web.cookies.get("nj_csrf")
 
     found = await web.get("/app/members", params={"email": "sami@example.com"})
@@ -75,9 +74,7 @@ async def test_manager_finds_a_member_adjusts_with_a_reason_and_reverses(
 async def test_staff_sees_members_but_not_the_adjust_form(stack: Stack, stack_web: Any) -> None:
     business = await create_business(stack.tenant_db, "grill")
     await add_staff(stack.tenant_db, business, "cook@grill.test", "staff")
-    await stack_web.post(
-        "/app/login", data={"tenant": "grill", "email": "cook@grill.test", "password": PASSWORD}
-    )
+    await post_login(stack_web, "grill", "cook@grill.test", PASSWORD)
     page = await stack_web.get("/app/members")
     assert page.status_code == 200
     refused = await stack_web.post(
@@ -94,9 +91,7 @@ async def test_staff_sees_members_but_not_the_adjust_form(stack: Stack, stack_we
 
 async def test_owner_invites_staff_and_sees_the_one_time_link(stack: Stack, stack_web: Any) -> None:
     business = await create_business(stack.tenant_db, "deli")
-    await stack_web.post(
-        "/app/login", data={"tenant": "deli", "email": business.owner_email, "password": PASSWORD}
-    )
+    await post_login(stack_web, "deli", business.owner_email, PASSWORD)
     invited = await stack_web.post(
         "/app/staff",
         data={

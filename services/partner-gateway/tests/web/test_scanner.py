@@ -11,6 +11,7 @@ import httpx
 from nujoomy_kit.ids import decode_id
 from nujoomy_testing import eventually
 from nujoomy_testing.tokens import TestTokens
+from nujoomy_testing.web import post_login
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from web_stack import PASSWORD, Stack, add_staff, create_business
@@ -36,11 +37,7 @@ async def test_staff_scans_earns_redeems_and_undoes(stack: Stack, stack_web: Any
     await add_staff(stack.tenant_db, business, "barista@brew.test", "staff")
     member = await enrol_member(stack, tokens, business.tenant_id)
     web = stack_web
-    signed = await web.post(
-        "/app/login",
-        data={"tenant": "brew", "email": "barista@brew.test", "password": PASSWORD},
-        follow_redirects=False,
-    )
+    signed = await post_login(web, "brew", "barista@brew.test", PASSWORD)
     assert signed.headers["location"] == "/app/scan"
     page = await web.get("/app/scan")
     assert page.status_code == 200
@@ -82,8 +79,6 @@ async def test_staff_scans_earns_redeems_and_undoes(stack: Stack, stack_web: Any
 
 async def test_an_unknown_card_answers_not_found(stack: Stack, stack_web: Any) -> None:
     business = await create_business(stack.tenant_db, "cafe")
-    await stack_web.post(
-        "/app/login", data={"tenant": "cafe", "email": business.owner_email, "password": PASSWORD}
-    )
+    await post_login(stack_web, "cafe", business.owner_email, PASSWORD)
     missing = await stack_web.get("/bff/scan/cards/NOPE-NOPE-NOPE")
     assert missing.status_code == 404

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import re
+import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web_stack import PASSWORD, Business, add_staff
+import msgspec
+import pytest
+import redis.asyncio as redis
+from litestar.testing import AsyncTestClient
+from nujoomy_partner_gateway.settings import Settings as GatewaySettings
+from nujoomy_testing.web import login_form, post_login
+from web_stack import PASSWORD, Business, add_staff, gateway_app
 
 
 async def sign_in(web: Any, business: Business, email: str | None = None) -> Any:
-    return await web.post(
-        "/app/login",
-        data={"tenant": business.slug, "email": email or business.owner_email, "password": PASSWORD},
-        follow_redirects=False,
-    )
+    return await post_login(web, business.slug, email or business.owner_email, PASSWORD)
 
 
 async def test_signed_out_visitor_is_sent_to_the_sign_in_page(web: Any) -> None:
@@ -55,9 +58,7 @@ async def test_owner_signs_in_and_gets_httponly_secure_strict_cookies(web: Any, 
 
 
 async def test_wrong_password_stays_on_the_sign_in_page_with_a_reason(web: Any, acme: Business) -> None:
-    response = await web.post(
-        "/app/login", data={"tenant": acme.slug, "email": acme.owner_email, "password": "nope nope nope"}
-    )
+    response = await post_login(web, acme.slug, acme.owner_email, "nope nope nope")
     assert response.status_code == 401
     assert "wrong" in response.text
     assert "nj_access=" not in response.headers.get("set-cookie", "")
@@ -177,10 +178,101 @@ async def test_invited_staff_sets_a_password_from_the_link_and_signs_in(web: Any
     assert 'data-testid="password-set"' in done.text
     again = await web.post("/app/password", data={"token": link.group(1), "password": "another passphrase!"})
     assert again.status_code >= 400  # the link works once
-    signed = await web.post(
-        "/app/login",
-        data={"tenant": "acme", "email": "new@acme.test", "password": "a long new passphrase"},
-        follow_redirects=False,
-    )
+    signed = await post_login(web, "acme", "new@acme.test", "a long new passphrase")
     assert signed.status_code == 303
     assert signed.headers["location"] == "/app"
+
+
+async def test_a_sign_in_post_without_the_form_token_is_refused_in_the_visitors_language(
+    web: Any, acme: Business
+) -> None:
+    """Login CSRF: another site's page can post the attacker's credentials, but has neither the form
+    token nor the `nj_login` cookie it is bound to, so the browser is never signed in as the attacker."""
+    fields = {"tenant": acme.slug, "email": acme.owner_email, "password": PASSWORD}
+    bare = await web.post("/app/login", data=fields, follow_redirects=False)
+    assert bare.status_code == 403
+    assert 'data-code="csrf_failed"' in bare.text
+    assert "nj_access=" not in bare.headers.get("set-cookie", "")
+
+    token, cookie = await login_form(web)
+    assert token
+    assert cookie
+    web.cookies.clear()
+    # The token alone (a page that scraped one), or with another browser's cookie, is not enough.
+    assert (await web.post("/app/login", data={**fields, "_csrf": token})).status_code == 403
+    other = {"Cookie": "nj_login=" + "x" * 22}
+    assert (await web.post("/app/login", data={**fields, "_csrf": token}, headers=other)).status_code == 403
+    forged = await web.post("/app/login", data={**fields, "_csrf": "abc.def"}, headers=cookie)
+    assert forged.status_code == 403
+
+    arabic = await web.post("/app/login", data=fields, headers={"Accept-Language": "ar"})
+    assert arabic.status_code == 403
+    assert "انتهت صلاحية هذا النموذج" in arabic.text
+
+    signed = await web.post(
+        "/app/login", data={**fields, "_csrf": token}, headers=cookie, follow_redirects=False
+    )
+    assert signed.status_code == 303, signed.text
+
+
+async def test_the_sign_in_cookie_is_httponly_strict_and_scoped_to_the_form(web: Any) -> None:
+    form = await web.get("/app/login")
+    cookie = next(c for c in form.headers.get_list("set-cookie") if c.startswith("nj_login="))
+    for attribute in ("HttpOnly", "Secure", "SameSite=strict", "Path=/app/login"):
+        assert attribute in cookie, cookie
+
+
+async def test_pages_and_the_partner_api_send_strict_transport_security(web: Any) -> None:
+    for path in ("/app/login", "/v1/members", "/static/web/app.js", "/join/nosuch"):
+        answer = await web.get(path)
+        assert answer.headers.get("strict-transport-security") == "max-age=31536000; includeSubDomains", path
+
+
+async def test_plain_http_development_sends_no_strict_transport_security(
+    web_settings: GatewaySettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUJOOMY_WEB_SECURE_COOKIES", "false")
+    async with AsyncTestClient(app=gateway_app(web_settings)) as plain:
+        answer = await plain.get("/app/login")
+    assert answer.status_code == 200
+    assert "strict-transport-security" not in answer.headers
+
+
+async def test_the_gateway_limits_sign_in_posts_per_address_in_the_visitors_language(
+    web_settings: GatewaySettings, acme: Business, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUJOOMY_WEB_LOGIN_RATE_PER_MINUTE", "2")
+    async with AsyncTestClient(app=gateway_app(web_settings), base_url="https://testserver.local") as web:
+        for _ in range(2):
+            assert (
+                await post_login(web, acme.slug, acme.owner_email, "wrong wrong wrong")
+            ).status_code == 401
+        refused = await post_login(
+            web, acme.slug, acme.owner_email, PASSWORD, headers={"Accept-Language": "ar"}
+        )
+        assert refused.status_code == 429
+        assert 0 < int(refused.headers["retry-after"]) <= 60
+        assert "محاولات دخول كثيرة" in refused.text
+        assert "nj_access=" not in refused.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize(("fail_closed", "status"), [(False, 303), (True, 503)])
+async def test_with_redis_away_the_gateway_lets_sign_in_through_or_refuses_it_never_a_500(
+    web_settings: GatewaySettings, acme: Business, fail_closed: bool, status: int
+) -> None:
+    app = gateway_app(msgspec.structs.replace(web_settings, rate_limit_fail_closed=fail_closed))
+    async with AsyncTestClient(app=app, base_url="https://testserver.local") as web:
+        token, cookie = await login_form(web)
+        app.state["redis"] = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+        fields = {"tenant": acme.slug, "email": acme.owner_email, "password": PASSWORD, "_csrf": token}
+        answer = await web.post("/app/login", data=fields, headers=cookie, follow_redirects=False)
+    assert answer.status_code == status, answer.text
+    if fail_closed:
+        assert answer.headers["retry-after"] == "5"
+        assert "Sign-in is briefly unavailable" in answer.text
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

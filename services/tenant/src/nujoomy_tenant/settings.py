@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import msgspec
 from nujoomy_kit.settings import ServiceSettings, load_settings
 
 SERVICE = "tenant"
@@ -19,15 +18,16 @@ class Settings(ServiceSettings, kw_only=True):
     # How long a rotated-out signing key stays in the JWKS. It must outlive the access tokens it signed.
     key_overlap_seconds: int = 3600
     invite_ttl_seconds: int = 7 * 24 * 3600
-    # Login throttling (Redis): failures per account and per client address within the window.
+    # Login throttling (Redis), per window: attempts on one account from one client address; attempts
+    # on one account from everywhere, past which only addresses that have not tried it get through
+    # (so guessing never locks the right person out); attempts from one client address overall.
     login_window_seconds: int = 900
     login_max_per_account: int = 5
+    login_max_per_account_all_addresses: int = 20
     login_max_per_ip: int = 50
     # Redis away: false lets sign-ins through unthrottled (logged; argon2 still slows guessing), true
     # refuses them with 503 login_unavailable. Staff who cannot sign in cannot scan.
     login_throttle_fail_closed: bool = False
-    # Peers whose X-Forwarded-For we believe (the gateway/BFF sits in front of /auth/login).
-    trusted_proxies: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1", "::1"])
     # How long a verifier may believe its list of suspended tenants ("stop working within a minute").
     suspended_cache_seconds: float = 30.0
     max_image_bytes: int = 2 * 1024 * 1024

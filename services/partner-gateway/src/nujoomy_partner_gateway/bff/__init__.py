@@ -18,6 +18,7 @@ from nujoomy_partner_gateway.bff import (
     preferences,
     program,
     scan,
+    sign_in,
     unsubscribe,
 )
 from nujoomy_partner_gateway.bff.middleware import session_cookies_middleware
@@ -27,6 +28,7 @@ from nujoomy_partner_gateway.web import STATIC_DIR, STATIC_PATH
 
 def web_route_handlers() -> list[Any]:
     page_routes = [
+        *sign_in.ROUTES,
         *pages.ROUTES,
         *password.ROUTES,
         *scan.ROUTES,

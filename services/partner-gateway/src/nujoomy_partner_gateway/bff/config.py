@@ -20,6 +20,7 @@ COOKIE_REFRESH = "nj_refresh"
 COOKIE_CSRF = "nj_csrf"
 COOKIE_MODE = "nj_mode"
 COOKIE_LANG = "nj_lang"
+COOKIE_LOGIN = "nj_login"  # the nonce the sign-in form's CSRF token is bound to (before any session)
 
 
 class WebSettings(msgspec.Struct, kw_only=True):
@@ -31,6 +32,10 @@ class WebSettings(msgspec.Struct, kw_only=True):
     # Messages the join page may cause to one member's address (welcome + card re-sends) per day:
     # the page is public, so without a cap it would mail-bomb or SMS-pump at the business's cost.
     join_sends_per_address_per_day: int = 3
+    # Sign-in posts per client address and minute, before the tenant service's own per-account and
+    # per-address limits; a success takes its attempt back, so a café's staff behind one address
+    # signing in at opening are not refused.
+    login_rate_per_minute: int = 20
     # A join form older than this is refused (bots replay harvested forms).
     join_form_max_age: int = 2 * 3600
     # Our own reverse proxies / load balancers (CIDRs). Only a request whose socket peer is in one of

@@ -16,6 +16,26 @@ class SignInFailed(DomainError):
     title = "The tenant, email or password is wrong"
 
 
+class SignInRateLimited(DomainError):
+    code = "too_many_attempts"
+    status = 429
+    title = "Too many sign-in attempts from this network"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Try again in {retry_after} seconds", retry_after=retry_after)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class SignInUnavailable(DomainError):
+    code = "login_unavailable"
+    status = 503
+    title = "Sign-in unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("Sign-in is briefly unavailable; try again in a few seconds.")
+        self.headers = {"Retry-After": "5"}
+
+
 class BackendUnavailable(DomainError):
     code = "backend_unavailable"
     status = 503

@@ -25,9 +25,9 @@ from nujoomy_kit.problems import InvalidInput, NotFound
 from nujoomy_kit.settings import ServiceSettings
 from nujoomy_kit.tokens import InternalTokenIssuer
 
+from nujoomy_partner_gateway.bff.address_limit import address_of, count_post
 from nujoomy_partner_gateway.bff.backends import Backends
-from nujoomy_partner_gateway.bff.client_address import request_address
-from nujoomy_partner_gateway.bff.config import trusted_networks, web_settings
+from nujoomy_partner_gateway.bff.config import web_settings
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable, JoinRateLimited, JoinRejected
 from nujoomy_partner_gateway.bff.languages import customer_lang
 from nujoomy_partner_gateway.bff.rendering import form_as, message_for
@@ -90,18 +90,11 @@ async def public_tenant(request: Request[Any, Any, Any], slug: str) -> dict[str,
 
 
 async def check_rate(request: Request[Any, Any, Any], bucket: str = "join") -> None:
-    """A window per client address that opens at its first sign-up: cheap, enough to blunt scripts.
-    The address is the socket peer, or what our trusted proxies say it is (client_address.py)."""
-    settings: ServiceSettings = request.app.state["settings"]
+    """A window per client address: cheap, enough to blunt scripts."""
     limit = web_settings(request.app.state).join_rate_per_minute
-    ip = request_address(request.scope, trusted_networks(request.app.state))
-    key = f"{settings.redis_prefix}web:{bucket}:{ip}"
-    redis = request.app.state["redis"]
-    async with redis.pipeline(transaction=True) as pipe:
-        count, _ = await pipe.incr(key).expire(key, 60, nx=True).execute()
+    count, ttl = await count_post(request, bucket, address_of(request))
     if count > limit:
-        ttl = await redis.ttl(key)
-        raise JoinRateLimited(max(1, int(ttl)))
+        raise JoinRateLimited(ttl)
 
 
 def brand_context(slug: str, tenant: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,28 +10,16 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
-from nujoomy_partner_gateway.bff.backends import Backends
 from nujoomy_partner_gateway.bff.charts import bar_chart
-from nujoomy_partner_gateway.bff.config import COOKIE_LANG, COOKIE_MODE, COOKIE_REFRESH
-from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
-from nujoomy_partner_gateway.bff.rendering import CsrfForm, form_as, message_for, page
+from nujoomy_partner_gateway.bff.config import COOKIE_LANG, COOKIE_MODE
+from nujoomy_partner_gateway.bff.rendering import CsrfForm, form_as, page
 from nujoomy_partner_gateway.bff.session import (
     StaffSession,
     check_csrf,
-    current_lang,
-    end_session,
-    load_session,
     queue_cookie,
     require_session,
     session_cookie,
-    start_session,
 )
-
-
-class LoginForm(msgspec.Struct, kw_only=True):
-    tenant: str
-    email: str
-    password: str
 
 
 class SwitchForm(CsrfForm, kw_only=True):
@@ -50,57 +37,6 @@ class Overview(msgspec.Struct, kw_only=True):
     outstanding: int | str = "—"
     days: list[dict[str, Any]] = msgspec.field(default_factory=list)
     warnings: list[str] = msgspec.field(default_factory=list)
-
-
-@get("/app/login")
-async def login_page(request: Request[Any, Any, Any], lang: str | None = None) -> Response[Any]:
-    if lang in ("en", "ar"):
-        queue_cookie(request, session_cookie(request, COOKIE_LANG, lang, http_only=False))
-        return Redirect("/app/login", status_code=303)
-    if await load_session(request) is not None:
-        return Redirect("/app", status_code=303)
-    return page(request, None, "login.html.j2")
-
-
-@post("/app/login")
-async def login(request: Request[Any, Any, Any]) -> Response[Any]:
-    form = await form_as(request, LoginForm)
-    body = {"tenant": form.tenant.strip().lower(), "email": form.email.strip(), "password": form.password}
-    try:
-        tokens = await Backends(request.app.state).post("tenant", "/auth/login", body)
-    except (BackendError, BackendUnavailable) as exc:
-        lang = current_lang(request)
-        wrong = isinstance(exc, BackendError) and exc.status in (400, 401, 404, 422)
-        error = message_for(exc, lang) if not wrong else None
-        from nujoomy_partner_gateway.web.i18n import translator
-
-        return page(
-            request,
-            None,
-            "login.html.j2",
-            status=401 if wrong else exc.status,
-            error=error or translator(lang)("sign_in_failed"),
-            tenant=form.tenant,
-            email=form.email,
-        )
-    await start_session(request, tokens)
-    target = "/app/scan" if (tokens.get("staff") or {}).get("role") == "staff" else "/app"
-    return Redirect(target, status_code=303)
-
-
-@post("/app/logout")
-async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
-    session = await load_session(request)
-    if session is not None:
-        form = await form_as(request, SwitchForm)
-        await check_csrf(request, session, form.csrf)
-        refresh = request.cookies.get(COOKIE_REFRESH)
-        if refresh:
-            # the cookies go regardless; an unrevoked family still expires on its own
-            with contextlib.suppress(BackendError, BackendUnavailable):
-                await Backends(request.app.state).post("tenant", "/auth/logout", {"refresh_token": refresh})
-    end_session(request)
-    return Redirect("/app/login", status_code=303)
 
 
 @post("/app/mode")
@@ -201,5 +137,5 @@ async def overview_json(request: Request[Any, Any, Any]) -> Overview:
     return await load_overview(request, session)
 
 
-ROUTES = [login_page, login, logout, switch_mode, switch_lang, overview_page]
+ROUTES = [switch_mode, switch_lang, overview_page]
 JSON_ROUTES = [overview_json]

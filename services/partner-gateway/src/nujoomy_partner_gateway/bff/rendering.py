@@ -10,7 +10,7 @@ from litestar import Request, Response
 from litestar.response import Redirect
 from nujoomy_kit.problems import DomainError, Forbidden, Unauthorized
 
-from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
+from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable, CsrfFailed
 from nujoomy_partner_gateway.bff.session import StaffSession, current_lang
 from nujoomy_partner_gateway.web import render
 from nujoomy_partner_gateway.web.i18n import translator
@@ -59,15 +59,12 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     t = translator(lang)
     session = request.scope.get("state", {}).get("bff_session")
     if isinstance(exc, Forbidden) and not isinstance(exc, BackendError):
-        return page(
-            request,
-            session,
-            "error.html.j2",
-            status=403,
-            code=exc.code,
-            title=t("forbidden_title"),
-            body=t("forbidden_body") if exc.code == "forbidden" else exc.title,
-        )
+        if isinstance(exc, CsrfFailed):
+            title, body = t("csrf_failed_title"), t("csrf_failed_body")
+        else:
+            title = t("forbidden_title")
+            body = t("forbidden_body") if exc.code == "forbidden" else exc.title
+        return page(request, session, "error.html.j2", status=403, code=exc.code, title=title, body=body)
     if isinstance(exc, DomainError):
         return page(
             request,

@@ -27,7 +27,7 @@ async def login(
 ) -> sessions.SessionOut:
     settings: Settings = state["settings"]
     throttle = LoginThrottle(state["redis"], settings)
-    ip = client_address(request, settings.trusted_proxies)
+    ip = await client_address(request)
     await throttle.attempt(data.tenant, data.email, ip)
     staff = await sessions.authenticate(db, data.tenant, data.email, data.password)
     await throttle.succeeded(data.tenant, data.email, ip)
