@@ -103,6 +103,7 @@ class Stack(msgspec.Struct):
     tenant_db: str
     # for a test that also runs wallet-pass's worker (its projection of members, for pass downloads)
     wallet_settings: Any = None
+    ledger_db: str = ""  # for a test that loads a large member set straight into the ledger
 
 
 @contextlib.asynccontextmanager
@@ -140,4 +141,4 @@ async def full_stack(
             working(ledger_worker(ledger_settings)),
             served(build_wallet(wallet_settings)) as wallet_url,
         ):
-            yield Stack(tenant_url, ledger_url, wallet_url, tenant_db, wallet_settings)
+            yield Stack(tenant_url, ledger_url, wallet_url, tenant_db, wallet_settings, ledger_db)
