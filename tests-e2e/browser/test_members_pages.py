@@ -5,6 +5,7 @@ reversals netted out)."""
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import uuid
@@ -261,3 +262,52 @@ async def test_transactions_csv_has_every_transaction(
     assert lines[0].startswith("id,member_id,kind,points")
     rows = [line.split(",")[1:4] for line in lines[1:]]
     assert rows == [[member["id"], "earn", "5"], [member["id"], "earn", "7"]]
+
+
+async def test_overview_charts_have_axes_legend_values_on_focus_a_period_and_net_out_reversals(
+    stack: Stack, site: str, browser: Browser, tokens: TestTokens, shot: Any
+) -> None:
+    business = await create_business(stack.tenant_db, "florist")
+    async with await _ledger(stack, tokens, business) as ledger:
+        member = (await ledger.post("/internal/v1/members", json={"name": "Nour"})).json()
+        await _earn(ledger, member["id"], 100)
+        for points in (30, 20):
+            redeemed = await ledger.post(
+                f"/internal/v1/members/{member['id']}/redeem",
+                json={"points": points, "idempotency_key": uuid.uuid4().hex},
+            )
+            last = redeemed.json()["transaction"]["id"]
+            if points == 30:  # the 30-point redemption was a mistake and is undone
+                undo = await ledger.post(
+                    f"/internal/v1/transactions/{last}/reverse",
+                    json={"reason": "wrong member", "idempotency_key": uuid.uuid4().hex},
+                )
+                assert undo.status_code == 200, undo.text
+    page = await sign_in(browser, site, "florist", business.owner_email, viewport=LAPTOP)
+    await expect(page.get_by_test_id("stat-issued")).to_have_text("100")
+    await expect(page.get_by_test_id("stat-redeemed")).to_have_text("20")
+
+    points_chart = page.get_by_test_id("points-chart")
+    await expect(points_chart.locator(".legend li")).to_have_text(["Points issued", "Points redeemed"])
+    assert await points_chart.locator(".axis text").count() >= 5  # y ticks and day labels
+    days = points_chart.locator("g.pt")
+    await expect(days).to_have_count(30)
+    today = days.last
+    await today.focus()
+    await expect(today.locator(".tip")).to_be_visible()
+    await expect(today.locator(".tip")).to_contain_text("Points redeemed: 20")
+    assert "Points issued 100, Points redeemed 20" in (await today.get_attribute("aria-label") or "")
+    await expect(days.first.locator(".tip")).to_be_hidden()
+    await expect(page.get_by_test_id("scans-chart").locator("g.pt").last).to_have_attribute(
+        "aria-label", re.compile(r"Transactions 2$")
+    )  # earn + the redemption that stood; the undone one and its reversal cancel out
+    await shot(page, "overview")
+    await points_chart.locator("details.chart-table summary").click()
+    table_today = points_chart.locator("details.chart-table tbody tr").last
+    await expect(table_today.locator("td")).to_have_text(["100", "20"])
+
+    await page.get_by_label("Period").select_option("7")
+    await page.get_by_role("button", name="Show").click()
+    await expect(page).to_have_url(re.compile(r"days=7"))
+    await expect(points_chart.locator("g.pt")).to_have_count(7)
+    await expect(page.get_by_test_id("stat-redeemed")).to_have_text("20")

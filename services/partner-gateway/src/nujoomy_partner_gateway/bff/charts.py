@@ -52,7 +52,7 @@ def bar_chart(
         parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 3:.1f}" text-anchor="end">{tick:,}</text>')
     every = max(1, round(len(labels) / 7))
     for i, label in enumerate(labels):
-        if i % every == 0 or i == len(labels) - 1:
+        if (len(labels) - 1 - i) % every == 0:  # counted from today, which is always labelled
             x = LEFT + slot * (i + 0.5)
             parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle">{escape(label)}</text>')
     parts.append("</g>")
