@@ -156,6 +156,9 @@ async def test_member_detail_shows_local_dates_words_headers_reasons_and_the_who
     await expect(welcome.locator("td[data-status=suppressed]")).to_contain_text("لم يوافق العضو")
     month = datetime.fromisoformat(earned["created_at"]).astimezone(ZoneInfo("Asia/Dubai")).month
     assert MONTHS[month - 1] not in await earn_row.locator("td").first.inner_text()
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await expect(shown).to_have_text(email)
+    await shot(page, "member-arabic-phone")
 
 
 async def test_members_search_by_name_and_page_both_ways(
