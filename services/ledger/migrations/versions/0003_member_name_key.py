@@ -17,8 +17,9 @@ def upgrade() -> None:
     op.execute("ALTER TABLE members ADD COLUMN name_key text")
     bind = op.get_bind()
     rows = bind.execute(text("SELECT id, name FROM members WHERE name IS NOT NULL")).all()
-    for row in rows:
-        bind.execute(text("UPDATE members SET name_key = :k WHERE id = :id"), {"k": name_key(row.name), "id": row.id})
+    if rows:  # one executemany, not a round trip per member
+        keys = [{"k": name_key(row.name), "id": row.id} for row in rows]
+        bind.execute(text("UPDATE members SET name_key = :k WHERE id = :id"), keys)
     op.execute("CREATE INDEX members_name_key ON members (tenant_id, mode, name_key text_pattern_ops, id)")
 
 
