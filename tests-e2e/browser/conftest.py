@@ -3,6 +3,7 @@ port, databases from make_db), the gateway with the web routes, and Debian's Chr
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -75,8 +76,8 @@ async def stack(
         yield running
 
 
-@pytest.fixture
-async def site(
+@contextlib.asynccontextmanager
+async def gateway_site(
     stack: Stack,
     make_db: MakeDb,
     amqp_url: str,
@@ -84,8 +85,10 @@ async def site(
     topology: Topology,
     redis_prefix: str,
     tokens: TestTokens,
+    **overrides: Any,
 ) -> AsyncIterator[str]:
-    """The gateway's base URL, on `localhost` so Chromium keeps the Secure cookies over plain http."""
+    """The gateway's base URL, on `localhost` so Chromium keeps the Secure cookies over plain http;
+    `overrides` point it at more of the services (e.g. notification_url)."""
     settings = load_gateway(
         {},
         database_url=await make_db("partner-gateway", ROOT / "services" / "partner-gateway" / "migrations"),
@@ -103,11 +106,26 @@ async def site(
         public_url="http://localhost",
         dev_mode=True,  # lets a webhook endpoint live on loopback (the fake partner below)
         webhook_poll_seconds=0.1,
+        **overrides,
     )
     from nujoomy_partner_gateway.worker import build_worker
 
     async with served(gateway_app(settings)) as url, working(build_worker(settings, relay_poll=0.1)):
         yield url.replace("127.0.0.1", "localhost")
+
+
+@pytest.fixture
+async def site(
+    stack: Stack,
+    make_db: MakeDb,
+    amqp_url: str,
+    redis_url: str,
+    topology: Topology,
+    redis_prefix: str,
+    tokens: TestTokens,
+) -> AsyncIterator[str]:
+    async with gateway_site(stack, make_db, amqp_url, redis_url, topology, redis_prefix, tokens) as url:
+        yield url
 
 
 class PartnerEndpoint:
@@ -173,9 +191,10 @@ class Mail:
     """The notification service at work behind the pages: the SMTP relay it sends to (the outside
     world's, faked) and a read of what it decided."""
 
-    def __init__(self, sink: Any, database_url: str) -> None:
+    def __init__(self, sink: Any, database_url: str, api_url: str = "") -> None:
         self.sink = sink
         self.database_url = database_url
+        self.api_url = api_url  # notification's API (the member page's message history)
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         import asyncpg
@@ -198,9 +217,11 @@ async def mail(
     redis_prefix: str,
     tokens: TestTokens,
 ) -> AsyncIterator[Mail]:
-    """notification's worker (consumers + sender) and wallet-pass's worker (its member projection, so
-    a joined customer's pass downloads), started before anyone joins so their queues exist."""
+    """notification's worker (consumers + sender) and API, and wallet-pass's worker (its member
+    projection, so a joined customer's pass downloads), started before anyone joins so their queues
+    exist."""
     import msgspec
+    from nujoomy_notification.app import build_app as notification_app
     from nujoomy_notification.fakes.smtp_sink import SmtpSink
     from nujoomy_notification.settings import load as load_notification
     from nujoomy_notification.worker import build_worker as notification_worker
@@ -219,6 +240,7 @@ async def mail(
         internal_public_key=tokens.internal_public_pem,
         internal_private_key=tokens.internal_private_pem,
         wallet_pass_url=stack.wallet_pass_url,
+        tenant_url=stack.tenant_url,  # staff tokens on its API are verified with the tenant's keys
         smtp_host="127.0.0.1",
         smtp_port=sink.port,
         smtp_starttls=False,
@@ -229,7 +251,11 @@ async def mail(
     )
     wallet = msgspec.structs.replace(stack.wallet_settings, worker_sync=False)
     try:
-        async with working(notification_worker(settings)), working(wallet_worker(wallet, relay_poll=0.1)):
-            yield Mail(sink, settings.database_url)
+        async with (
+            working(notification_worker(settings)),
+            working(wallet_worker(wallet, relay_poll=0.1)),
+            served(notification_app(settings)) as api_url,
+        ):
+            yield Mail(sink, settings.database_url, api_url)
     finally:
         await sink.stop()

@@ -107,7 +107,7 @@ class Stack(msgspec.Struct):
     tenant_db: str
     # for a test that also runs wallet-pass's worker (its projection of members, for pass downloads)
     wallet_settings: Any = None
-    ledger_db: str = ""  # for a test that waits on the ledger's projections
+    ledger_db: str = ""  # for tests that wait on or load the ledger's rows directly
 
 
 @contextlib.asynccontextmanager

@@ -13,7 +13,14 @@ from nujoomy_kit.tokens import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_ledger.api.params import cursor, path_id
-from nujoomy_ledger.api.schemas import MemberIn, MemberOut, MemberPatch, Page, ReservationOut, TransactionOut
+from nujoomy_ledger.api.schemas import (
+    MemberIn,
+    MemberOut,
+    MemberPageOut,
+    MemberPatch,
+    ReservationOut,
+    TransactionOut,
+)
 from nujoomy_ledger.db import members as member_rows
 from nujoomy_ledger.operations import members
 from nujoomy_ledger.operations.scope import Scope
@@ -39,23 +46,31 @@ class MembersController(Controller):
         external_id: str | None = None,
         email: str | None = None,
         phone: str | None = None,
+        name: Annotated[str | None, Parameter(max_length=120)] = None,
         cursor_: Annotated[str | None, Parameter(query="cursor")] = None,
+        before: str | None = None,
         limit: Limit = 20,
-    ) -> Page:
+    ) -> MemberPageOut:
         scope = Scope.of(principal)
         email, phone = await members.search_form(db, scope, email=email, phone=phone)
-        rows = await member_rows.search(
+        found = await member_rows.search(
             db,
             scope.tenant_id,
             scope.mode,
             external_id=external_id,
             email=email,
             phone=phone,
+            name=name,
             after=cursor("mbr", cursor_),
-            limit=limit + 1,
+            before=cursor("mbr", before),
+            limit=limit,
         )
-        page = [MemberOut.of(r) for r in rows[:limit]]
-        return Page(data=page, next_cursor=page[-1].id if len(rows) > limit else None)
+        page = [MemberOut.of(r) for r in found.rows]
+        return MemberPageOut(
+            data=page,
+            next_cursor=page[-1].id if page and found.more_after else None,
+            prev_cursor=page[0].id if page and found.more_before else None,
+        )
 
     @get("/{member_id:str}")
     async def show(self, db: AsyncSession, principal: Principal, member_id: str) -> MemberOut:

@@ -238,3 +238,11 @@ class CardSummary(msgspec.Struct, kw_only=True):
 class Page(msgspec.Struct, kw_only=True):
     data: list[Any]
     next_cursor: str | None
+
+
+class MemberPageOut(msgspec.Struct, kw_only=True):
+    """A page of the member list: `next_cursor` goes on (`cursor=`), `prev_cursor` back (`before=`)."""
+
+    data: list[MemberOut]
+    next_cursor: str | None
+    prev_cursor: str | None

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_ledger.domain.errors import DuplicateExternalId, MemberExists
+from nujoomy_ledger.domain.names import like_prefix, name_key
 
 
 class MemberRow(msgspec.Struct, kw_only=True):
@@ -45,9 +46,9 @@ _SELECT = """
 _ENROL = text(
     """
     WITH m AS (
-      INSERT INTO members (id, tenant_id, mode, program_id, name, email, phone, external_id, locale,
-                           consent_email, consent_sms)
-      VALUES (:id, :tenant, :mode, :program, :name, :email, :phone, :external_id, :locale,
+      INSERT INTO members (id, tenant_id, mode, program_id, name, name_key, email, phone, external_id,
+                           locale, consent_email, consent_sms)
+      VALUES (:id, :tenant, :mode, :program, :name, :name_key, :email, :phone, :external_id, :locale,
               :consent_email, :consent_sms)
       RETURNING id
     ), a AS (
@@ -79,7 +80,8 @@ def _row(mapping: Any) -> MemberRow:
 async def enrol(session: AsyncSession, tenant_id: uuid.UUID, mode: str, **fields: Any) -> None:
     try:
         async with session.begin_nested():
-            await session.execute(_ENROL, {"tenant": tenant_id, "mode": mode, **fields})
+            key = name_key(fields.get("name"))
+            await session.execute(_ENROL, {"tenant": tenant_id, "mode": mode, **fields, "name_key": key})
     except IntegrityError as exc:
         if (error := _duplicate(exc)) is not None:
             raise error from None
@@ -126,6 +128,12 @@ async def by_card(session: AsyncSession, tenant_id: uuid.UUID, mode: str, token:
     return None if row is None else _row(row._mapping)
 
 
+class MemberPage(msgspec.Struct, kw_only=True):
+    rows: list[MemberRow]
+    more_after: bool
+    more_before: bool
+
+
 async def search(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -134,11 +142,14 @@ async def search(
     external_id: str | None,
     email: str | None,
     phone: str | None,
+    name: str | None = None,
     after: uuid.UUID | None,
+    before: uuid.UUID | None = None,
     limit: int,
-) -> list[MemberRow]:
+) -> MemberPage:
+    """One page in enrolment (id) order, from `after` forwards or from `before` backwards."""
     where = ["m.tenant_id = :tenant", "m.mode = :mode"]
-    params: dict[str, Any] = {"tenant": tenant_id, "mode": mode, "limit": limit}
+    params: dict[str, Any] = {"tenant": tenant_id, "mode": mode, "limit": limit + 1}
     if external_id is not None:
         where.append("m.external_id = :external_id")
         params["external_id"] = external_id
@@ -148,11 +159,26 @@ async def search(
     if phone is not None:
         where.append("m.phone = :phone")
         params["phone"] = phone
-    if after is not None:
+    if name is not None and name_key(name):
+        # members_name_key (tenant, mode, name_key text_pattern_ops): a range scan, not a table scan
+        where.append("m.name_key LIKE :name_prefix ESCAPE '\\'")
+        params["name_prefix"] = like_prefix(name)
+    backwards = before is not None
+    if backwards:
+        where.append("m.id < :before")
+        params["before"] = before
+    elif after is not None:
         where.append("m.id > :after")
         params["after"] = after
-    sql = _SELECT + " WHERE " + " AND ".join(where) + " ORDER BY m.id LIMIT :limit"
-    return [_row(r._mapping) for r in (await session.execute(text(sql), params))]
+    order = "DESC" if backwards else "ASC"
+    sql = _SELECT + " WHERE " + " AND ".join(where) + f" ORDER BY m.id {order} LIMIT :limit"
+    rows = [_row(r._mapping) for r in (await session.execute(text(sql), params))]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+        return MemberPage(rows=rows, more_after=True, more_before=more)
+    return MemberPage(rows=rows, more_after=more, more_before=after is not None)
 
 
 async def update(
@@ -160,6 +186,8 @@ async def update(
 ) -> None:
     if not changes:
         return
+    if "name" in changes:
+        changes = {**changes, "name_key": name_key(changes["name"])}
     sets = ", ".join(f"{name} = :{name}" for name in changes)
     try:
         async with session.begin_nested():
@@ -197,9 +225,9 @@ async def erase(session: AsyncSession, tenant_id: uuid.UUID, mode: str, member_i
     """Wipe personal fields; the member row stays (anonymised) so the ledger keeps balancing."""
     await session.execute(
         text(
-            "UPDATE members SET name = NULL, email = NULL, phone = NULL, external_id = NULL, locale = NULL, "
-            "consent_email = false, consent_sms = false, status = 'erased', erased_at = now(), "
-            "updated_at = now() "
+            "UPDATE members SET name = NULL, name_key = NULL, email = NULL, phone = NULL, "
+            "external_id = NULL, locale = NULL, consent_email = false, consent_sms = false, "
+            "status = 'erased', erased_at = now(), updated_at = now() "
             "WHERE id = :id AND tenant_id = :tenant AND mode = :mode"
         ),
         {"id": member_id, "tenant": tenant_id, "mode": mode},

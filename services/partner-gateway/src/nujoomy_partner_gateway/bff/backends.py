@@ -7,6 +7,7 @@ short timeouts so a slow sibling turns into a clear "unavailable" instead of a h
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import httpx
@@ -84,9 +85,7 @@ class Backends:
     ) -> Any:
         if not _plain_path(path):
             raise NotFound("No such resource")
-        headers = {**(headers or {}), "Nujoomy-Mode": self._mode, "Accept": "application/json"}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        headers = {**(headers or {}), **self._headers("application/json")}
         in_process = service == "gateway" and self._app is not None
         url = path if in_process else base_url(self._state, service) + path
         content = msgspec.json.encode(json) if json is not None else None
@@ -111,8 +110,40 @@ class Backends:
             return None
         return msgspec.json.decode(response.content)
 
+    def _headers(self, accept: str) -> dict[str, str]:
+        headers = {"Nujoomy-Mode": self._mode, "Accept": accept}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
     async def get(self, service: Service, path: str, **params: Any) -> Any:
         return await self.call(service, "GET", path, params=params)
+
+    async def stream(self, service: Service, path: str, accept: str) -> AsyncIterator[bytes]:
+        """A GET whose body is passed on as it arrives (the CSV exports). The status is checked before
+        the first byte is handed over, so a refusal is still a problem answer, not a broken download."""
+        if not _plain_path(path):
+            raise NotFound("No such resource")
+        client = http_client(self._state)
+        url = base_url(self._state, service) + path
+        request = client.build_request("GET", url, headers=self._headers(accept))
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(f"{service} did not answer: {type(exc).__name__} {exc!r}") from exc
+        if response.status_code >= 400:
+            await response.aread()
+            await response.aclose()
+            raise _problem(service, response)
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in response.aiter_raw():
+                    yield chunk
+            finally:
+                await response.aclose()
+
+        return body()
 
     async def post(
         self, service: Service, path: str, body: Any = None, headers: dict[str, str] | None = None

@@ -1,4 +1,5 @@
-"""Members: search, detail (balance, transactions, passes, messages), adjust/reverse, GDPR export/erase.
+"""Members: search (name prefix, email, phone), pages both ways, CSV exports; detail (balance,
+transactions, passes, messages), adjust/reverse, GDPR export/erase.
 
 An adjustment is the ledger's manager-only `adjust` (signed points, a reason); every write carries the
 idempotency key rendered into its form, so a double-submitted form posts once.
@@ -7,17 +8,23 @@ idempotency key rendered into its form, so a double-submitted form posts once.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.response import Redirect
+from litestar.response import Redirect, Stream
 from nujoomy_kit.problems import InvalidInput
 
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
 from nujoomy_partner_gateway.bff.rendering import CsrfForm, form_as, message_for, page
 from nujoomy_partner_gateway.bff.session import check_csrf, current_lang, require_session
+from nujoomy_partner_gateway.bff.tenant_facts import time_zone
+from nujoomy_partner_gateway.web.dates import formatter
+from nujoomy_partner_gateway.web.i18n import translator
 
 
 class AdjustForm(CsrfForm, kw_only=True):
@@ -31,30 +38,84 @@ class ReverseForm(CsrfForm, kw_only=True):
     idempotency_key: str
 
 
+_PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{3,}")
+
+
+def search_params(q: str | None, email: str | None, phone: str | None) -> dict[str, str | None]:
+    """One box for the counter: an email has an @, a phone is digits (and + ( ) - spaces), anything
+    else is the start of a name."""
+    text = (q or "").strip()
+    if not text:
+        return {"email": email, "phone": phone, "name": None}
+    if "@" in text:
+        return {"email": text, "phone": None, "name": None}
+    if _PHONE.fullmatch(text):
+        return {"email": None, "phone": text, "name": None}
+    return {"email": None, "phone": None, "name": text[:120]}
+
+
 @get("/app/members")
 async def members_page(
     request: Request[Any, Any, Any],
+    *,
+    q: str | None = None,
     email: str | None = None,
     phone: str | None = None,
     cursor: str | None = None,
+    before: str | None = None,
 ) -> Response[Any]:
     session = await require_session(request)
     warnings: list[str] = []
-    found: dict[str, Any] = {"data": [], "next_cursor": None}
+    found: dict[str, Any] = {"data": [], "next_cursor": None, "prev_cursor": None}
     try:
         found = await session.backends(request).get(
-            "ledger", "/internal/v1/members", email=email, phone=phone, cursor=cursor, limit=50
+            "ledger",
+            "/internal/v1/members",
+            **search_params(q, email, phone),
+            cursor=cursor,
+            before=before,
+            limit=50,
         )
     except (BackendError, BackendUnavailable):
         warnings.append("ledger")
+    kept = {k: v for k, v in {"q": q, "email": email, "phone": phone}.items() if v}
     return page(
         request,
         session,
         "members.html.j2",
         members=found.get("data") or [],
-        next_cursor=found.get("next_cursor"),
-        q={"email": email, "phone": phone},
+        next_url=_page_url(kept, cursor=found.get("next_cursor")),
+        prev_url=_page_url(kept, before=found.get("prev_cursor")),
+        q=q or email or phone or "",
         warnings=warnings,
+    )
+
+
+def _page_url(kept: dict[str, str], **where: Any) -> str | None:
+    if not any(where.values()):
+        return None
+    return "/app/members?" + urlencode({**kept, **where})
+
+
+@get("/app/exports/members.csv")
+async def export_members(request: Request[Any, Any, Any]) -> Stream:
+    return await _csv(request, "/internal/v1/reports/members.csv", "members")
+
+
+@get("/app/exports/transactions.csv")
+async def export_transactions(request: Request[Any, Any, Any]) -> Stream:
+    return await _csv(request, "/internal/v1/reports/transactions.csv", "transactions")
+
+
+async def _csv(request: Request[Any, Any, Any], path: str, name: str) -> Stream:
+    """The ledger's rows pass straight through as they come: 100,000 members never sit in memory."""
+    session = await require_session(request, "manager")
+    body = await session.backends(request).stream("ledger", path, "text/csv")
+    filename = f"{name}-{session.mode}-{datetime.now(UTC):%Y%m%d}.csv"
+    return Stream(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 
 
@@ -68,9 +129,10 @@ async def _member_page(
         backends.get("ledger", f"/internal/v1/members/{member_id}/transactions", limit=50),
         backends.get("wallet_pass", f"/internal/v1/members/{member_id}/passes"),
         backends.get("notification", f"/internal/v1/members/{member_id}/messages"),
+        time_zone(backends),
         return_exceptions=True,
     )
-    member, txns, passes, messages = results
+    member, txns, passes, messages, tz = results
     if isinstance(member, BaseException):
         raise member
     warnings = [
@@ -78,6 +140,7 @@ async def _member_page(
         for name, got in (("transactions", txns), ("messages", messages))
         if isinstance(got, BaseException)
     ]
+    zone = "UTC" if isinstance(tz, BaseException) else tz
     return page(
         request,
         session,
@@ -90,6 +153,8 @@ async def _member_page(
         warnings=warnings,
         error=error,
         idem=secrets.token_urlsafe(16),
+        zone=zone,
+        when=formatter(zone, translator(current_lang(request))),
     )
 
 
@@ -150,4 +215,4 @@ async def erase(request: Request[Any, Any, Any], member_id: str) -> Response[Any
     return Redirect("/app/members", status_code=303)
 
 
-ROUTES = [members_page, member_page, adjust, reverse, export, erase]
+ROUTES = [members_page, export_members, export_transactions, member_page, adjust, reverse, export, erase]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -16,10 +16,14 @@ from nujoomy_partner_gateway.bff.rendering import CsrfForm, form_as, page
 from nujoomy_partner_gateway.bff.session import (
     StaffSession,
     check_csrf,
+    current_lang,
     queue_cookie,
     require_session,
     session_cookie,
 )
+from nujoomy_partner_gateway.bff.tenant_facts import time_zone
+from nujoomy_partner_gateway.web import dates
+from nujoomy_partner_gateway.web.i18n import translator
 
 
 class SwitchForm(CsrfForm, kw_only=True):
@@ -36,6 +40,9 @@ class Overview(msgspec.Struct, kw_only=True):
     expired: int | str = "—"
     outstanding: int | str = "—"
     days: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    time_zone: str = "UTC"
+    start: str = ""
+    end: str = ""
     warnings: list[str] = msgspec.field(default_factory=list)
 
 
@@ -59,32 +66,42 @@ async def switch_lang(request: Request[Any, Any, Any]) -> Response[Any]:
     return Redirect(request.headers.get("referer") or "/app", status_code=303)
 
 
-async def load_overview(request: Request[Any, Any, Any], session: StaffSession) -> Overview:
-    """Every figure in one round trip from the browser; a sibling that fails blanks its own tiles only."""
+RANGES = (7, 30, 90)
+
+
+def range_days(days: int | None) -> int:
+    return days if days in RANGES else 30
+
+
+async def load_overview(
+    request: Request[Any, Any, Any], session: StaffSession, days: int = 30, tz: str | None = None
+) -> Overview:
+    """Every figure in one round trip from the browser; a sibling that fails blanks its own tiles only.
+    Days are the business's days (its time zone); a reversal is netted out by the ledger."""
     backends = session.backends(request)
-    today = datetime.now(UTC).date()
-    start = today - timedelta(days=29)
+    zone = tz or await time_zone(backends)
+    today = datetime.now(dates.zone(zone)).date()
+    start = today - timedelta(days=days - 1)
+    period = {"from": start.isoformat(), "to": today.isoformat(), "tz": zone}
     results: tuple[Any, ...] = await asyncio.gather(
         backends.get("ledger", "/internal/v1/reports/outstanding"),
-        backends.get(
-            "ledger", "/internal/v1/reports/daily", **{"from": start.isoformat(), "to": today.isoformat()}
-        ),
+        backends.get("ledger", "/internal/v1/reports/daily", **period),
         backends.get("wallet_pass", "/internal/v1/passes/summary"),
         return_exceptions=True,
     )
     outstanding, daily, passes = results
-    result = Overview()
+    result = Overview(time_zone=zone, start=start.isoformat(), end=today.isoformat())
     if isinstance(outstanding, dict):
         result.members = int(outstanding.get("members", 0))
         result.outstanding = int(outstanding.get("outstanding_points", 0))
     else:
         result.warnings.append("ledger")
     if isinstance(daily, dict):
-        days = list(daily.get("data") or [])
-        result.days = days
-        result.issued = sum(int(d.get("issued", 0)) for d in days)
-        result.redeemed = sum(int(d.get("redeemed", 0)) for d in days)
-        result.expired = sum(int(d.get("expired", 0)) for d in days)
+        rows = list(daily.get("data") or [])
+        result.days = rows
+        result.issued = sum(int(d.get("issued", 0)) for d in rows)
+        result.redeemed = sum(int(d.get("redeemed", 0)) for d in rows)
+        result.expired = sum(int(d.get("expired", 0)) for d in rows)
     elif "ledger" not in result.warnings:
         result.warnings.append("ledger")
     if isinstance(passes, dict):
@@ -96,29 +113,39 @@ async def load_overview(request: Request[Any, Any, Any], session: StaffSession) 
 
 
 @get("/app")
-async def overview_page(request: Request[Any, Any, Any]) -> Response[Any]:
+async def overview_page(request: Request[Any, Any, Any], days: int | None = None) -> Response[Any]:
     session = await require_session(request)
     if not session.can("manager"):
         return Redirect("/app/scan", status_code=303)  # reports are manager+; staff live in the scanner
-    o = await load_overview(request, session)
-    # Thirty days on the axis, zero where the ledger reported nothing, so bars keep their width.
-    today = datetime.now(UTC).date()
-    labels = [(today - timedelta(days=29 - i)).isoformat() for i in range(30)]
+    shown = range_days(days)
+    o = await load_overview(request, session, shown)
+    t = translator(current_lang(request))
+    # Every day of the period on the axis, zero where the ledger reported nothing.
+    first = date.fromisoformat(o.start)
+    axis = [first + timedelta(days=i) for i in range(shown)]
+    labels = [dates.day_label(day, t) for day in axis]
     by_day = {str(d.get("day") or d.get("date")): d for d in o.days}
 
     def series(field: str) -> list[int]:
-        return [int(by_day.get(day, {}).get(field) or 0) for day in labels]
+        return [int(by_day.get(day.isoformat(), {}).get(field) or 0) for day in axis]
 
-    # The ledger's daily report counts transactions per day: each one is a scan at the counter or an
+    # The ledger counts transactions per day (net of undone ones): each is a scan at the counter or an
     # API call, which is what "scans per day" shows until the ledger tells them apart.
-    counted = any("transactions" in d for d in o.days) or not o.days
-    scans_chart = (
-        bar_chart(labels, [("transactions", series("transactions"), "#2f6fed")])
-        if counted
-        else '<p class="muted">—</p>'
+    words = {"table_label": t("chart_table"), "day_word": t("day")}
+    scans_chart = bar_chart(
+        labels,
+        [(t("transactions_per_day"), series("transactions"), "#2f6fed")],
+        caption=t("scans_per_day"),
+        **words,
     )
     points_chart = bar_chart(
-        labels, [("issued", series("issued"), "#1f9d55"), ("redeemed", series("redeemed"), "#d9822b")]
+        labels,
+        [
+            (t("points_issued"), series("issued"), "#1f9d55"),
+            (t("points_redeemed"), series("redeemed"), "#b85c00"),
+        ],
+        caption=f"{t('points_issued')} / {t('points_redeemed')}",
+        **words,
     )
     return page(
         request,
@@ -128,13 +155,15 @@ async def overview_page(request: Request[Any, Any, Any]) -> Response[Any]:
         warnings=o.warnings,
         scans_chart=scans_chart,
         points_chart=points_chart,
+        shown=shown,
+        ranges=RANGES,
     )
 
 
 @get("/bff/overview")
-async def overview_json(request: Request[Any, Any, Any]) -> Overview:
+async def overview_json(request: Request[Any, Any, Any], days: int | None = None) -> Overview:
     session = await require_session(request, "manager")
-    return await load_overview(request, session)
+    return await load_overview(request, session, range_days(days))
 
 
 ROUTES = [switch_mode, switch_lang, overview_page]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from nujoomy_partner_gateway.web import i18n_members
+
 EN: dict[str, str] = {
     "app_name": "Nujoomy",
     "sign_in": "Sign in",
@@ -303,6 +305,8 @@ AR: dict[str, str] = {
     "empty_body": "(رد فارغ)",
 }
 
+EN.update(i18n_members.EN)
+AR.update(i18n_members.AR)
 CATALOGS = {"en": EN, "ar": AR}
 
 
