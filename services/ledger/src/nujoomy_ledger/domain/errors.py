@@ -107,3 +107,18 @@ class MemberErased(Conflict):
 class DuplicateExternalId(Conflict):
     code = "duplicate_external_id"
     title = "A member with this external id exists"
+
+
+class CardCodeAmbiguous(Conflict):
+    code = "card_code_ambiguous"
+    title = "More than one card has this printed code: scan the QR code"
+
+
+class ManagerApprovalRequired(Forbidden):
+    code = "manager_approval_required"
+    title = "A manager must approve an earn this large"
+
+
+class ApprovalInvalid(Forbidden):
+    code = "approval_invalid"
+    title = "The approval is not a manager's of this business"
