@@ -80,10 +80,11 @@ class Backends:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         if not _plain_path(path):
             raise NotFound("No such resource")
-        headers = {"Nujoomy-Mode": self._mode, "Accept": "application/json"}
+        headers = {**(headers or {}), "Nujoomy-Mode": self._mode, "Accept": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         in_process = service == "gateway" and self._app is not None
@@ -113,8 +114,10 @@ class Backends:
     async def get(self, service: Service, path: str, **params: Any) -> Any:
         return await self.call(service, "GET", path, params=params)
 
-    async def post(self, service: Service, path: str, body: Any = None) -> Any:
-        return await self.call(service, "POST", path, json=body if body is not None else {})
+    async def post(
+        self, service: Service, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> Any:
+        return await self.call(service, "POST", path, json=body if body is not None else {}, headers=headers)
 
     async def patch(self, service: Service, path: str, body: Any) -> Any:
         return await self.call(service, "PATCH", path, json=body)
