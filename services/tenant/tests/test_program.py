@@ -221,3 +221,27 @@ async def test_the_tenants_country_is_set_checked_and_published_for_phone_number
     events = await outbox_events(db_url)
     program = next(e["data"] for e in events if e["type"] == PROGRAM_UPDATED)
     assert program["tenant"]["country"] == "AE"  # the ledger reads customers' local numbers in it
+
+
+async def test_the_earn_maximum_is_a_program_rule_published_to_the_ledger(
+    client: Client, acme: Business, db_url: str
+) -> None:
+    headers = await owner_headers(client, acme)
+    assert (await client.get("/internal/v1/program", headers=headers)).json()["earn_rule"][
+        "max_per_transaction"
+    ] is None  # the ledger's default for the program type
+    await clear_outbox(db_url)
+    response = await client.patch(
+        "/internal/v1/program", json={"earn_rule": {"max_per_transaction": 300}}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert [e["data"]["earn_rule"]["max_per_transaction"] for e in await outbox_events(db_url)] == [300, 300]
+    for bad in (0, 1_000_001):
+        refused = await client.patch(
+            "/internal/v1/program", json={"earn_rule": {"max_per_transaction": bad}}, headers=headers
+        )
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_program"), bad
+    back = await client.patch(
+        "/internal/v1/program", json={"earn_rule": {"max_per_transaction": None}}, headers=headers
+    )
+    assert back.json()["earn_rule"]["max_per_transaction"] is None

@@ -48,6 +48,9 @@ class EarnRule(msgspec.Struct, kw_only=True):
     # points: integer points per whole currency unit, rounded down; stamps: stamps per visit.
     points_per_unit: int
     minimum_spend: str | None = None  # decimal string in the tenant's currency
+    # Points (stamps) one staff-posted earn may grant without a manager's approval; None: the
+    # ledger's default for the program type.
+    max_per_transaction: int | None = None
 
 
 class Reward(msgspec.Struct, kw_only=True):

@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
-from nujoomy_kit.ids import decode_id
+from nujoomy_kit.db import plain_url
+from nujoomy_kit.ids import decode_id, encode_id
 from nujoomy_testing import eventually
 from nujoomy_testing.tokens import TestTokens
 from nujoomy_testing.web import post_login
@@ -82,3 +84,49 @@ async def test_an_unknown_card_answers_not_found(stack: Stack, stack_web: Any) -
     await post_login(stack_web, "cafe", business.owner_email, PASSWORD)
     missing = await stack_web.get("/bff/scan/cards/NOPE-NOPE-NOPE")
     assert missing.status_code == 404
+
+
+async def test_a_large_earn_is_posted_under_a_manager_who_signs_in_at_the_counter(
+    stack: Stack, stack_web: Any, tokens: TestTokens
+) -> None:
+    business = await create_business(stack.tenant_db, "bigorder")
+    await add_staff(stack.tenant_db, business, "barista@bigorder.test", "staff")
+    await add_staff(stack.tenant_db, business, "manager@bigorder.test", "manager")
+    member = await enrol_member(stack, tokens, business.tenant_id)
+    web = stack_web
+    await web.post(
+        "/app/login", data={"tenant": "bigorder", "email": "barista@bigorder.test", "password": PASSWORD}
+    )
+    csrf = {"X-CSRF-Token": web.cookies.get("nj_csrf")}
+    earn = {"card_token": member["card_token"], "idempotency_key": "act-big-0001", "points": 1_000_000}
+
+    refused = await web.post("/bff/scan/earn", json=earn, headers=csrf)
+    assert (refused.status_code, refused.json()["code"], refused.json()["maximum"]) == (
+        403,
+        "manager_approval_required",
+        1000,
+    )
+    cases = [
+        ({"email": "manager@bigorder.test", "password": "not it"}, "approval_refused"),
+        ({"email": "barista@bigorder.test", "password": PASSWORD}, "approval_invalid"),
+    ]
+    for approval, code in cases:
+        answer = await web.post("/bff/scan/earn", json={**earn, "approval": approval}, headers=csrf)
+        assert (answer.status_code, answer.json()["code"]) == (403, code), answer.text
+
+    manager = {"email": "manager@bigorder.test", "password": PASSWORD}
+    approved = await web.post("/bff/scan/earn", json={**earn, "approval": manager}, headers=csrf)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["balance"]["balance"] == 1_000_000
+    conn = await asyncpg.connect(plain_url(stack.tenant_db))
+    try:
+        manager_id = await conn.fetchval("SELECT id FROM staff WHERE email = 'manager@bigorder.test'")
+        live = await conn.fetchval(
+            "SELECT count(*) FROM refresh_tokens "
+            "WHERE staff_id = $1 AND revoked_at IS NULL AND used_at IS NULL",
+            manager_id,
+        )
+    finally:
+        await conn.close()
+    assert approved.json()["transaction"]["approved_by"] == encode_id("stf", manager_id)
+    assert live == 0  # the counter keeps no manager session

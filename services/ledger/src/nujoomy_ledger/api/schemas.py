@@ -159,6 +159,7 @@ class TransactionOut(msgspec.Struct, kw_only=True):
     currency: str | None
     reason: str | None
     created_at: datetime
+    approved_by: str | None = None  # the manager (stf_…) who approved an earn over the maximum
 
     @classmethod
     def of(cls, t: TransactionRow) -> TransactionOut:
@@ -178,6 +179,7 @@ class TransactionOut(msgspec.Struct, kw_only=True):
             currency=t.currency,
             reason=t.reason,
             created_at=t.created_at,
+            approved_by=encode_id("stf", t.approved_by) if t.approved_by else None,
         )
 
 
@@ -227,12 +229,16 @@ class ReservationOut(msgspec.Struct, kw_only=True):
 
 class CardSummary(msgspec.Struct, kw_only=True):
     member_id: str
+    card_token: str  # the full token, whether the QR or the printed code was given
     name: str | None
     balance: int
     available: int
     lifetime_points: int
     balance_label: str
     affordable_rewards: list[RewardOut]
+    program_type: str = "points"
+    currency: str = ""
+    max_per_transaction: int = 0  # a staff earn above this needs a manager's approval
 
 
 class Page(msgspec.Struct, kw_only=True):

@@ -41,6 +41,7 @@ class TransactionRow(msgspec.Struct, kw_only=True):
     reason: str | None
     staff_id: uuid.UUID | None
     created_at: datetime
+    approved_by: uuid.UUID | None = None  # the manager who allowed an earn over the maximum
 
 
 _POST = text(
@@ -66,7 +67,8 @@ async def post(session: AsyncSession, **params: Any) -> PostResult:
 _TXN_COLUMNS = """
     t.id, t.member_id, t.kind, t.points, t.balance_after, t.request::text AS request, t.reverses,
     (SELECT r.id FROM transactions r WHERE r.reverses = t.id) AS reversed_by, t.program_version,
-    t.location_id, t.reference, t.reward_id, t.amount, t.currency, t.reason, t.staff_id, t.created_at
+    t.location_id, t.reference, t.reward_id, t.amount, t.currency, t.reason, t.staff_id, t.created_at,
+    (SELECT a.approved_by FROM transaction_approvals a WHERE a.transaction_id = t.id) AS approved_by
 """
 
 
@@ -157,3 +159,21 @@ async def key_used(session: AsyncSession, tenant_id: uuid.UUID, mode: str, key: 
         {"tenant": tenant_id, "mode": mode, "key": key},
     )
     return row.first() is not None
+
+
+async def record_approval(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    mode: str,
+    txn_id: uuid.UUID,
+    *,
+    approved_by: uuid.UUID,
+    maximum: int,
+) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO transaction_approvals (transaction_id, tenant_id, mode, approved_by, maximum) "
+            "VALUES (:txn, :tenant, :mode, :approver, :maximum)"
+        ),
+        {"txn": txn_id, "tenant": tenant_id, "mode": mode, "approver": approved_by, "maximum": maximum},
+    )

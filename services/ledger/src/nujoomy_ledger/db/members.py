@@ -247,3 +247,18 @@ async def erase(session: AsyncSession, tenant_id: uuid.UUID, mode: str, member_i
         ),
         {"id": member_id, "tenant": tenant_id, "mode": mode},
     )
+
+
+async def tokens_by_printed_code(
+    session: AsyncSession, tenant_id: uuid.UUID, mode: str, folded: str
+) -> list[str]:
+    """Active card tokens whose printed code folds to `folded` (at most two: one is an answer, two
+    say the code is ambiguous). Uses the cards_printed_code index."""
+    rows = await session.execute(
+        text(
+            "SELECT token FROM cards WHERE tenant_id = :tenant AND mode = :mode AND status = 'active' "
+            "AND translate(right(token, 8), 'L', 'I') = :code LIMIT 2"
+        ),
+        {"tenant": tenant_id, "mode": mode, "code": folded},
+    )
+    return [str(r[0]) for r in rows]

@@ -66,6 +66,15 @@ def check_currency(currency: str, program_currency: str) -> None:
         )
 
 
+# Above this one earn needs a manager's approval when a staff member posts it, unless the program
+# sets its own maximum: a latte is a few points or one stamp, so these leave room for a big order.
+DEFAULT_TRANSACTION_MAXIMUM = {"points": 1000, "stamps": 10}
+
+
+def transaction_maximum(program_type: Literal["points", "stamps"], configured: int | None) -> int:
+    return configured if configured is not None else DEFAULT_TRANSACTION_MAXIMUM[program_type]
+
+
 def check_points(points: int) -> int:
     if points <= 0 or points > MAX_POINTS:
         raise InvalidPoints(f"Points must be between 1 and {MAX_POINTS}", field="points")

@@ -124,3 +124,18 @@ class InvalidEmail(InvalidInput):
 class InvalidPhone(InvalidInput):
     code = "invalid_phone"
     title = "Invalid phone number"
+
+
+class CardCodeAmbiguous(Conflict):
+    code = "card_code_ambiguous"
+    title = "More than one card has this printed code: scan the QR code"
+
+
+class ManagerApprovalRequired(Forbidden):
+    code = "manager_approval_required"
+    title = "A manager must approve an earn this large"
+
+
+class ApprovalInvalid(Forbidden):
+    code = "approval_invalid"
+    title = "The approval is not a manager's of this business"

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 from nujoomy_contracts import Envelope
 from nujoomy_contracts import ledger as contract
 from nujoomy_contracts.tenant import Program, Reward
@@ -15,9 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_ledger.db import ledger, members
 from nujoomy_ledger.db.programs import subject
-from nujoomy_ledger.domain.earning import check_currency, check_points, parse_amount, points_for_amount
+from nujoomy_ledger.domain.earning import (
+    check_currency,
+    check_points,
+    parse_amount,
+    points_for_amount,
+    transaction_maximum,
+)
 from nujoomy_ledger.domain.errors import (
     AlreadyReversed,
+    ManagerApprovalRequired,
     MemberErased,
     MemberNotFound,
     ProgramUnavailable,
@@ -71,8 +79,10 @@ async def earn(
     currency: str | None = None,
     reference: str | None = None,
     location_id: uuid.UUID | None = None,
+    approved_by: uuid.UUID | None = None,
     now: datetime,
 ) -> Posted:
+    """`approved_by`: a manager of this business who allowed it (verified by the caller)."""
     if (points is None) == (amount is None):
         raise InvalidInput("Give either points or an amount", field="points")
     program, member_id = await _load(session, scope, who)
@@ -87,6 +97,16 @@ async def earn(
         )
     else:
         earned = check_points(points or 0)
+    maximum = transaction_maximum(program.type, program.earn_rule.max_per_transaction)
+    # Managers, owners and the platform (partner API, role None) are trusted with any earn; a staff
+    # member's large earn is the counter's fraud and typo risk, so it needs a manager beside them.
+    needs_approval = earned > maximum and scope.role == "staff"
+    if needs_approval and approved_by is None:
+        raise ManagerApprovalRequired(
+            f"A staff member may grant at most {maximum} in one earn; a manager must approve {earned}",
+            maximum=maximum,
+            points=earned,
+        )
     request = {
         "kind": "earn",
         "member_id": str(member_id),
@@ -96,7 +116,7 @@ async def earn(
         "reference": reference,
         "location_id": str(location_id) if location_id else None,
     }
-    return await post(
+    posted = await post(
         session,
         scope,
         member_id=member_id,
@@ -111,6 +131,13 @@ async def earn(
         currency=currency,
         lot_expires=expires_at(program.expiry.kind, program.expiry.months, now, program.tenant.timezone),
     )
+    if needs_approval and approved_by is not None and not posted.replayed:
+        txn = posted.transaction
+        await ledger.record_approval(
+            session, scope.tenant_id, scope.mode, txn.id, approved_by=approved_by, maximum=maximum
+        )
+        posted.transaction = msgspec.structs.replace(txn, approved_by=approved_by)
+    return posted
 
 
 async def redeem(

@@ -66,3 +66,8 @@ class JoinRateLimited(DomainError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after=retry_after)
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class ApprovalRefused(Forbidden):
+    code = "approval_refused"
+    title = "The manager's email or password is wrong"

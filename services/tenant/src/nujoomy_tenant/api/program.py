@@ -39,6 +39,8 @@ def _program_changes(data: ProgramPatch) -> dict[str, Any]:
             changes["points_per_unit"] = rules.points_per_unit(data.earn_rule.points_per_unit)
         if data.earn_rule.minimum_spend is not UNSET:
             changes["minimum_spend"] = rules.minimum_spend(data.earn_rule.minimum_spend)
+        if data.earn_rule.max_per_transaction is not UNSET:
+            changes["max_per_transaction"] = rules.max_per_transaction(data.earn_rule.max_per_transaction)
     if data.expiry is not UNSET:
         changes["expiry_kind"], changes["expiry_months"] = rules.expiry(data.expiry.kind, data.expiry.months)
     if data.wording is not UNSET:

@@ -45,6 +45,7 @@ class TenantPatch(msgspec.Struct, kw_only=True):
 class EarnRulePatch(msgspec.Struct, kw_only=True):
     points_per_unit: int | UnsetType = UNSET
     minimum_spend: str | UnsetType | None = UNSET
+    max_per_transaction: int | UnsetType | None = UNSET  # null: back to the default
 
 
 class ExpiryPatch(msgspec.Struct, kw_only=True):

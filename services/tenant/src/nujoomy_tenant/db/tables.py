@@ -60,6 +60,7 @@ programs = Table(
     Column("type", Text, nullable=False),
     Column("points_per_unit", Integer, nullable=False),
     Column("minimum_spend", Text),
+    Column("max_per_transaction", Integer),  # NULL: the ledger's default for the program type
     Column("expiry_kind", Text, nullable=False, server_default="never"),
     Column("expiry_months", Integer, nullable=False, server_default="0"),
     Column("balance_label", Text, nullable=False),

@@ -14,6 +14,7 @@ PROGRAM_TYPES = ("points", "stamps")
 EXPIRY_KINDS = ("never", "months_after_earn", "end_of_nth_month")
 MAX_POINTS_PER_UNIT = 10_000
 MAX_EXPIRY_MONTHS = 120
+MAX_POINTS_PER_EARN = 1_000_000  # the ledger's own ceiling on one earn
 
 
 def program_type(value: str) -> str:
@@ -25,6 +26,16 @@ def program_type(value: str) -> str:
 def points_per_unit(value: int) -> int:
     if not 1 <= value <= MAX_POINTS_PER_UNIT:
         raise InvalidProgram("earn_rule.points_per_unit", f"points_per_unit is 1..{MAX_POINTS_PER_UNIT}")
+    return value
+
+
+def max_per_transaction(value: int | None) -> int | None:
+    """A staff member's earn above this needs a manager; the ledger never grants more than
+    MAX_POINTS_PER_EARN in one earn anyway."""
+    if value is not None and not 1 <= value <= MAX_POINTS_PER_EARN:
+        raise InvalidProgram(
+            "earn_rule.max_per_transaction", f"max_per_transaction is 1..{MAX_POINTS_PER_EARN} or null"
+        )
     return value
 
 

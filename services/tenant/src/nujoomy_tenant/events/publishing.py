@@ -87,7 +87,9 @@ def program_struct(tenant: RowMapping, program: RowMapping, rewards: list[Reward
         type=program["type"],
         currency=tenant["currency"],
         earn_rule=EarnRule(
-            points_per_unit=program["points_per_unit"], minimum_spend=program["minimum_spend"]
+            points_per_unit=program["points_per_unit"],
+            minimum_spend=program["minimum_spend"],
+            max_per_transaction=program["max_per_transaction"],
         ),
         rewards=rewards,
         expiry=ExpiryPolicy(kind=program["expiry_kind"], months=program["expiry_months"]),
