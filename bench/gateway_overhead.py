@@ -221,7 +221,7 @@ async def setup_ledger(ledger_db: str, port: int, token: str) -> list[str]:
 
 async def create_api_key(gateway_db: str) -> str:
     from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
-    from nujoomy_partner_gateway.db.keys import create_key
+    from nujoomy_partner_gateway.db.keys import create_key, set_tenant_limits
 
     engine = make_engine(gateway_db, pool_size=1)
     async with transaction(make_sessionmaker(engine)) as session:
@@ -236,6 +236,8 @@ async def create_api_key(gateway_db: str) -> str:
             burst=50_000,
             max_in_flight=1000,
         )
+        # The tenant's aggregate over its keys too (an operator setting, like the key's own).
+        await set_tenant_limits(session, TENANT, "live", rate=50_000, burst=50_000, max_keys=None)
     await engine.dispose()
     return secret
 

@@ -314,3 +314,48 @@ async def test_the_worker_process_answers_the_probes_the_manifests_point_at(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# What the Ingress may route, and to which service: the public surface and nothing else.
+PUBLIC_PATHS = {
+    "api": {
+        "/v1": "partner-gateway",
+        "/app": "partner-gateway",
+        "/bff": "partner-gateway",
+        "/join": "partner-gateway",
+        "/join-assets": "partner-gateway",
+        "/static": "partner-gateway",
+        "/schema": "partner-gateway",
+        "/docs": "partner-gateway",
+        "/unsubscribe": "notification",
+    },
+    "pass": {"/apple": "wallet-pass", "/google": "wallet-pass", "/cards": "wallet-pass"},
+}
+
+
+def _routed(rule: Obj, path: str) -> str | None:
+    """The service a request for `path` reaches under `rule` (Prefix: whole path segments)."""
+    best: tuple[int, str] | None = None
+    for entry in rule["http"]["paths"]:
+        prefix = entry["path"].rstrip("/")
+        assert entry["pathType"] == "Prefix"
+        matches = path == prefix or path.startswith(prefix + "/") or prefix == ""
+        if matches and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), entry["backend"]["service"]["name"])
+    return best[1] if best else None
+
+
+def test_the_ingress_routes_only_the_public_paths(rendered: tuple[str, list[Obj]]) -> None:
+    name, objects = rendered
+    (ingress,) = [o for o in objects if o["kind"] == "Ingress"]
+    rules = {rule["host"].split(".")[0]: rule for rule in ingress["spec"]["rules"]}
+    assert set(rules) == set(PUBLIC_PATHS), name
+    for host, allowed in PUBLIC_PATHS.items():
+        routed = {e["path"]: e["backend"]["service"]["name"] for e in rules[host]["http"]["paths"]}
+        assert routed == allowed, (name, host)
+        for private in ("/", "/metrics", "/health/ready", "/health/live", "/internal/v1/api_keys", "/v1x"):
+            assert _routed(rules[host], private) is None, (name, host, private)
+    assert _routed(rules["api"], "/v1/members") == "partner-gateway"
+    assert _routed(rules["api"], "/unsubscribe/tok") == "notification"
+    assert _routed(rules["pass"], "/apple/v1/log") == "wallet-pass"
+    assert _routed(rules["pass"], "/schema") is None  # wallet-pass's own schema stays inside

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ..gateway_limits import raise_limits  # noqa: TID252
 from .stack import LONG, System
 
 RETRIES = 200  # a client keeps trying through the longest outage (with RETRY_PAUSE between)
@@ -305,16 +306,12 @@ async def start_journey(system: System, receivers: list[str], members: int) -> J
     tenant_id = str(owner_login["tenant"]["id"])
     owner = {"Authorization": f"Bearer {tokens['owner']}", "Nujoomy-Mode": "test"}
     async with httpx.AsyncClient(base_url=system.gateways[0], timeout=30) as http:
-        body = {
-            "name": "chaos",
-            "scopes": ["read", "write", "webhooks"],
-            "rate": 10000,
-            "burst": 10000,
-            "max_in_flight": 1000,
-        }
+        body = {"name": "chaos", "scopes": ["read", "write", "webhooks"]}
         made = await http.post("/internal/v1/api_keys", json=body, headers=owner)
         assert made.status_code == 201, made.text
         key = made.json()["secret"]
+        gateway_db = system.env["NUJOOMY_PARTNER_GATEWAY_DATABASE_URL"]
+        await raise_limits(gateway_db, key, rate=10000, burst=10000, max_in_flight=1000)
         for url in receivers:
             hook = await http.post(
                 "/v1/webhook_endpoints",

@@ -31,6 +31,7 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
+from ..gateway_limits import raise_limits  # noqa: TID252
 from .receiver import Receiver
 from .system import Worker, project
 
@@ -129,9 +130,10 @@ async def test_every_event_reaches_the_partner_once_with_two_replicas_of_everyth
             ):
                 replicas = [httpx.AsyncClient(base_url=u, timeout=20) for u in (gw1, gw2)]
                 staff = tokens.headers(tokens.staff(tenant, role="manager"), mode="test")
-                body = {"name": "load", "rate": 1000, "burst": 1000, "max_in_flight": 1000}
-                made = await replicas[0].post("/internal/v1/api_keys", json=body, headers=staff)
-                key = {"Authorization": f"Bearer {made.json()['secret']}"}
+                made = await replicas[0].post("/internal/v1/api_keys", json={"name": "load"}, headers=staff)
+                secret = made.json()["secret"]
+                await raise_limits(gateway_db, secret, rate=1000, burst=1000, max_in_flight=1000)
+                key = {"Authorization": f"Bearer {secret}"}
                 hook = await replicas[1].post(
                     "/v1/webhook_endpoints",
                     json={"url": f"{receiver_url}/hook", "event_types": ["*"]},

@@ -19,6 +19,7 @@ from nujoomy_testing.tokens import TestTokens
 
 # tests-e2e is no importable name (the hyphen): its shared modules are reached relatively. The
 # probes import these from here too (COFFEE only for them).
+from ..gateway_limits import raise_limits  # noqa: TID252
 from ..programs import COFFEE, program, project_program  # noqa: F401, TID252
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,10 +129,11 @@ async def stack(
 
             async def key(tid: uuid.UUID, mode: str) -> str:
                 staff = tokens.headers(tokens.staff(tid, role="manager"), mode=mode)  # type: ignore[arg-type]
-                body = {"name": "probe", "rate": 1000, "burst": 1000, "max_in_flight": 1000}
-                response = await gateway.post("/internal/v1/api_keys", json=body, headers=staff)
+                response = await gateway.post("/internal/v1/api_keys", json={"name": "probe"}, headers=staff)
                 assert response.status_code == 201, response.text
-                return str(response.json()["secret"])
+                secret = str(response.json()["secret"])
+                await raise_limits(settings.database_url, secret, rate=1000, burst=1000, max_in_flight=1000)
+                return secret
 
             keys = Keys(
                 owner=await key(tenant, "test"),

@@ -75,10 +75,20 @@ def tenant() -> uuid.UUID:
 
 
 @pytest.fixture
-def make_key(client: Client, tokens: TestTokens, tenant: uuid.UUID) -> MakeKey:
-    """Create a key the way the dashboard does: the internal API with a manager's staff token."""
+def make_key(client: Client, tokens: TestTokens, tenant: uuid.UUID, db_url: str) -> MakeKey:
+    """Create a key the way the dashboard does: the internal API with a manager's staff token. Limits
+    (rate, burst, max_in_flight) are an operator's setting, written straight to the key's row before
+    its first use (the `nujoomy keys limits` command does the same and announces it)."""
 
-    async def make(mode: str = "test", tenant_id: uuid.UUID | None = None, **body: Any) -> str:
+    async def make(
+        mode: str = "test",
+        tenant_id: uuid.UUID | None = None,
+        *,
+        rate: float | None = None,
+        burst: int | None = None,
+        max_in_flight: int | None = None,
+        **body: Any,
+    ) -> str:
         staff = tokens.staff(tenant_id or tenant, role="manager")
         response = await client.post(
             "/internal/v1/api_keys",
@@ -86,9 +96,30 @@ def make_key(client: Client, tokens: TestTokens, tenant: uuid.UUID) -> MakeKey:
             headers=tokens.headers(staff, mode=mode),  # type: ignore[arg-type]
         )
         assert response.status_code == 201, response.text
-        return str(response.json()["secret"])
+        secret = str(response.json()["secret"])
+        if rate or burst or max_in_flight:
+            await set_limits(db_url, secret, rate=rate, burst=burst, max_in_flight=max_in_flight)
+        return secret
 
     return make
+
+
+async def set_limits(db_url: str, secret: str, **limits: float | None) -> None:
+    import asyncpg
+    from nujoomy_kit.db import plain_url
+    from nujoomy_partner_gateway.domain.keys import hash_key
+
+    conn = await asyncpg.connect(plain_url(db_url))
+    try:
+        await conn.execute(
+            "UPDATE api_keys SET rate = $2, burst = $3, max_in_flight = $4 WHERE sha256 = $1",
+            hash_key(secret),
+            limits["rate"],
+            limits["burst"],
+            limits["max_in_flight"],
+        )
+    finally:
+        await conn.close()
 
 
 def bearer(key: str, **extra: str) -> dict[str, str]:

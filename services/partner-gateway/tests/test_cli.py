@@ -90,6 +90,49 @@ async def test_deliveries_are_listed_and_replayed_from_the_cli(
     assert sent["id"] not in other_plane
 
 
+async def test_limits_are_set_by_the_operator_from_the_cli(
+    client: Client, cli_env: Settings, tenant: uuid.UUID, capsys: pytest.CaptureFixture[str], make_key: object
+) -> None:
+    key = await make_key("test")  # type: ignore[operator]
+    first = await client.get("/v1/events", headers=bearer(key))  # now in the replica's cache
+    assert first.headers["ratelimit-policy"] == '"key";q=26;w=2, "tenant";q=51;w=2'
+    ten = encode_id("ten", tenant)
+    listed = await _in_thread(run, capsys, "keys", "list", "--tenant", ten, "--mode", "test")
+    key_id = next(w for w in listed.split() if w.startswith("key_"))
+    out = await _in_thread(
+        run,
+        capsys,
+        "keys",
+        "limits",
+        key_id,
+        "--tenant",
+        ten,
+        "--mode",
+        "test",
+        "--rate",
+        "2",
+        "--burst",
+        "3",
+    )
+    assert "rate=2.0" in out
+    out = await _in_thread(
+        run, capsys, "keys", "tenant-limits", "--tenant", ten, "--mode", "test", "--rate", "1", "--burst", "1"
+    )
+    assert "max_keys=20" in out
+
+    async def policy() -> str:
+        return (await client.get("/v1/events", headers=bearer(key))).headers["ratelimit-policy"]
+
+    # announced like a revoke: the running replica reloads the key at once
+    await eventually(policy, lambda p: p == '"key";q=4;w=2, "tenant";q=2;w=2', timeout=1)
+    shown = await _in_thread(
+        run, capsys, "keys", "tenant-limits", "--tenant", ten, "--mode", "test", "--show"
+    )
+    assert "rate=1.0" in shown
+    with pytest.raises(SystemExit):
+        main(["keys", "limits", key_id, "--tenant", ten, "--mode", "test", "--rate", "20000"])
+
+
 async def _in_thread(fn: object, *args: object) -> str:
     import asyncio
 

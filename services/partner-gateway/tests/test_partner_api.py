@@ -20,7 +20,7 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
-from .conftest import Client, bearer
+from .conftest import Client, bearer, set_limits
 from .ledger_stack import LEDGER_MIGRATIONS, TENANT_MIGRATIONS, WALLET_MIGRATIONS, program, project_program
 
 
@@ -29,6 +29,7 @@ class Keys(msgspec.Struct):
     live: str  # tenant A, live plane
     other: str  # tenant B, test plane
     read_only: str  # tenant A, test plane, read scope only
+    second: str  # tenant A, test plane: another integration of the same business
 
 
 @pytest.fixture
@@ -89,17 +90,21 @@ async def keys(gateway: Client, tokens: TestTokens, tenant: uuid.UUID) -> Keys:
 
     async def make(tid: uuid.UUID, mode: str, scopes: list[str] | None = None) -> str:
         staff = tokens.headers(tokens.staff(tid, role="manager"), mode=mode)  # type: ignore[arg-type]
-        body: dict[str, Any] = {"name": "pos", "rate": 1000, "burst": 1000, "max_in_flight": 1000}
+        body: dict[str, Any] = {"name": "pos"}
         if scopes:
             body["scopes"] = scopes
         response = await gateway.post("/internal/v1/api_keys", json=body, headers=staff)
-        return str(response.json()["secret"])
+        secret = str(response.json()["secret"])
+        database_url = gateway.app.state["settings"].database_url
+        await set_limits(database_url, secret, rate=1000, burst=1000, max_in_flight=1000)
+        return secret
 
     return Keys(
         test=await make(tenant, "test"),
         live=await make(tenant, "live"),
         other=await make(other, "test"),
         read_only=await make(tenant, "test", ["read"]),
+        second=await make(tenant, "test"),
     )
 
 
@@ -161,6 +166,49 @@ async def test_fifty_concurrent_identical_earns_post_one_ledger_transaction(
     history = (await gateway.get(f"/v1/members/{mid}/transactions", headers=bearer(keys.test))).json()
     assert len(history["data"]) == 1
     assert (await gateway.get(f"/v1/members/{mid}", headers=bearer(keys.test))).json()["balance"] == 10
+
+
+async def test_two_integrations_idempotency_keys_never_meet(gateway: Client, keys: Keys) -> None:
+    """Idempotency keys are scoped per API key (at the gateway and at the ledger it forwards to):
+    the same string from another integration of the business is another request, and nothing of
+    the first request's values reaches the second integration."""
+    mid = (await enrol(gateway, keys.test))["id"]
+    first = await gateway.post(
+        f"/v1/members/{mid}/earn",
+        json={"points": 17},
+        headers=bearer(keys.test, **{"Idempotency-Key": "sale-1"}),
+    )
+    assert first.status_code == 200, first.text
+    second = await gateway.post(
+        f"/v1/members/{mid}/earn",
+        json={"points": 5},
+        headers=bearer(keys.second, **{"Idempotency-Key": "sale-1"}),
+    )
+    assert second.status_code == 200, second.text
+    assert "idempotent-replayed" not in second.headers
+    assert second.json()["transaction"]["id"] != first.json()["transaction"]["id"]
+    assert second.json()["balance"]["balance"] == 22
+    # The same integration reusing its key with other values: a conflict naming the field only.
+    reused = await gateway.post(
+        f"/v1/members/{mid}/earn",
+        json={"points": 6},
+        headers=bearer(keys.second, **{"Idempotency-Key": "sale-1"}),
+    )
+    assert reused.status_code in (409, 422), reused.text
+    assert "5" not in reused.text.replace(mid, "")
+    assert "17" not in reused.text.replace(mid, "")
+
+
+async def test_a_json_body_that_is_not_utf8_is_a_400_problem(gateway: Client, keys: Keys) -> None:
+    for extra in ({}, {"Idempotency-Key": "utf8"}):
+        answer = await gateway.post(
+            "/v1/members",
+            content=b'{"name": "Lina \xff\xfe"}',
+            headers=bearer(keys.test, **{"Content-Type": "application/json", **extra}),
+        )
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["code"] == "invalid_input"
 
 
 async def test_a_lost_idempotency_record_still_cannot_post_twice(

@@ -38,7 +38,7 @@ async def test_burst_of_simultaneous_requests_on_a_fresh_key_lets_exactly_burst_
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["code"] == "rate_limited"
     assert int(refused.headers["retry-after"]) >= 1
-    assert refused.headers["ratelimit-policy"] == '"key";q=11;w=1100'
+    assert refused.headers["ratelimit-policy"] == '"key";q=11;w=1100, "tenant";q=601;w=3'
     assert RATELIMIT.match(refused.headers["ratelimit"])
     assert refused.headers["ratelimit"].startswith('"key";r=0;')
 
@@ -48,7 +48,7 @@ async def test_every_response_carries_the_policy_and_the_remaining_quota(
 ) -> None:
     key = await make_key("test")  # test default: 25 requests/s, burst 25, so 26 at once from idle
     first = await client.get("/v1/events", headers=bearer(key))
-    assert first.headers["ratelimit-policy"] == '"key";q=26;w=2'
+    assert first.headers["ratelimit-policy"] == '"key";q=26;w=2, "tenant";q=51;w=2'
     remaining = int(RATELIMIT.match(first.headers["ratelimit"]).group(1))  # type: ignore[union-attr]
     assert remaining == 25
     not_found = await client.get("/v1/events/evt_nope", headers=bearer(key))
@@ -61,7 +61,7 @@ async def test_live_keys_default_to_100_per_second_with_bursts_of_200(
 ) -> None:
     key = await make_key("live")
     response = await client.get("/v1/events", headers=bearer(key))
-    assert response.headers["ratelimit-policy"] == '"key";q=201;w=3'
+    assert response.headers["ratelimit-policy"] == '"key";q=201;w=3, "tenant";q=601;w=3'
 
 
 async def test_each_key_has_its_own_budget(client: Client, make_key: MakeKey) -> None:

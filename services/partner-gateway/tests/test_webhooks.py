@@ -375,6 +375,25 @@ async def test_test_events_need_a_test_key(client: Client, make_key: MakeKey) ->
     assert refused.json()["code"] == "test_mode_only"
 
 
+async def test_a_test_event_to_a_disabled_endpoint_is_a_clear_409(client: Client, make_key: MakeKey) -> None:
+    key = await make_key("test")
+    made = await client.post(
+        "/v1/webhook_endpoints",
+        json={"url": "http://127.0.0.1:9/hook", "enabled": False},
+        headers=bearer(key),
+    )
+    assert made.status_code == 201, made.text
+    refused = await client.post(f"/v1/webhook_endpoints/{made.json()['id']}/test", headers=bearer(key))
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "endpoint_disabled"
+    assert (
+        await client.post(f"/v1/webhook_endpoints/{made.json()['id']}/enable", headers=bearer(key))
+    ).is_success
+    sent = await client.post(f"/v1/webhook_endpoints/{made.json()['id']}/test", headers=bearer(key))
+    assert sent.status_code == 202
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -382,6 +401,8 @@ async def test_test_events_need_a_test_key(client: Client, make_key: MakeKey) ->
         "https://localhost/hook",
         "https://10.1.2.3/x",
         "https://169.254.169.254/",
+        "https://[64:ff9b::a9fe:a9fe]/",  # NAT64 of the metadata address
+        "https://[2002:a00:1::1]/x",  # 6to4 of 10.0.0.1
         "http://example.com/",
     ],
 )

@@ -1,20 +1,27 @@
 """`/health/live` (no I/O: the process answers) and `/health/ready` (every dependency answers).
 
 Readiness runs its checks concurrently, each with a deadline, and answers 503 with a JSON body that
-names what is down, so an operator (and `nujoomy status`) can see why without reading logs.
+names what is down ("ok" or "failed" per check); why it failed goes to the log only, since the
+error text of a driver can carry host names, addresses and versions that are nobody else's business.
+The broker check reuses one long-lived connection (a probe every few seconds must not open and
+tear down an AMQP connection each time) and reconnects only when that connection has failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import msgspec
+import structlog
 from litestar import Response, get
 from litestar.datastructures import State
 
 Check = Callable[[State], Awaitable[None]]
+
+log = structlog.get_logger("nujoomy.health")
 
 
 class Readiness(msgspec.Struct):
@@ -23,17 +30,19 @@ class Readiness(msgspec.Struct):
 
 
 async def run_checks(checks: Mapping[str, Check], state: State, timeout: float = 3.0) -> Readiness:
-    async def one(check: Check) -> str:
+    async def one(name: str, check: Check) -> str:
         try:
             await asyncio.wait_for(check(state), timeout)
         except TimeoutError:
-            return "down: timed out"
+            log.warning("readiness_check_failed", check=name, error="timed out")
+            return "failed"
         except Exception as exc:  # a readiness probe reports any failure, it never raises
-            return f"down: {type(exc).__name__}: {exc}"[:300]
+            log.warning("readiness_check_failed", check=name, error=repr(exc)[:300])
+            return "failed"
         return "ok"
 
     names = list(checks)
-    results = await asyncio.gather(*(one(checks[n]) for n in names))
+    results = await asyncio.gather(*(one(n, checks[n]) for n in names))
     states = dict(zip(names, results, strict=True))
     healthy = all(v == "ok" for v in states.values())
     return Readiness(status="ok" if healthy else "unavailable", checks=states)
@@ -58,14 +67,44 @@ async def database_check(state: State) -> None:
     await ping(state["engine"])
 
 
-def broker_check(url: str) -> Check:
-    async def check(_: State) -> None:
-        import aio_pika
+class BrokerCheck:
+    """The broker answers: one connection kept for the app's life, a channel opened and closed on it
+    per probe (one round trip). A failed connection is dropped; the next probe opens a new one."""
 
-        conn = await aio_pika.connect(url, timeout=2)
-        await conn.close()
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._connection: Any = None
+        self._lock = asyncio.Lock()
 
-    return check
+    async def __call__(self, _: State) -> None:
+        async with self._lock:  # concurrent probes share the one connection
+            try:
+                if self._connection is None or self._connection.is_closed:
+                    import aio_pika
+
+                    self._connection = await aio_pika.connect(self._url, timeout=2)
+                channel = await self._connection.channel(publisher_confirms=False)
+                await channel.close()
+            except BaseException:
+                await self.aclose()
+                raise
+
+    async def aclose(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), 2)
+
+
+def broker_check(url: str) -> BrokerCheck:
+    return BrokerCheck(url)
+
+
+async def close_checks(checks: Mapping[str, Check]) -> None:
+    """At shutdown: release what a check holds (the broker check's connection)."""
+    for check in checks.values():
+        if isinstance(check, BrokerCheck):
+            await check.aclose()
 
 
 async def redis_check(state: State) -> None:

@@ -219,16 +219,38 @@ def _recursion_handler(request: Request[Any, Any, Any], exc: RecursionError) -> 
     # client's bad input (a 400), not our failure. Any other RecursionError is still a 500.
     if "deserializing" not in str(exc):
         return _internal_handler(request, exc)
+    return _unreadable_body(request, "The JSON body is nested too deeply")
+
+
+def _unreadable_body(request: Request[Any, Any, Any], detail: str) -> Response[bytes]:
     return problem_response(
         Problem(
             type=TYPE_BASE + "invalid_input",
             title="Invalid input",
             status=400,
             code="invalid_input",
-            detail="The JSON body is nested too deeply",
+            detail=detail,
             instance=request.url.path,
         )
     )
+
+
+def _unicode_handler(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[bytes]:
+    # Litestar decodes a JSON body's strings as UTF-8 and lets the error escape: bytes that are not
+    # UTF-8 are the client's bad input (a 400), not our failure. Raised anywhere else, it is ours.
+    if not _raised_reading_the_request(exc):
+        return _internal_handler(request, exc)
+    return _unreadable_body(request, "The request body is not valid UTF-8")
+
+
+def _raised_reading_the_request(exc: BaseException) -> bool:
+    traceback = exc.__traceback__
+    while traceback is not None:
+        filename = traceback.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "litestar/connection/" in filename or "litestar/_kwargs/" in filename:
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def exception_handlers() -> dict[type[Exception] | int, Any]:
@@ -237,6 +259,7 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         ValidationException: _validation_handler,
         HTTPException: _http_handler,
         RecursionError: _recursion_handler,
+        UnicodeDecodeError: _unicode_handler,
         Exception: _internal_handler,
     }
 

@@ -265,6 +265,11 @@ class TokenVerifier:
         self._leeway = leeway
         self._suspended = suspended
 
+    async def tenant_suspended(self, tenant_id: uuid.UUID) -> bool:
+        """Whether the tenant is suspended, for credentials this verifier does not check itself (a
+        partner's API key at the gateway)."""
+        return self._suspended is not None and await self._suspended.contains(tenant_id)
+
     async def verify(self, token: str) -> Principal:
         principal = await self._verify(token)
         if self._suspended is not None and await self._suspended.contains(principal.tenant_id):

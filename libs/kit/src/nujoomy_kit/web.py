@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
@@ -13,9 +13,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from prometheus_client import CollectorRegistry
 
-from nujoomy_kit.health import Check, health_handlers
+from nujoomy_kit.health import Check, close_checks, health_handlers
 from nujoomy_kit.metrics import HttpMetrics, metrics_handler
 from nujoomy_kit.problems import exception_handlers
+
+# The largest request body any service reads (Litestar's request_max_body_size; the partner
+# gateway's edge applies the same limit to the bodies it reads itself).
+MAX_BODY = 1_048_576
 
 
 def service_app(
@@ -31,7 +35,7 @@ def service_app(
     state: Mapping[str, Any] | None = None,
     debug: bool = False,
     cors: CORSConfig | None = None,
-    request_max_body_size: int = 1_048_576,
+    request_max_body_size: int = MAX_BODY,
     **extra: Any,
 ) -> Litestar:
     registry = CollectorRegistry()
@@ -40,10 +44,18 @@ def service_app(
 
     app_state = State(dict(state or {}))
     app_state["metrics_registry"] = registry
+
+    @asynccontextmanager
+    async def checks_lifespan(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await close_checks(ready_checks)
+
     return Litestar(
         route_handlers=[*health_handlers(ready_checks), metrics_handler(registry), *route_handlers],
         exception_handlers=exception_handlers(),
-        lifespan=list(lifespan),
+        lifespan=[checks_lifespan, *lifespan],
         dependencies=dict(dependencies or {}),
         middleware=[http_metrics.middleware, *middleware],
         openapi_config=OpenAPIConfig(

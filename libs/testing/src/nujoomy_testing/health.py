@@ -34,8 +34,10 @@ async def assert_ready_follows_the_database(build_app: Callable[[Any], Litestar]
             proxy.drop()
             down = await client.get("/health/ready")
             assert down.status_code == 503, down.text
-            assert down.json()["checks"]["database"].startswith("down")
+            # The check's name and "failed", nothing of the driver's error text.
+            assert down.json()["checks"]["database"] == "failed"
             assert down.json()["checks"]["broker"] == "ok"
+            assert set(down.json()["checks"].values()) <= {"ok", "failed"}
             proxy.restore()
             back = await client.get("/health/ready")
             assert back.status_code == 200, back.text

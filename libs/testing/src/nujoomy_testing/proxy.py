@@ -23,6 +23,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._up = True
+        self.accepted = 0  # connections clients opened through the proxy
 
     async def start(self) -> TcpProxy:
         self._thread.start()
@@ -40,6 +41,7 @@ class TcpProxy:
         return url.replace(f"{host}:{port}", f"127.0.0.1:{self.port}")
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
         if not self._up:
             writer.transport.abort()
             return

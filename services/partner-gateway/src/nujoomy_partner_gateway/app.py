@@ -14,7 +14,7 @@ from nujoomy_kit.db import plain_url
 from nujoomy_kit.health import broker_check, database_check, redis_check
 from nujoomy_kit.lifespan import core_lifespan, provide_db
 from nujoomy_kit.tokens import TokenVerifier
-from nujoomy_kit.web import service_app
+from nujoomy_kit.web import MAX_BODY, service_app
 
 from nujoomy_partner_gateway.api import route_handlers
 from nujoomy_partner_gateway.bff.middleware import strict_transport_middleware
@@ -36,6 +36,7 @@ def edge_lifespan(settings: Settings, edge: Edge):  # type: ignore[no-untyped-de
         edge.keys = keys
         edge.limiter = RateLimiter(client, settings.redis_prefix)
         edge.idempotency = IdempotencyStore(client, settings.redis_prefix)
+        edge.verifier = app.state["token_verifier"]
         app.state["keys"] = keys
         reads = await Reads.open(plain_url(settings.database_url), settings.read_pool_size)
         app.state["reads"] = reads
@@ -66,6 +67,7 @@ def build_app(settings: Settings, *, verifier: TokenVerifier | None = None) -> L
     edge = Edge(
         fail_closed=settings.rate_limit_fail_closed,
         default_max_in_flight=settings.max_in_flight,
+        max_body=MAX_BODY,
     )
     app = service_app(
         service=SERVICE,

@@ -2,19 +2,23 @@
 
     nujoomy keys create --tenant <ten_… | uuid | slug> --mode test [--name pos] [--scopes read,write]
     nujoomy keys list|revoke|roll …
+    nujoomy keys limits <key_…> --tenant … --mode … [--rate 200] [--burst 400] [--max-in-flight 64]
+    nujoomy keys tenant-limits --tenant … --mode … [--rate 300] [--burst 600] [--max-keys 20] [--show]
     nujoomy webhooks deliveries list --tenant … --mode … [--endpoint we_…] [--status failed]
     nujoomy webhooks deliveries replay --tenant … --mode … (--delivery dlv_… | --endpoint we_… --since <time>)
 
 The commands work on the gateway's own database (an operator's tool on the gateway's side), and a
-revoke or roll is announced on Redis like the API's, so running replicas drop the key at once.
+revoke, roll or limit change is announced on Redis like the API's, so running replicas reload the
+key at once. Rate and concurrency limits are set here only: no tenant-facing route can change them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +54,20 @@ def register(commands: argparse._SubParsersAction, registry: Registry) -> None: 
     p.add_argument("key_id")
     p.add_argument("--grace-seconds", type=int, default=None)
     p.set_defaults(run=_runner(_roll))
+    p = _plane(keys.add_parser("limits", help="a key's rate, burst and concurrency (omitted: the default)"))
+    p.add_argument("key_id")
+    p.add_argument("--rate", type=_positive(float, 10_000), help="requests per second, sustained")
+    p.add_argument("--burst", type=_positive(int, 100_000), help="requests at once beyond the first")
+    p.add_argument("--max-in-flight", type=_positive(int, 10_000), help="concurrent requests per replica")
+    p.set_defaults(run=_runner(_key_limits))
+    p = _plane(
+        keys.add_parser("tenant-limits", help="a plane's aggregate rate over its keys and its cap on keys")
+    )
+    p.add_argument("--rate", type=_positive(float, 100_000), help="requests per second, all keys together")
+    p.add_argument("--burst", type=_positive(int, 1_000_000))
+    p.add_argument("--max-keys", type=_positive(int, 10_000), help="working keys the plane may hold")
+    p.add_argument("--show", action="store_true", help="print the current limits, change nothing")
+    p.set_defaults(run=_runner(_tenant_limits))
 
     hooks = commands.add_parser("webhooks", help="webhook deliveries").add_subparsers(
         dest="hooks", required=True
@@ -75,6 +93,16 @@ def _plane(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--tenant", required=True, help="ten_… id, raw uuid, or slug")
     parser.add_argument("--mode", required=True, choices=["live", "test"])
     return parser
+
+
+def _positive(kind: type[Any], most: float) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if not 0 < value <= most:
+            raise argparse.ArgumentTypeError(f"must be above 0 and at most {most:g}")
+        return value
+
+    return parse
 
 
 def _runner(command: Callable[[Settings, uuid.UUID, argparse.Namespace, Any], Awaitable[int]]) -> Any:
@@ -116,15 +144,10 @@ async def _tenant_id(settings: Settings, text: str) -> uuid.UUID:
 
 
 async def _announce(settings: Settings, sha256: str) -> None:
-    import redis.asyncio as redis
-
     from nujoomy_partner_gateway.edge.keystore import publish_invalidation
 
-    client = redis.Redis.from_url(settings.redis_url)
-    try:
+    async with _redis(settings) as client:
         await publish_invalidation(client, settings.redis_prefix, sha256)
-    finally:
-        await client.aclose()
 
 
 def _key_uuid(text: str) -> uuid.UUID:
@@ -134,12 +157,14 @@ def _key_uuid(text: str) -> uuid.UUID:
 
 
 async def _create(settings: Settings, tenant_id: uuid.UUID, args: argparse.Namespace, db: Any) -> int:
-    from nujoomy_partner_gateway.db.keys import create_key
+    from nujoomy_partner_gateway.operations.keys import create_key
 
     scopes = sorted({s.strip() for s in args.scopes.split(",") if s.strip()})
     if not scopes or not set(scopes) <= {"read", "write", "webhooks"}:
         raise SystemExit("scopes must be among read, write, webhooks")
-    row, secret = await create_key(db, tenant_id, args.mode, name=args.name, scopes=scopes)
+    row, secret = await create_key(
+        db, tenant_id, args.mode, name=args.name, scopes=scopes, default_cap=settings.max_keys_per_tenant
+    )
     from nujoomy_kit.ids import encode_id
 
     print(f"{encode_id('key', row.id)}  {args.mode}  {','.join(scopes)}")
@@ -183,10 +208,17 @@ async def _revoke(settings: Settings, tenant_id: uuid.UUID, args: argparse.Names
 async def _roll(settings: Settings, tenant_id: uuid.UUID, args: argparse.Namespace, db: Any) -> int:
     from nujoomy_kit.ids import encode_id
 
-    from nujoomy_partner_gateway.db.keys import roll_key
+    from nujoomy_partner_gateway.operations.keys import roll_key
 
     grace = settings.key_roll_grace_seconds if args.grace_seconds is None else args.grace_seconds
-    rolled = await roll_key(db, tenant_id, args.mode, _key_uuid(args.key_id), grace)
+    rolled = await roll_key(
+        db,
+        tenant_id,
+        args.mode,
+        _key_uuid(args.key_id),
+        grace_seconds=grace,
+        default_cap=settings.max_keys_per_tenant,
+    )
     if rolled is None:
         raise SystemExit("no such active key in that tenant and mode")
     new, secret, old = rolled
@@ -196,6 +228,66 @@ async def _roll(settings: Settings, tenant_id: uuid.UUID, args: argparse.Namespa
     print(f"{encode_id('key', new.id)} replaces {args.key_id}, which works until {until}")
     print(f"secret (shown once): {secret}")
     return 0
+
+
+@contextlib.asynccontextmanager
+async def _redis(settings: Settings) -> AsyncIterator[Any]:
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def _key_limits(settings: Settings, tenant_id: uuid.UUID, args: argparse.Namespace, db: Any) -> int:
+    from nujoomy_partner_gateway.operations.limits import set_key_limits
+
+    async with _redis(settings) as client:
+        row = await set_key_limits(
+            db,
+            client,
+            settings.redis_prefix,
+            tenant_id=tenant_id,
+            mode=args.mode,
+            key_id=_key_uuid(args.key_id),
+            rate=args.rate,
+            burst=args.burst,
+            max_in_flight=args.max_in_flight,
+        )
+    if row is None:
+        raise SystemExit("no such key in that tenant and mode")
+    print(f"{args.key_id}  {_limits(rate=row.rate, burst=row.burst, max_in_flight=row.max_in_flight)}")
+    return 0
+
+
+async def _tenant_limits(settings: Settings, tenant_id: uuid.UUID, args: argparse.Namespace, db: Any) -> int:
+    from nujoomy_partner_gateway.db.keys import get_tenant_limits
+    from nujoomy_partner_gateway.operations.limits import set_tenant_limits
+
+    if args.show:
+        row = await get_tenant_limits(db, tenant_id, args.mode)
+    else:
+        async with _redis(settings) as client:
+            row = await set_tenant_limits(
+                db,
+                client,
+                settings.redis_prefix,
+                tenant_id=tenant_id,
+                mode=args.mode,
+                rate=args.rate,
+                burst=args.burst,
+                max_keys=args.max_keys,
+            )
+    max_keys = row.max_keys if row is not None and row.max_keys is not None else settings.max_keys_per_tenant
+    rate, burst = (row.rate, row.burst) if row is not None else (None, None)
+    print(f"{args.mode}  {_limits(rate=rate, burst=burst)}  max_keys={max_keys}")
+    return 0
+
+
+def _limits(**values: object) -> str:
+    return "  ".join(f"{name}={'default' if value is None else value}" for name, value in values.items())
 
 
 async def _deliveries(settings: Settings, tenant_id: uuid.UUID, args: argparse.Namespace, db: Any) -> int:

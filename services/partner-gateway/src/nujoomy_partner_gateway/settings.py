@@ -20,6 +20,7 @@ class Settings(ServiceSettings, kw_only=True):
     key_cache_ttl: float = 60.0
     last_used_flush_seconds: float = 5.0
     key_roll_grace_seconds: int = 24 * 3600
+    max_keys_per_tenant: int = 20  # working API keys per tenant and mode, unless the tenant's limits say
     downstream_timeout: float = 10.0
     read_pool_size: int = 8  # raw asyncpg connections for the partner API's hot reads (GET /v1/events)
     # Webhooks

@@ -1,5 +1,6 @@
 """Replays: the same idempotency key with the same request returns the original result; with a
-different request it is a conflict that names the first field that differs."""
+different request it is a conflict that names the first field that differs: its name only, never
+the values (the first request's values are not the caller's to read back)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,4 @@ def check_replay(original: Fingerprint, request: Fingerprint) -> None:
         raise IdempotencyConflict(
             f"This idempotency key was used for a request with a different {field}",
             field=field,
-            original=original.get(field),
-            received=request.get(field),
         )

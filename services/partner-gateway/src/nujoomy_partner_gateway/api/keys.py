@@ -20,14 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nujoomy_partner_gateway.db import keys as db_keys
 from nujoomy_partner_gateway.domain.keys import ALL_SCOPES, Mode, Scope
 from nujoomy_partner_gateway.edge.keystore import publish_invalidation
+from nujoomy_partner_gateway.operations import keys as key_operations
 
 
-class CreateKey(msgspec.Struct, kw_only=True):
+class CreateKey(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A key's rate and concurrency limits are not here: they are operator settings
+    (`nujoomy keys limits`), and a body that tries to set them is refused (422)."""
+
     name: str
     scopes: list[Scope] = msgspec.field(default_factory=lambda: list(ALL_SCOPES))
-    rate: Annotated[float, msgspec.Meta(gt=0, le=10_000)] | None = None
-    burst: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
-    max_in_flight: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
 
 
 class ApiKey(msgspec.Struct, kw_only=True):
@@ -95,18 +96,16 @@ class ApiKeysController(Controller):
     tags = ["internal: api keys"]
 
     @post("/", status_code=201)
-    async def create(self, data: CreateKey, db: AsyncSession, principal: Principal) -> ApiKey:
+    async def create(self, data: CreateKey, db: AsyncSession, principal: Principal, state: State) -> ApiKey:
         if not data.scopes:
             raise InvalidInput("A key needs at least one scope")
-        row, secret = await db_keys.create_key(
+        row, secret = await key_operations.create_key(
             db,
             principal.tenant_id,
             _mode(principal),
             name=data.name,
             scopes=sorted(set(data.scopes)),
-            rate=data.rate,
-            burst=data.burst,
-            max_in_flight=data.max_in_flight,
+            default_cap=state["settings"].max_keys_per_tenant,
         )
         return to_api_key(row, secret)
 
@@ -134,7 +133,14 @@ class ApiKeysController(Controller):
         grace_seconds: Annotated[int | None, Parameter(query="grace_seconds", ge=0, le=30 * 86400)] = None,
     ) -> ApiKey:
         grace = state["settings"].key_roll_grace_seconds if grace_seconds is None else grace_seconds
-        rolled = await db_keys.roll_key(db, principal.tenant_id, _mode(principal), _key_uuid(key_id), grace)
+        rolled = await key_operations.roll_key(
+            db,
+            principal.tenant_id,
+            _mode(principal),
+            _key_uuid(key_id),
+            grace_seconds=grace,
+            default_cap=state["settings"].max_keys_per_tenant,
+        )
         if rolled is None:
             raise NotFound("No such API key")
         new, secret, old = rolled

@@ -31,7 +31,7 @@ from nujoomy_partner_gateway.api.schemas import (
     WebhookEndpointRequest,
 )
 from nujoomy_partner_gateway.db import webhooks as db_webhooks
-from nujoomy_partner_gateway.domain.errors import TestModeOnly
+from nujoomy_partner_gateway.domain.errors import EndpointDisabled, TestModeOnly
 from nujoomy_partner_gateway.domain.keys import Mode
 from nujoomy_partner_gateway.domain.public_events import PUBLIC_TYPES
 from nujoomy_partner_gateway.domain.signing import generate_secret
@@ -196,6 +196,11 @@ class _EndpointRoutes(Controller):
         row = await _endpoint(db, principal, endpoint_id)
         if principal.mode != "test":
             raise TestModeOnly("Use a test-mode key to send test events")
+        if not row.enabled:
+            # A disabled endpoint gets no deliveries, test events included: say so, and how to fix it.
+            raise EndpointDisabled(
+                "This endpoint is disabled; enable it with POST /v1/webhook_endpoints/{id}/enable first"
+            )
         event_id = uuid7()
         body = public_body(event_id, "test.ping", datetime.now(UTC), {"endpoint_id": encode_id("we", row.id)})
         await db_webhooks.record_event(

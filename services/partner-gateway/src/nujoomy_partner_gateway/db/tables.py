@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -53,6 +54,19 @@ api_keys = Table(
     Column("expires_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
     Index("api_keys_tenant", "tenant_id", "mode"),
+)
+
+# Operator settings for a tenant's plane (`nujoomy keys tenant-limits`): the aggregate rate over all of
+# its keys and how many keys it may hold. A missing row or column means the defaults.
+tenant_limits = Table(
+    "tenant_limits",
+    metadata,
+    *_tenant_columns(),
+    Column("rate", Float),
+    Column("burst", Integer),
+    Column("max_keys", Integer),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("tenant_id", "mode"),
 )
 
 webhook_endpoints = Table(

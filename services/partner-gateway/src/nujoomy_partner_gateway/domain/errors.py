@@ -31,6 +31,12 @@ class TooManyInFlight(DomainError):
     title = "Too many concurrent requests"
 
 
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    status = 413
+    title = "Payload too large"
+
+
 class RateLimiterUnavailable(DomainError):
     code = "rate_limiter_unavailable"
     status = 503
@@ -53,6 +59,18 @@ class IdempotencyKeyInUse(DomainError):
     code = "idempotency_key_in_use"
     status = 409
     title = "A request with this Idempotency-Key is still in flight"
+
+
+class ApiKeyLimitReached(DomainError):
+    code = "api_key_limit_reached"
+    status = 409
+    title = "This account holds as many API keys as it may"
+
+
+class EndpointDisabled(DomainError):
+    code = "endpoint_disabled"
+    status = 409
+    title = "This webhook endpoint is disabled"
 
 
 class WebhookUrlNotAllowed(DomainError):

@@ -39,6 +39,19 @@ def parse_header(value: str) -> str:
     return text
 
 
+# The ledger keeps keys of at most this many characters.
+FORWARDED_KEY_LENGTH = 255
+
+
+def forwarded_key(api_key_id: str, idempotency_key: str) -> str:
+    """The key the ledger sees: the partner's key scoped to the API key that sent it (as Stripe
+    scopes them), so one integration's key never meets another's request. Hashed when too long."""
+    scoped = f"{api_key_id}:{idempotency_key}"
+    if len(scoped) <= FORWARDED_KEY_LENGTH:
+        return scoped
+    return f"{api_key_id}:sha256:{hashlib.sha256(idempotency_key.encode()).hexdigest()}"
+
+
 def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     digest = hashlib.sha256()
     for part in (method.encode(), path.encode(), query.encode(), body):

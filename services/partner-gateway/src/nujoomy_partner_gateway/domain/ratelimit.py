@@ -1,7 +1,10 @@
-"""GCRA rate-limit policy and the IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers).
+"""GCRA rate-limit policies and the IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers).
 
-The limiter itself is one Redis Lua call (edge/ratelimit.py); this module holds the pure parts:
-the per-key policy and how a decision is written as headers.
+Two policies apply to every partner request: the key's own and the tenant's, an aggregate over all
+of a tenant's keys in one mode (so more keys do not mean more traffic). Both are operator settings
+(the `nujoomy keys limits` commands), never the tenant's. The limiter itself is one Redis Lua call
+(edge/ratelimit.py); this module holds the pure parts: the policies and how a decision is written
+as headers.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import msgspec
 
 from nujoomy_partner_gateway.domain.keys import Mode
 
-POLICY_NAME = "key"
+KEY_POLICY = "key"
+TENANT_POLICY = "tenant"
 
 
 class Policy(msgspec.Struct, frozen=True):
@@ -37,6 +41,7 @@ class Policy(msgspec.Struct, frozen=True):
 
 
 class Decision(msgspec.Struct, frozen=True):
+    policy: str  # the policy reported: the one that refused, or the one nearer its limit
     allowed: bool
     remaining: int
     retry_after_us: int
@@ -44,6 +49,12 @@ class Decision(msgspec.Struct, frozen=True):
 
 
 DEFAULTS: dict[Mode, Policy] = {"live": Policy(rate=100, burst=200), "test": Policy(rate=25, burst=25)}
+# A tenant's keys together: a few keys' worth, so one integration per branch fits and a tenant
+# cannot multiply its budget by creating keys.
+TENANT_DEFAULTS: dict[Mode, Policy] = {
+    "live": Policy(rate=300, burst=600),
+    "test": Policy(rate=50, burst=50),
+}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -53,13 +64,22 @@ def policy_for(mode: Mode, rate: float | None, burst: int | None) -> Policy:
 
 
 @functools.lru_cache(maxsize=4096)
-def policy_header(policy: Policy) -> bytes:
-    return f'"{POLICY_NAME}";q={policy.quota};w={policy.window_seconds}'.encode()
+def tenant_policy_for(mode: Mode, rate: float | None, burst: int | None) -> Policy:
+    base = TENANT_DEFAULTS[mode]
+    return Policy(rate=rate or base.rate, burst=burst or base.burst)
+
+
+@functools.lru_cache(maxsize=4096)
+def policy_header(key: Policy, tenant: Policy) -> bytes:
+    return ", ".join(
+        f'"{name}";q={p.quota};w={p.window_seconds}'
+        for name, p in ((KEY_POLICY, key), (TENANT_POLICY, tenant))
+    ).encode()
 
 
 def ratelimit_header(decision: Decision) -> str:
     reset = max(0, math.ceil(decision.reset_us / 1_000_000))
-    return f'"{POLICY_NAME}";r={max(0, decision.remaining)};t={reset}'
+    return f'"{decision.policy}";r={max(0, decision.remaining)};t={reset}'
 
 
 def retry_after_seconds(decision: Decision) -> int:

@@ -18,14 +18,20 @@ class IdempotencyStore:
         self._redis = client
         self._prefix = prefix
 
-    def key(self, key_id: str, mode: str, method: str, route: str, idempotency_key: str) -> str:
-        # Scope (BRIEF §6): the API key, its mode, the method and the route; the same partner
-        # string on another route is another record. `{key_id}` is the hash tag the rate
-        # limiter's key shares (one slot in Redis Cluster, so one script can claim it).
-        return f"{self._prefix}gateway:idem:{{{key_id}}}:{mode}:{method}:{route}:{idempotency_key}"
+    def key(
+        self, *, tenant_id: str, key_id: str, mode: str, method: str, route: str, idempotency_key: str
+    ) -> str:
+        # Scope: the API key, its mode, the method and the route; the same partner string on
+        # another route or from another key is another record. `{tenant_id}` is the hash tag the
+        # rate limiter's keys share (one slot in Redis Cluster, so one script can claim it).
+        return (
+            f"{self._prefix}gateway:idem:{{{tenant_id}}}:{key_id}:{mode}:{method}:{route}:{idempotency_key}"
+        )
 
-    def claim(self, key: str, fingerprint: str) -> Claim:
-        marker = Record(state="in_flight", fingerprint=fingerprint)
+    def claim(self, key: str) -> Claim:
+        # Claimed before the body is read (the limiter's call), so the marker cannot hold the
+        # request's fingerprint: a second request meeting it is "in use" whatever its body.
+        marker = Record(state="in_flight", fingerprint="")
         return Claim(key=key, marker=_encode(marker), ttl_ms=IN_FLIGHT_TTL_MS)
 
     @staticmethod

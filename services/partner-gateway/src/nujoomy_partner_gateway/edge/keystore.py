@@ -22,7 +22,7 @@ from nujoomy_kit.tokens import Principal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from nujoomy_partner_gateway.db.tables import api_keys
+from nujoomy_partner_gateway.db.tables import api_keys, tenant_limits
 from nujoomy_partner_gateway.domain.errors import InvalidApiKey
 from nujoomy_partner_gateway.domain.keys import MalformedKey, Mode, parse_key
 
@@ -37,10 +37,13 @@ class KeyRecord(msgspec.Struct, frozen=True):
     rate: float | None
     burst: int | None
     max_in_flight: int | None
+    tenant_rate: float | None  # the tenant plane's aggregate policy (tenant_limits); None: defaults
+    tenant_burst: int | None
     expires_at: datetime | None
     # Derived once per cache fill rather than on every request: the public `key_…` id and the
     # principal the partner's handlers and the internal token are built from.
     public_id: str
+    tenant_public_id: str
     principal: Principal
 
 
@@ -85,7 +88,19 @@ class KeyStore:
         async with self._sessions() as session:
             row = (
                 await session.execute(
-                    select(api_keys).where(api_keys.c.sha256 == sha256, api_keys.c.revoked_at.is_(None))
+                    select(
+                        api_keys,
+                        tenant_limits.c.rate.label("tenant_rate"),
+                        tenant_limits.c.burst.label("tenant_burst"),
+                    )
+                    .select_from(
+                        api_keys.outerjoin(
+                            tenant_limits,
+                            (tenant_limits.c.tenant_id == api_keys.c.tenant_id)
+                            & (tenant_limits.c.mode == api_keys.c.mode),
+                        )
+                    )
+                    .where(api_keys.c.sha256 == sha256, api_keys.c.revoked_at.is_(None))
                 )
             ).first()
         if row is None:
@@ -100,8 +115,11 @@ class KeyStore:
             rate=row.rate,
             burst=row.burst,
             max_in_flight=row.max_in_flight,
+            tenant_rate=row.tenant_rate,
+            tenant_burst=row.tenant_burst,
             expires_at=row.expires_at,
             public_id=public_id,
+            tenant_public_id=encode_id("ten", row.tenant_id),
             principal=Principal(
                 kind="internal",
                 tenant_id=row.tenant_id,

@@ -1,8 +1,12 @@
-"""The ASGI layer in front of every `/v1` route: key → rate limit → concurrency cap → idempotency.
+"""The ASGI layer in front of every `/v1` route: key → suspension → rate limit → concurrency cap →
+body → idempotency.
 
-Order matters (BRIEF §6): a request the limiter refuses never claims an idempotency key, and a
-request with a bad key never costs a Redis call. The verified key becomes the request's
-`Principal` (cached in the scope, so `nujoomy_kit.auth.authenticate` returns it to the handlers).
+Order matters: a request the limiter or the concurrency cap refuses never claims an idempotency
+key and never has its body read, a request with a bad key never costs a Redis call, and a body is
+read only up to the size limit (counted as it arrives, whatever Content-Length says), so no
+request makes the gateway hold more than `max_body` bytes of it. The verified key becomes the
+request's `Principal` (cached in the scope, so `nujoomy_kit.auth.authenticate` returns it to the
+handlers).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import msgspec
 import redis.asyncio as redis
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from nujoomy_kit.problems import PROBLEM_MEDIA_TYPE, DomainError
+from nujoomy_kit.problems import PROBLEM_MEDIA_TYPE, DomainError, Unauthorized
+from nujoomy_kit.tokens import TokenVerifier
 from prometheus_client import CollectorRegistry, Counter
 
 from nujoomy_partner_gateway.domain import idempotency as idem
@@ -24,16 +29,19 @@ from nujoomy_partner_gateway.domain.errors import (
     IdempotencyKeyReused,
     InvalidApiKey,
     InvalidIdempotencyKey,
+    PayloadTooLarge,
     RateLimited,
     RateLimiterUnavailable,
     TooManyInFlight,
 )
 from nujoomy_partner_gateway.domain.ratelimit import (
+    KEY_POLICY,
     Policy,
     policy_for,
     policy_header,
     ratelimit_header,
     retry_after_seconds,
+    tenant_policy_for,
 )
 from nujoomy_partner_gateway.edge.idempotency import IdempotencyStore
 from nujoomy_partner_gateway.edge.keystore import KeyRecord, KeyStore
@@ -47,12 +55,14 @@ IDEMPOTENCY_SCOPE_KEY = "nujoomy_idempotency_key"
 class Edge:
     """What the middleware needs; filled in by the app's lifespan (Redis and the database)."""
 
-    def __init__(self, *, fail_closed: bool, default_max_in_flight: int) -> None:
+    def __init__(self, *, fail_closed: bool, default_max_in_flight: int, max_body: int) -> None:
         self.fail_closed = fail_closed
         self.default_max_in_flight = default_max_in_flight
+        self.max_body = max_body
         self.keys: KeyStore | None = None
         self.limiter: RateLimiter | None = None
         self.idempotency: IdempotencyStore | None = None
+        self.verifier: TokenVerifier | None = None
         self.in_flight: dict[str, int] = defaultdict(int)
         self.fail_open: Counter | None = None
 
@@ -80,43 +90,70 @@ class Edge:
             return
         key_id = key.public_id
         policy = policy_for(key.mode, key.rate, key.burst)
-        extra = [(b"ratelimit-policy", policy_header(policy))]
-        idem_request: _IdempotentRequest | None = None
+        tenant_policy = tenant_policy_for(key.mode, key.tenant_rate, key.tenant_burst)
+        extra = [(b"ratelimit-policy", policy_header(policy, tenant_policy))]
+        idempotency_key: str | None = None
         bad_key: idem.BadKey | None = None
         header = _header(scope, b"idempotency-key") if scope["method"] == "POST" else None
         if header is not None:
             try:
-                idem_request = self._idempotent_request(scope, key, header, await _read_body(receive))
+                idempotency_key = idem.parse_header(header)
             except idem.BadKey as exc:
                 bad_key = exc  # still counted by the limiter, like any other request
+        record_key = self._record_key(scope, key, idempotency_key) if idempotency_key else None
         try:
-            claimed, existing = await self._rate_limit(key_id, policy, idem_request, extra)
+            claimed, existing = await self._rate_limit(key, policy, tenant_policy, record_key, extra)
         except DomainError as exc:
             await _problem(send, scope, exc, extra)
             return
         if bad_key is not None:
             await _problem(send, scope, InvalidIdempotencyKey(str(bad_key)), extra)
             return
+        owns_record = claimed and existing is None and record_key is not None
         limit = key.max_in_flight or self.default_max_in_flight
         if self.in_flight[key_id] >= limit:
-            if claimed and existing is None and idem_request is not None:
-                await _quietly(self._store().release(idem_request.record_key))
+            if owns_record:
+                await _quietly(self._store().release(record_key))  # type: ignore[arg-type]
             await _problem(send, scope, TooManyInFlight(f"At most {limit} requests at once"), extra)
             return
         self.in_flight[key_id] += 1
         try:
             scope["nujoomy_principal"] = key.principal  # type: ignore[typeddict-unknown-key]
             send_with_headers = _adding_headers(send, extra)
-            if idem_request is None:
+            if record_key is None:
+                # Litestar reads this body itself, within the same limit (request_max_body_size).
                 await app(scope, receive, send_with_headers)
-            elif not claimed:
+                return
+            # The ledger's own uniqueness sees the key scoped to this API key: two integrations of
+            # one tenant never share (or learn about) each other's requests.
+            scope[IDEMPOTENCY_SCOPE_KEY] = idem.forwarded_key(key_id, idempotency_key)  # type: ignore[literal-required]
+            if existing is not None and existing.state == "in_flight":
+                await _problem(
+                    send, scope, IdempotencyKeyInUse("Retry when the first request has finished"), []
+                )
+                return
+            try:
+                body = await _read_body(scope, receive, self.max_body)
+            except PayloadTooLarge as exc:
+                if owns_record:
+                    await _quietly(self._store().release(record_key))
+                await _problem(send, scope, exc, extra)
+                return
+            request = _IdempotentRequest(
+                record_key=record_key,
+                fingerprint=idem.fingerprint(
+                    scope["method"], scope["path"], scope.get("query_string", b"").decode(), body
+                ),
+                body=body,
+            )
+            if not claimed:
                 # Redis is unreachable: no record this time. The ledger's own uniqueness on the
                 # forwarded key still prevents a second effect.
-                await app(scope, _replaying(idem_request.body), send_with_headers)
+                await app(scope, _replaying(body), send_with_headers)
             elif existing is not None:
-                await _answer_existing(send_with_headers, scope, idem_request, existing)
+                await _answer_existing(send_with_headers, scope, request, existing)
             else:
-                await self._run_recorded(app, scope, send_with_headers, idem_request)
+                await self._run_recorded(app, scope, send_with_headers, request)
         finally:
             self.in_flight[key_id] -= 1
             if self.in_flight[key_id] <= 0:
@@ -128,42 +165,48 @@ class Edge:
         if scheme.lower() != "bearer" or not secret.strip():
             raise InvalidApiKey("Send your API key as `Authorization: Bearer nj_…`")
         assert self.keys is not None
-        return await self.keys.verify(secret.strip())
+        key = await self.keys.verify(secret.strip())
+        # A suspended tenant's keys are refused here, for every /v1 route, with the answer the
+        # platform's services give its internal tokens (a proxied call would meet it there).
+        if self.verifier is not None and await self.verifier.tenant_suspended(key.tenant_id):
+            raise Unauthorized("tenant suspended")
+        return key
 
     def _store(self) -> IdempotencyStore:
         assert self.idempotency is not None
         return self.idempotency
 
-    def _idempotent_request(
-        self, scope: Scope, key: KeyRecord, header: str, body: bytes
-    ) -> _IdempotentRequest:
-        idempotency_key = idem.parse_header(header)
-        fingerprint = idem.fingerprint(
-            scope["method"], scope["path"], scope.get("query_string", b"").decode(), body
-        )
-        store = self._store()
-        record_key = store.key(key.public_id, key.mode, scope["method"], scope["path"], idempotency_key)
-        scope[IDEMPOTENCY_SCOPE_KEY] = idempotency_key  # type: ignore[literal-required]
-        return _IdempotentRequest(
-            record_key=record_key,
-            fingerprint=fingerprint,
-            body=body,
-            claim=store.claim(record_key, fingerprint),
+    def _record_key(self, scope: Scope, key: KeyRecord, idempotency_key: str) -> str:
+        return self._store().key(
+            tenant_id=key.tenant_public_id,
+            key_id=key.public_id,
+            mode=key.mode,
+            method=scope["method"],
+            route=scope["path"],
+            idempotency_key=idempotency_key,
         )
 
     async def _rate_limit(
         self,
-        key_id: str,
+        key: KeyRecord,
         policy: Policy,
-        idem_request: _IdempotentRequest | None,
+        tenant_policy: Policy,
+        record_key: str | None,
         headers: list[tuple[bytes, bytes]],
     ) -> tuple[bool, idem.Record | None]:
-        """GCRA (and the idempotency claim, if any) in one Redis call. Appends the RateLimit header;
-        returns whether the claim was attempted and the record already holding the key, if any."""
+        """GCRA for the key and its tenant (and the idempotency claim, if any) in one Redis call.
+        Appends the RateLimit header; returns whether the claim was attempted and the record
+        already holding the key, if any."""
         assert self.limiter is not None
+        claim: Claim | None = self._store().claim(record_key) if record_key is not None else None
         try:
             decision, existing = await self.limiter.check(
-                key_id, policy, idem_request.claim if idem_request else None
+                tenant_id=key.tenant_public_id,
+                mode=key.mode,
+                key_id=key.public_id,
+                key=policy,
+                tenant=tenant_policy,
+                claim=claim,
             )
         except (redis.RedisError, OSError) as exc:
             if self.fail_open is not None:
@@ -175,7 +218,14 @@ class Edge:
             return False, None
         headers.append((b"ratelimit", ratelimit_header(decision).encode()))
         if not decision.allowed:
-            refused = RateLimited(f"This key allows {policy.rate:g} requests/s with bursts of {policy.burst}")
+            if decision.policy == KEY_POLICY:
+                detail = f"This key allows {policy.rate:g} requests/s with bursts of {policy.burst}"
+            else:
+                detail = (
+                    f"This account's keys together allow {tenant_policy.rate:g} requests/s"
+                    f" with bursts of {tenant_policy.burst}"
+                )
+            refused = RateLimited(detail)
             refused.headers = {"Retry-After": str(retry_after_seconds(decision))}  # type: ignore[attr-defined]
             refused.extra_headers = headers  # type: ignore[attr-defined]
             raise refused
@@ -214,7 +264,6 @@ class _IdempotentRequest(msgspec.Struct, frozen=True):
     record_key: str
     fingerprint: str
     body: bytes
-    claim: Claim
 
 
 async def _answer_existing(
@@ -222,8 +271,6 @@ async def _answer_existing(
 ) -> None:
     if existing.fingerprint != request.fingerprint:
         await _problem(send, scope, IdempotencyKeyReused("This key was used with another request"), [])
-    elif existing.state == "in_flight":
-        await _problem(send, scope, IdempotencyKeyInUse("Retry when the first request has finished"), [])
     else:
         await _replay(send, existing)
 
@@ -285,13 +332,25 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The body, up to `limit` bytes. A larger Content-Length is refused before reading anything;
+    without one (chunked) or with a false one, the bytes are counted as they arrive and reading
+    stops at the limit: the rest is never read."""
+    too_large = PayloadTooLarge(f"A request body may hold at most {limit} bytes")
+    declared = _header(scope, b"content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        raise too_large
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
         if not message.get("more_body"):
             break
     return b"".join(chunks)
