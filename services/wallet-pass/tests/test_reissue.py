@@ -155,3 +155,42 @@ async def test_a_reissued_card_voids_the_old_pass_and_object_and_issues_new_ones
         assert len(apns.pushes_for(phone)) == 1
     finally:
         await runner.aclose()
+
+
+async def test_erasing_a_member_with_a_reissued_card_retires_every_google_object_and_old_links_stay_dead(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    settings: Settings,
+    google: tuple[GoogleFakeState, str],
+    tokens: TestTokens,
+) -> None:
+    state, _ = google
+    member = uuid.uuid4()
+    await apply(settings, program_updated(program(TENANT, PROGRAM)), enrolled(TENANT, member, PROGRAM))
+    runner = build_runner(settings)
+    try:
+        await runner.run_until_idle()
+        first_links = await links(client, tokens, member)
+        await apply(settings, reissued(TENANT, member, "NJ1-SECOND000000000000"))
+        await runner.run_until_idle()
+        second_links = await links(client, tokens, member)
+        await apply(settings, reissued(TENANT, member, "NJ1-THIRD0000000000000"))
+        await runner.run_until_idle()
+        third = await client.get(local((await links(client, tokens, member))["apple_pass_url"]))
+        assert [b["message"] for b in pass_json(third.content)["barcodes"]] == ["NJ1-THIRD0000000000000"]
+        for old in (first_links, second_links):
+            assert (await client.get(local(old["apple_pass_url"]))).status_code == 410
+        objects = state.objects()
+        assert sorted(o["state"] for o in objects.values()) == ["ACTIVE", "INACTIVE", "INACTIVE"]
+
+        from wallet_pass_helpers import erased
+
+        await apply(settings, erased(TENANT, member))
+        await runner.run_until_idle()
+    finally:
+        await runner.aclose()
+    assert {o["state"] for o in state.objects().values()} == {"INACTIVE"}
+    conn = await asyncpg.connect(plain_url(settings.database_url))
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM google_objects") == 0
+    finally:
+        await conn.close()

@@ -57,8 +57,9 @@ _CLAIM = (
     "RETURNING j.tenant_id, j.mode, j.member_id, j.generation, j.resync_id, j.attempts, j.priority) "
     "SELECT c.tenant_id, c.mode, c.member_id, c.generation, c.resync_id, c.attempts, c.priority, "
     "p.id AS pass_id, "
-    "ARRAY(SELECT DISTINCT r.push_token FROM apple_registrations r WHERE r.pass_id = p.id "
-    "OR r.pass_id = ANY(v.ids)) AS tokens, v.ids AS voided "
+    # One index condition (apple_registrations_pass) for the current pass and any voided ones.
+    "ARRAY(SELECT DISTINCT r.push_token FROM apple_registrations r "
+    "WHERE r.pass_id = ANY(array_prepend(p.id, v.ids))) AS tokens, v.ids AS voided "
     "FROM c LEFT JOIN passes p ON p.tenant_id = c.tenant_id AND p.mode = c.mode "
     "AND p.member_id = c.member_id AND p.wallet = 'apple' AND p.voided_at IS NULL "
     # Passes voided by a reissue whose devices have not been told yet: pushed once with the member.
