@@ -170,3 +170,16 @@ async def publish(amqp_url: str, topology: Topology, *events: Envelope[Any]) -> 
             )
     finally:
         await connection.close()
+
+
+def reissued(
+    tenant_id: uuid.UUID, member_id: uuid.UUID, card_token: str, mode: str = "live"
+) -> Envelope[Any]:
+    from nujoomy_contracts.ledger import CARD_REISSUED, CardReissued
+
+    return new_envelope(
+        CARD_REISSUED,
+        CardReissued(member_id=member_id, card_token=card_token),
+        tenant_id=tenant_id,
+        mode=mode,  # type: ignore[arg-type]
+    )

@@ -33,7 +33,7 @@ from nujoomy_wallet_pass.google import GoogleError
 from nujoomy_wallet_pass.google_sync import (
     GoogleSync,
     ObjectState,
-    forget_object,
+    forget_objects,
     load_object_states,
     save_object_states,
 )
@@ -53,9 +53,9 @@ _CLAIM = text(
     "RETURNING j.tenant_id, j.mode, j.member_id, j.generation, j.attempts"
 )
 _STATE = text(
-    "SELECT m.tenant_id, m.mode, m.member_id, m.name, m.card_token, m.balance, m.status, "
+    "SELECT m.tenant_id, m.mode, m.member_id, m.name, m.card_token, m.balance, m.status, m.generation, "
     "p.authentication_token FROM members m JOIN passes p ON p.tenant_id = m.tenant_id AND p.mode = m.mode "
-    "AND p.member_id = m.member_id AND p.wallet = 'apple' "
+    "AND p.member_id = m.member_id AND p.wallet = 'apple' AND p.generation = m.generation "
     "WHERE m.member_id = ANY(CAST(:ids AS uuid[]))"
 )
 _KEYS = "CAST(:t AS uuid[]), CAST(:m AS text[]), CAST(:mb AS uuid[]), CAST(:g AS bigint[])"
@@ -86,7 +86,7 @@ _FINAL = text(
 class Outcome:
     kind: str  # "done" | "retry" | "final"
     saved: ObjectState | None = None
-    retired: bool = False
+    forget: tuple[uuid.UUID, ...] = ()  # Google passes whose objects were retired (INACTIVE)
     error: str = ""
     delay: float = 0.0
 
@@ -145,7 +145,11 @@ class GoogleRunner:
         member_ids = [j.member_id for j in jobs]
         async with self.sessions() as db:
             states = {r.member_id: r for r in await db.execute(_STATE, {"ids": member_ids})}
-            objects = await load_object_states(db, member_ids)
+            # Every card generation's object: a reissued card's older objects are retired here.
+            google_passes = [
+                pass_id(s.member_id, "google", g) for s in states.values() for g in range(s.generation + 1)
+            ]
+            objects = await load_object_states(db, google_passes)
             program_of: dict[tuple[uuid.UUID, str], Program | None] = {}
             for key in {(j.tenant_id, j.mode) for j in jobs}:
                 found = await programs.program_row(db, key[0], key[1])
@@ -164,13 +168,19 @@ class GoogleRunner:
         state = states.get(job.member_id)
         if state is None or (state.tenant_id, state.mode) != (job.tenant_id, job.mode):
             return Outcome("done")  # unknown member: nothing to send
-        row = objects.get(pass_id(job.member_id, "google"))
+        generation = int(state.generation)
+        row = objects.get(pass_id(job.member_id, "google", generation))
+        older = [o for g in range(generation) if (o := objects.get(pass_id(job.member_id, "google", g)))]
         try:
             if state.status != "active":
-                # Erasure: the card goes INACTIVE and blank, and we forget the object.
-                if row is not None:
-                    await self.google.retire(job)
-                return Outcome("done", retired=True)
+                # Erasure: every card goes INACTIVE and blank, and we forget the objects.
+                retiring = [*older, *([row] if row is not None else [])]
+                for obj in retiring:
+                    await self.google.retire(job.mode, obj.object_id, blank=True)
+                return Outcome("done", forget=tuple(o.pass_id for o in retiring))
+            # A reissued card: the older objects go INACTIVE first (they keep their own, old QR).
+            for obj in older:
+                await self.google.retire(job.mode, obj.object_id, blank=False)
             program = program_of.get((job.tenant_id, job.mode))
             content = build_content(
                 self.settings,
@@ -182,8 +192,10 @@ class GoogleRunner:
                 balance=int(state.balance),
                 name=state.name,
                 program=program,
+                generation=generation,
             )
-            return Outcome("done", saved=await self.google.sync_member(job, content, program, row))
+            saved = await self.google.sync_member(job, content, program, row, generation)
+            return Outcome("done", saved=saved, forget=tuple(o.pass_id for o in older))
         except GoogleError as exc:
             return await self._refused(job, exc.status, exc.body)
         except (httpx.TransportError, OSError) as exc:
@@ -216,9 +228,7 @@ class GoogleRunner:
         final = [(j, o) for j, o in zip(jobs, outcomes, strict=True) if o.kind == "final"]
         async with self.sessions() as db, db.begin():
             await save_object_states(db, [o.saved for o in outcomes if o.saved is not None])
-            for job, outcome in zip(jobs, outcomes, strict=True):
-                if outcome.retired:
-                    await forget_object(db, job.member_id)
+            await forget_objects(db, [pid for o in outcomes for pid in o.forget])
             if done:
                 await db.execute(_DONE, _keys(done))
                 await db.execute(_RELEASE, _keys(done))  # only rows bumped meanwhile are left

@@ -37,7 +37,7 @@ from nujoomy_wallet_pass.pacing import Pacer
 log = structlog.get_logger("nujoomy.wallet.google")
 
 OBJECT_STATE = text(
-    "SELECT pass_id, balance_sent, notified_at, class_id FROM google_objects "
+    "SELECT pass_id, object_id, balance_sent, notified_at, class_id FROM google_objects "
     "WHERE pass_id = ANY(CAST(:ids AS uuid[]))"
 )
 SAVE_OBJECTS = text(
@@ -149,20 +149,27 @@ class GoogleSync:
             self._classes[class_id] = version
         return class_id
 
-    async def retire(self, job: Any) -> None:
-        """Erasure: the object goes INACTIVE and loses the member's data that we can blank."""
-        body = {"state": "INACTIVE", "accountName": "", "loyaltyPoints": {"balance": {"int": 0}}}
-        await self.clients[job.mode].patch(
-            "loyaltyObject", google_object_id(self.issuer, job.tenant_id, job.mode, job.member_id), body
-        )
+    async def retire(self, mode: str, object_id: str, *, blank: bool) -> None:
+        """The object goes INACTIVE: a reissued card's old object, or (`blank`) an erased member's,
+        which also loses the member's data that we can blank. One Google no longer has is retired."""
+        body: dict[str, Any] = {"state": "INACTIVE"}
+        if blank:
+            body |= {"accountName": "", "loyaltyPoints": {"balance": {"int": 0}}}
+        try:
+            async with self._slots:
+                await self.clients[mode].patch("loyaltyObject", object_id, body)
+        except GoogleError as exc:
+            if exc.status != 404:
+                raise
 
     async def sync_member(
-        self, job: Any, content: PassContent, program: Program | None, row: Any | None
+        self, job: Any, content: PassContent, program: Program | None, row: Any | None, generation: int = 0
     ) -> ObjectState | None:
-        """Bring the member's object up to `content`; return its new state, or None if nothing changed."""
+        """Bring the object of the member's current card up to `content`; return its new state, or
+        None if nothing changed."""
         client = self.clients[job.mode]
         class_id = await self._ensure_class(job, content, program)
-        object_id = google_object_id(self.issuer, job.tenant_id, job.mode, job.member_id)
+        object_id = google_object_id(self.issuer, job.tenant_id, job.mode, job.member_id, generation)
         now = datetime.now(UTC)
         notified = list(row.notified_at) if row else []
         # A branding change reaches Google through the class (colours, logo, name live there), so a
@@ -191,7 +198,7 @@ class GoogleSync:
             async with self._slots:
                 await client.upsert("loyaltyObject", loyalty_object(object_id, class_id, content))
         return ObjectState(
-            pass_id(job.member_id, "google"),
+            pass_id(job.member_id, "google", generation),
             job.tenant_id,
             job.mode,
             object_id,
@@ -201,15 +208,16 @@ class GoogleSync:
         )
 
 
-async def forget_object(db: AsyncSession, member_id: uuid.UUID) -> None:
-    await db.execute(
-        text("DELETE FROM google_objects WHERE pass_id = :p"), {"p": pass_id(member_id, "google")}
-    )
+async def forget_objects(db: AsyncSession, pass_ids: list[uuid.UUID]) -> None:
+    if pass_ids:
+        await db.execute(
+            text("DELETE FROM google_objects WHERE pass_id = ANY(CAST(:p AS uuid[]))"), {"p": pass_ids}
+        )
 
 
-async def load_object_states(db: AsyncSession, member_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    ids = [pass_id(m, "google") for m in member_ids]
-    return {r.pass_id: r for r in await db.execute(OBJECT_STATE, {"ids": ids})}
+async def load_object_states(db: AsyncSession, pass_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The objects we hold for these Google passes, by pass id."""
+    return {r.pass_id: r for r in await db.execute(OBJECT_STATE, {"ids": pass_ids})}
 
 
 async def save_object_states(db: AsyncSession, states: list[ObjectState]) -> None:

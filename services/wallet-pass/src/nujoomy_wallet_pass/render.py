@@ -40,16 +40,21 @@ async def member_card(
     mode: Mode,
     *,
     member_id: uuid.UUID,
+    generation: int | None = None,
 ) -> MemberCard | None:
+    """The member's Apple pass of that card generation (the current one when None). A pass of an
+    older generation is voided: it never shows the current card's QR."""
     row = (
         await db.execute(
             text(
-                "SELECT m.name, m.card_token, m.balance, m.program_id, p.authentication_token "
+                "SELECT m.name, m.card_token, m.balance, m.program_id, p.authentication_token, "
+                "p.generation, p.voided_at IS NOT NULL AS voided "
                 "FROM members m JOIN passes p ON p.tenant_id = m.tenant_id AND p.mode = m.mode "
                 "AND p.member_id = m.member_id AND p.wallet = 'apple' "
+                "AND p.generation = COALESCE(CAST(:g AS integer), m.generation) "
                 "WHERE m.tenant_id = :t AND m.mode = :m AND m.member_id = :mb AND m.status = 'active'"
             ),
-            {"t": tenant_id, "m": mode, "mb": member_id},
+            {"t": tenant_id, "m": mode, "mb": member_id, "g": generation},
         )
     ).first()
     if row is None:
@@ -62,10 +67,12 @@ async def member_card(
         mode=mode,
         member_id=member_id,
         authentication_token=row.authentication_token,
-        card_token=row.card_token,
+        card_token="" if row.voided else row.card_token,
         balance=int(row.balance),
         name=row.name,
         program=program,
+        generation=int(row.generation),
+        voided=bool(row.voided),
     )
     return MemberCard(content, program, version, row.program_id)
 
@@ -81,9 +88,12 @@ def build_content(
     balance: int,
     name: str | None,
     program: Program | None,
+    generation: int = 0,
+    voided: bool = False,
 ) -> PassContent:
     content = PassContent(
-        serial=encode_id("pas", pass_id(member_id, "apple")),
+        serial=encode_id("pas", pass_id(member_id, "apple", generation)),
+        voided=voided,
         authentication_token=authentication_token,
         card_token=card_token,
         balance=balance,

@@ -37,7 +37,6 @@ from nujoomy_wallet_pass.context import WalletContext
 from nujoomy_wallet_pass.db import apple
 from nujoomy_wallet_pass.db.queries import SYNC_CHANNEL
 from nujoomy_wallet_pass.domain.backoff import retry_delay
-from nujoomy_wallet_pass.domain.links import pass_id
 from nujoomy_wallet_pass.google_queue import GoogleRunner
 from nujoomy_wallet_pass.google_sync import GoogleSync
 
@@ -58,17 +57,23 @@ _CLAIM = (
     "RETURNING j.tenant_id, j.mode, j.member_id, j.generation, j.resync_id, j.attempts, j.priority) "
     "SELECT c.tenant_id, c.mode, c.member_id, c.generation, c.resync_id, c.attempts, c.priority, "
     "p.id AS pass_id, "
-    "ARRAY(SELECT DISTINCT r.push_token FROM apple_registrations r WHERE r.pass_id = p.id) AS tokens "
+    # One index condition (apple_registrations_pass) for the current pass and any voided ones.
+    "ARRAY(SELECT DISTINCT r.push_token FROM apple_registrations r "
+    "WHERE r.pass_id = ANY(array_prepend(p.id, v.ids))) AS tokens, v.ids AS voided "
     "FROM c LEFT JOIN passes p ON p.tenant_id = c.tenant_id AND p.mode = c.mode "
-    "AND p.member_id = c.member_id AND p.wallet = 'apple'"
+    "AND p.member_id = c.member_id AND p.wallet = 'apple' AND p.voided_at IS NULL "
+    # Passes voided by a reissue whose devices have not been told yet: pushed once with the member.
+    "CROSS JOIN LATERAL (SELECT ARRAY(SELECT o.id FROM passes o WHERE o.tenant_id = c.tenant_id "
+    "AND o.mode = c.mode AND o.member_id = c.member_id AND o.void_push_due) AS ids) v"
 )
-# Done at the generation claimed: gone; and the passes that got a push say when.
+# Done at the generation claimed: gone; the passes that got a push say when; voided passes told.
 _DONE = (
     "WITH gone AS (DELETE FROM sync_jobs j USING unnest($1::uuid[], $2::text[], $3::uuid[], $4::bigint[]) "
     "AS d(t, m, mb, g) WHERE j.tenant_id = d.t AND j.mode = d.m AND j.member_id = d.mb "
     "AND j.generation = d.g RETURNING 1), "
-    "pushed AS (UPDATE passes SET last_pushed_at = $5 WHERE id = ANY($6::uuid[]) RETURNING 1) "
-    "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM pushed)"
+    "pushed AS (UPDATE passes SET last_pushed_at = $5 WHERE id = ANY($6::uuid[]) RETURNING 1), "
+    "told AS (UPDATE passes SET void_push_due = false WHERE id = ANY($7::uuid[]) RETURNING 1) "
+    "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM pushed), (SELECT count(*) FROM told)"
 )
 
 
@@ -84,6 +89,7 @@ class Job(NamedTuple):
     priority: int
     pass_id: uuid.UUID | None
     tokens: list[str]
+    voided: list[uuid.UUID]  # the member's passes voided by a reissue, still to be pushed once
 
 
 _KEYS = "unnest($1::uuid[], $2::text[], $3::uuid[]"
@@ -272,7 +278,8 @@ class AppleRunner:
                 )
             if done:
                 generations = [j.generation for j in done]
-                await driver.fetch(_DONE, *_keys(done), generations, datetime.now(UTC), pushed)
+                told = [pid for j in done for pid in j.voided]
+                await driver.fetch(_DONE, *_keys(done), generations, datetime.now(UTC), pushed, told)
             if resyncing:
                 await driver.execute(_UNCOUNT, *_keys(resyncing))
                 for resync_id, count in Counter(j.resync_id for j in resyncing).items():
@@ -293,8 +300,8 @@ class AppleRunner:
         async with self.sessions() as db, db.begin():
             removed = []
             for job, result in gone:
-                pid = pass_id(job.member_id, "apple")
-                for device in await apple.drop_push_token(db, pid, result.token):
+                passes = [job.pass_id, *job.voided] if job.pass_id else job.voided
+                for pid, device in await apple.drop_push_token(db, passes, result.token):
                     event = PassRemoved(
                         pass_id=pid, member_id=job.member_id, wallet="apple", device_id=device
                     )

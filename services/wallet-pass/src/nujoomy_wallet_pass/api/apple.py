@@ -25,13 +25,14 @@ from nujoomy_wallet_pass.credentials import PassCredentials
 from nujoomy_wallet_pass.db import apple as registrations
 from nujoomy_wallet_pass.domain.errors import (
     BadPassToken,
+    CardReplaced,
     InvalidDownloadLink,
     InvalidPushToken,
     InvalidSinceTag,
     PassNotFound,
     PassNotReady,
 )
-from nujoomy_wallet_pass.domain.links import read_download_token
+from nujoomy_wallet_pass.domain.links import read_download_link
 from nujoomy_wallet_pass.domain.registration import device_library_id, push_token
 from nujoomy_wallet_pass.pkpass import MEDIA_TYPE
 from nujoomy_wallet_pass.render import member_card, pkpass_for
@@ -194,7 +195,15 @@ async def _pass_response(
             pass  # an unparseable date is ignored, as RFC 9110 §13.1.3 says
     if not body:
         return Response(b"", status_code=200, headers=headers, media_type=MEDIA_TYPE)
-    card = await member_card(db, wallet.settings, signer, row.tenant_id, row.mode, member_id=row.member_id)
+    card = await member_card(
+        db,
+        wallet.settings,
+        signer,
+        row.tenant_id,
+        row.mode,
+        member_id=row.member_id,
+        generation=row.generation,
+    )
     if card is None:
         raise PassNotFound
     data = await pkpass_for(db, wallet.settings, signer, card, row.tenant_id)
@@ -228,14 +237,18 @@ async def device_log(data: DeviceLogs) -> Response[bytes]:
 
 @get("/passes/{token:str}")
 async def download(db: AsyncSession, wallet: Wallet, token: str) -> Response[bytes]:
-    found = read_download_token(wallet.download_secret, token, int(time.time()))
-    if found is None:
+    link = read_download_link(wallet.download_secret, token, int(time.time()))
+    if link is None:
         raise InvalidDownloadLink
-    tenant_id, mode, member_id = found
+    tenant_id, mode, member_id, generation = link
     signer = await wallet.signers.resolve(db, tenant_id, mode)
-    card = await member_card(db, wallet.settings, signer, tenant_id, mode, member_id=member_id)
+    card = await member_card(
+        db, wallet.settings, signer, tenant_id, mode, member_id=member_id, generation=generation
+    )
     if card is None:
         raise PassNotReady("The card is being issued; try again in a moment")
+    if card.content.voided:
+        raise CardReplaced  # a reissued card's old link: the new card only through its own links
     data = await pkpass_for(db, wallet.settings, signer, card, tenant_id)
     return Response(
         data, media_type=MEDIA_TYPE, headers={"Content-Disposition": 'attachment; filename="card.pkpass"'}

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nujoomy_wallet_pass.context import Wallet
 from nujoomy_wallet_pass.db.programs import program_row
-from nujoomy_wallet_pass.domain.errors import InvalidDownloadLink
-from nujoomy_wallet_pass.domain.links import Mode, google_object_id, read_download_token
+from nujoomy_wallet_pass.db.queries import card_generation
+from nujoomy_wallet_pass.domain.errors import CardReplaced, InvalidDownloadLink
+from nujoomy_wallet_pass.domain.links import Mode, google_object_id, read_download_link
 from nujoomy_wallet_pass.google import save_url
 
 
@@ -30,14 +31,14 @@ class MemberLinks(msgspec.Struct, kw_only=True):
     google_save_url: str | None  # None when no Google issuer is configured
 
 
-def links_to_card(
-    wallet: Wallet, tenant_id: uuid.UUID, mode: Mode, member_id: uuid.UUID, token: str
+def links_to_card(  # noqa: PLR0917 - the download token's fields, in its order
+    wallet: Wallet, tenant_id: uuid.UUID, mode: Mode, member_id: uuid.UUID, generation: int, token: str
 ) -> MemberLinks:
-    """Every link to a member's card, for a download token already issued for that member."""
+    """Every link to a member's card of that generation, for a download token already issued for it."""
     base = wallet.settings.public_url.rstrip("/")
     google = None
     if wallet.account is not None:
-        object_id = google_object_id(wallet.settings.google_issuer_id, tenant_id, mode, member_id)
+        object_id = google_object_id(wallet.settings.google_issuer_id, tenant_id, mode, member_id, generation)
         google = save_url(wallet.account, object_id)
     return MemberLinks(
         card_url=f"{base}/cards/{token}",
@@ -108,11 +109,16 @@ def card_html(links: MemberLinks, program: Program | None) -> str:
 
 @get("/{token:str}", media_type=MediaType.HTML)
 async def card_page(db: AsyncSession, wallet: Wallet, token: str) -> Response[str]:
-    found = read_download_token(wallet.download_secret, token, int(time.time()))
+    found = read_download_link(wallet.download_secret, token, int(time.time()))
     if found is None:
         raise InvalidDownloadLink
+    # Not enrolled here yet is fine (links go out before the enrolment arrives); a reissued card's
+    # old page is not: it would offer the old card's Google object.
+    current = await card_generation(db, found.tenant_id, found.mode, found.member_id)
+    if current is not None and current != found.generation:
+        raise CardReplaced
     links = links_to_card(wallet, *found, token=token)
-    program = await program_row(db, found[0], found[1])
+    program = await program_row(db, found.tenant_id, found.mode)
     page = card_html(links, program[0] if program is not None else None)
     # The page holds a live download link: not for shared caches or a later visitor's history.
     return Response(page, media_type=MediaType.HTML, headers={"Cache-Control": "private, no-store"})

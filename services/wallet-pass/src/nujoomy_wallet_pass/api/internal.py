@@ -52,15 +52,19 @@ class SyncProgress(msgspec.Struct):
 
 
 @get("/members/{mbr_id:str}/links")
-async def member_links(principal: Principal, wallet: Wallet, mbr_id: str) -> Links:
+async def member_links(principal: Principal, db: AsyncSession, wallet: Wallet, mbr_id: str) -> Links:
     try:
         member_id = decode_id("mbr", mbr_id)
     except InvalidId as exc:
         raise PassNotFound from exc
     assert principal.mode is not None
+    tenant_id, mode = principal.tenant_id, principal.mode
+    # The current card's links; before the enrolment has arrived here, the first card's.
+    generation = await queries.card_generation(db, tenant_id, mode, member_id) or 0
     expires_at = int(time.time()) + wallet.settings.download_ttl_seconds
-    token = download_token(wallet.download_secret, principal.tenant_id, principal.mode, member_id, expires_at)
-    links = links_to_card(wallet, principal.tenant_id, principal.mode, member_id, token)
+    secret = wallet.download_secret
+    token = download_token(secret, tenant_id, mode, member_id, expires_at, generation=generation)
+    links = links_to_card(wallet, tenant_id, mode, member_id, generation, token)
     return Links(
         apple_pass_url=links.apple_pass_url,
         google_save_url=links.google_save_url,

@@ -16,7 +16,8 @@ async def apple_pass(db: AsyncSession, pass_id: uuid.UUID) -> Row[Any] | None:
     return (
         await db.execute(
             text(
-                "SELECT p.id, p.tenant_id, p.mode, p.member_id, p.authentication_token, p.updated_at "
+                "SELECT p.id, p.tenant_id, p.mode, p.member_id, p.authentication_token, p.updated_at, "
+                "p.generation "
                 "FROM passes p JOIN members m ON m.tenant_id = p.tenant_id AND m.mode = p.mode "
                 "AND m.member_id = p.member_id WHERE p.id = :id AND p.wallet = 'apple' AND m.status = "
                 "'active'"
@@ -47,16 +48,19 @@ async def unregister(db: AsyncSession, device: str, pass_id: uuid.UUID) -> bool:
     return result.first() is not None
 
 
-async def drop_push_token(db: AsyncSession, pass_id: uuid.UUID, push_token: str) -> list[str]:
-    """APNs said 410 Unregistered: forget the registrations using this token; return their devices."""
+async def drop_push_token(
+    db: AsyncSession, pass_ids: list[uuid.UUID], push_token: str
+) -> list[tuple[uuid.UUID, str]]:
+    """APNs said 410 Unregistered: forget the registrations of these passes using this token; return
+    (pass, device) for each."""
     rows = await db.execute(
         text(
-            "DELETE FROM apple_registrations WHERE pass_id = :p AND push_token = :pt "
-            "RETURNING device_library_id"
+            "DELETE FROM apple_registrations WHERE pass_id = ANY(CAST(:p AS uuid[])) AND push_token = :pt "
+            "RETURNING pass_id, device_library_id"
         ),
-        {"p": pass_id, "pt": push_token},
+        {"p": pass_ids, "pt": push_token},
     )
-    return [r[0] for r in rows]
+    return [(r[0], r[1]) for r in rows]
 
 
 async def updated_serials(

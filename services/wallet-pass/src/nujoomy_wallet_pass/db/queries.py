@@ -69,20 +69,29 @@ async def enroll(
         ),
         {"t": tenant_id, "m": mode, "mb": member_id, "p": program_id, "n": name, "c": card_token},
     )
+    await _issue_passes(db, tenant_id, mode, member_id, 0)
+
+
+async def _issue_passes(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, generation: int
+) -> None:
+    """The card's two passes (Apple, Google), each with its own fresh authentication token."""
     for wallet in ("apple", "google"):
         await db.execute(
             text(
                 "INSERT INTO passes "
-                "(id, tenant_id, mode, member_id, wallet, authentication_token, updated_at) "
-                "VALUES (:id, :t, :m, :mb, :w, :a, date_trunc('second', now())) ON CONFLICT DO NOTHING"
+                "(id, tenant_id, mode, member_id, wallet, generation, authentication_token, updated_at) "
+                "VALUES (:id, :t, :m, :mb, :w, :g, :a, date_trunc('second', now())) ON CONFLICT DO NOTHING"
             ),
             {
-                "id": pass_id(member_id, wallet),  # type: ignore[arg-type]
+                "id": pass_id(member_id, wallet, generation),  # type: ignore[arg-type]
                 "t": tenant_id,
                 "m": mode,
                 "mb": member_id,
                 "w": wallet,
-                # 32 URL-safe characters: Apple requires at least 16, and it never changes.
+                "g": generation,
+                # 32 URL-safe characters: Apple requires at least 16; a pass's token never changes,
+                # a reissued card gets new passes with new tokens.
                 "a": secrets.token_urlsafe(24),
             },
         )
@@ -90,12 +99,43 @@ async def enroll(
 
 async def reissue_card(
     db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID, card_token: str
-) -> bool:
-    result = await db.execute(
-        text("UPDATE members SET card_token = :c WHERE tenant_id = :t AND mode = :m AND member_id = :mb"),
-        {"t": tenant_id, "m": mode, "mb": member_id, "c": card_token},
+) -> int | None:
+    """A lost card replaced: the member's next card generation gets new passes (serial, token,
+    Google object, links) and the older passes are voided, their devices due one more push so Wallet
+    fetches the voided pass. The new generation, or None if the member is not known yet."""
+    generation = (
+        await db.execute(
+            text(
+                "UPDATE members SET card_token = :c, generation = generation + 1, updated_at = now() "
+                "WHERE tenant_id = :t AND mode = :m AND member_id = :mb RETURNING generation"
+            ),
+            {"t": tenant_id, "m": mode, "mb": member_id, "c": card_token},
+        )
+    ).scalar()
+    if generation is None:
+        return None
+    await db.execute(
+        text(
+            "UPDATE passes SET voided_at = now(), void_push_due = (wallet = 'apple'), "
+            f"updated_at = {_NEXT_SECOND} WHERE tenant_id = :t AND mode = :m AND member_id = :mb "
+            "AND generation < :g AND voided_at IS NULL"
+        ),
+        {"t": tenant_id, "m": mode, "mb": member_id, "g": generation},
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    await _issue_passes(db, tenant_id, mode, member_id, int(generation))
+    return int(generation)
+
+
+async def card_generation(
+    db: AsyncSession, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID
+) -> int | None:
+    """The member's current card generation in this tenant and mode; None if not enrolled (yet)."""
+    return (
+        await db.execute(
+            text("SELECT generation FROM members WHERE tenant_id = :t AND mode = :m AND member_id = :mb"),
+            {"t": tenant_id, "m": mode, "mb": member_id},
+        )
+    ).scalar()
 
 
 async def rename_member(
@@ -159,7 +199,7 @@ async def apply_balance(
                 "WHERE tenant_id = :t AND mode = :m AND member_id = :mb AND sequence < :s RETURNING "
                 "member_id), "
                 f"touched AS (UPDATE passes SET updated_at = {_NEXT_SECOND} WHERE tenant_id = :t AND mode = "
-                ":m AND member_id IN (SELECT member_id FROM applied) RETURNING 1), "
+                ":m AND member_id IN (SELECT member_id FROM applied) AND voided_at IS NULL RETURNING 1), "
                 f"queued AS ({_UPSERT_SYNC_JOB.format(rows='SELECT :t, :m, member_id, 0, NULL FROM applied')}"
                 " RETURNING 1), "
                 f"google AS ({_UPSERT_GOOGLE_JOB.format(rows=_GOOGLE_ROWS_APPLIED)} RETURNING 1) "
@@ -211,7 +251,8 @@ _APPLY_BALANCES = (
     "AND x.mode = n.mode AND x.member_id = n.member_id AND x.sequence < n.sequence "
     "RETURNING x.tenant_id, x.mode, x.member_id), "
     f"touched AS (UPDATE passes p SET updated_at = {_NEXT_SECOND} FROM applied a WHERE "
-    "p.tenant_id = a.tenant_id AND p.mode = a.mode AND p.member_id = a.member_id RETURNING 1), "
+    "p.tenant_id = a.tenant_id AND p.mode = a.mode AND p.member_id = a.member_id AND p.voided_at IS NULL "
+    "RETURNING 1), "
     f"queued AS ({_UPSERT_SYNC_JOB.format(rows='SELECT tenant_id, mode, member_id, 0, NULL FROM applied')}"
     " RETURNING 1), "
     "google AS ("
@@ -250,7 +291,7 @@ async def touch_member_passes(
     await db.execute(
         text(
             f"UPDATE passes SET updated_at = {_NEXT_SECOND} "
-            "WHERE tenant_id = :t AND mode = :m AND member_id = :mb"
+            "WHERE tenant_id = :t AND mode = :m AND member_id = :mb AND voided_at IS NULL"
         ),
         {"t": tenant_id, "m": mode, "mb": member_id},
     )
@@ -298,7 +339,10 @@ async def start_resync(
         {"id": resync_id, "t": tenant_id, "m": mode, "p": program_id, "v": version, "n": len(members)},
     )
     await db.execute(
-        text(f"UPDATE passes SET updated_at = {_NEXT_SECOND} WHERE tenant_id = :t AND mode = :m"),
+        text(
+            f"UPDATE passes SET updated_at = {_NEXT_SECOND} WHERE tenant_id = :t AND mode = :m "
+            "AND voided_at IS NULL"
+        ),
         {"t": tenant_id, "m": mode},
     )
     await enqueue(db, tenant_id, mode, members, priority=1, resync_id=resync_id)
@@ -327,7 +371,8 @@ async def member_passes(
             "SELECT p.id, p.wallet, p.updated_at, p.last_pushed_at, p.last_fetched_at, "
             "(SELECT count(*) FROM apple_registrations r WHERE r.pass_id = p.id) AS devices, "
             "g.object_id, g.balance_sent FROM passes p LEFT JOIN google_objects g ON g.pass_id = p.id "
-            "WHERE p.tenant_id = :t AND p.mode = :m AND p.member_id = :mb ORDER BY p.wallet"
+            "WHERE p.tenant_id = :t AND p.mode = :m AND p.member_id = :mb AND p.voided_at IS NULL "
+            "ORDER BY p.wallet"
         ),
         {"t": tenant_id, "m": mode, "mb": member_id},
     )
@@ -347,8 +392,9 @@ async def pass_counts(db: AsyncSession, tenant_id: uuid.UUID, mode: str) -> tupl
     row = (
         await db.execute(
             text(
-                "SELECT (SELECT count(DISTINCT pass_id) FROM apple_registrations "
-                "        WHERE tenant_id = :t AND mode = :m), "
+                "SELECT (SELECT count(DISTINCT r.pass_id) FROM apple_registrations r "
+                "        JOIN passes p ON p.id = r.pass_id "
+                "        WHERE r.tenant_id = :t AND r.mode = :m AND p.voided_at IS NULL), "
                 "       (SELECT count(*) FROM google_objects WHERE tenant_id = :t AND mode = :m AND saved)"
             ),
             {"t": tenant_id, "m": mode},

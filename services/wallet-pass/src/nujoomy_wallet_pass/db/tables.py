@@ -70,12 +70,15 @@ members = Table(
     Column("balance", BigInteger, nullable=False, server_default="0"),
     Column("sequence", BigInteger, nullable=False, server_default="0"),
     Column("status", String(8), nullable=False, server_default="active"),
+    # The current card (migration 0005): bumped by ledger.card.reissued; pass ids derive from it.
+    Column("generation", Integer, nullable=False, server_default="0"),
     _now(),
     PrimaryKeyConstraint("tenant_id", "mode", "member_id"),
 )
 
-# One pass per member per wallet. `updated_at` is the pass's Last-Modified: whole seconds, strictly
-# increasing per change (see queries.touch_passes).
+# One pass per member per wallet per card generation. `updated_at` is the pass's Last-Modified: whole
+# seconds, strictly increasing per change (see queries.touch_passes). A reissue voids the passes of the
+# older generations (`voided_at`); their devices get one more push (`void_push_due`) to learn it.
 passes = Table(
     "passes",
     metadata,
@@ -88,7 +91,10 @@ passes = Table(
     Column("last_pushed_at", DateTime(timezone=True)),
     Column("last_fetched_at", DateTime(timezone=True)),
     _now(),
-    UniqueConstraint("tenant_id", "mode", "member_id", "wallet"),
+    Column("generation", Integer, nullable=False, server_default="0"),
+    Column("voided_at", DateTime(timezone=True)),
+    Column("void_push_due", Boolean, nullable=False, server_default="false"),
+    UniqueConstraint("tenant_id", "mode", "member_id", "wallet", "generation"),
 )
 
 apple_registrations = Table(

@@ -26,6 +26,12 @@ class InvalidDownloadLink(DomainError):
     title = "The download link is invalid or has expired"
 
 
+class CardReplaced(DomainError):
+    code = "card_replaced"
+    status = 410
+    title = "This card has been replaced by a new one; its links no longer work"
+
+
 class InvalidPushToken(DomainError):
     code = "invalid_push_token"
     status = 400

@@ -46,6 +46,8 @@ class PassContent(msgspec.Struct, kw_only=True):
     consent_url: str | None = None
     # Google: where Google posts save/delete callbacks for the loyalty class ({PUBLIC_URL}/google/callbacks).
     google_callback_url: str = ""
+    # A card replaced by a reissue: Wallet shows the pass as void; it carries no QR code.
+    voided: bool = False
 
 
 def rgb(color: str) -> str:
@@ -66,7 +68,11 @@ def store_card(content: PassContent) -> dict[str, Any]:
         secondary.append({"key": "member", "label": "Member", "value": content.member_name})
     back: list[dict[str, Any]] = [
         {"key": "program", "label": "Program", "value": name},
-        {"key": "card", "label": "Card number", "value": content.card_token},
+        {
+            "key": "card",
+            "label": "Card number",
+            "value": "Replaced by a new card" if content.voided else content.card_token,
+        },
     ]
     if content.terms:
         back.append({"key": "terms", "label": "Terms and conditions", "value": content.terms})
@@ -87,7 +93,16 @@ def store_card(content: PassContent) -> dict[str, Any]:
         )
     if test:
         back.append({"key": "test_notice", "label": "TEST", "value": "A test-mode card; not a real balance."})
+    barcodes = [
+        {
+            "format": "PKBarcodeFormatQR",
+            "message": content.card_token,
+            "messageEncoding": "iso-8859-1",
+            "altText": content.card_token[-8:],
+        }
+    ]
     return {
+        **({"voided": True} if content.voided else {}),
         "formatVersion": 1,
         "passTypeIdentifier": content.pass_type_id,
         "serialNumber": content.serial,
@@ -100,14 +115,8 @@ def store_card(content: PassContent) -> dict[str, Any]:
         "backgroundColor": rgb(content.background_color),
         "foregroundColor": rgb(content.foreground_color),
         "labelColor": rgb(content.label_color),
-        "barcodes": [
-            {
-                "format": "PKBarcodeFormatQR",
-                "message": content.card_token,
-                "messageEncoding": "iso-8859-1",
-                "altText": content.card_token[-8:],
-            }
-        ],
+        # A voided pass keeps no code to scan (it may be on a lost phone).
+        "barcodes": [] if content.voided else barcodes,
         "storeCard": {
             "headerFields": header,
             "primaryFields": [

@@ -83,7 +83,7 @@ async def on_member_event(db: AsyncSession, event: Envelope[Any], *, google_dela
         # No coalescing delay: the member's Save link needs the object at Google soon.
         await queries.enqueue(db, tenant, mode, [m.member_id])
     elif isinstance(data, CardReissued):
-        if not await queries.reissue_card(db, tenant, mode, data.member_id, data.card_token):
+        if await queries.reissue_card(db, tenant, mode, data.member_id, data.card_token) is None:
             raise MemberNotYetKnown(str(data.member_id))
         await queries.touch_member_passes(db, tenant, mode, data.member_id)
         await queries.enqueue(db, tenant, mode, [data.member_id], google_delay=google_delay)
