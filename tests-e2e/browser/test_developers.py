@@ -75,6 +75,7 @@ async def test_a_rolled_key_keeps_working_for_the_grace_period_and_a_revoked_key
     assert await _partner_status(site, second) == 200
 
     await page.locator(f"[data-key-id='{new_id}']").get_by_test_id("key-revoke").click()
+    await page.get_by_test_id("confirm-yes").click()
     await expect(page.locator(f"[data-key-id='{new_id}']")).to_contain_text("revoked")
     # Revocation reaches every replica's key cache through Redis; this one answers 401 at once or soon.
     await eventually(lambda: _partner_status(site, second), lambda status: status == 401, timeout=10)
@@ -91,7 +92,7 @@ def _verify(secret: str, headers: dict[str, str], body: str) -> bool:
 
 async def _delivery_status(page: Page, site: str, path: str) -> str:
     await page.goto(f"{site}{path}")
-    return await page.get_by_test_id("delivery-status").inner_text()
+    return await page.get_by_test_id("delivery-status").get_attribute("data-status") or ""
 
 
 async def test_webhook_secret_reveal_rotate_test_event_delivery_log_and_replay(
@@ -106,6 +107,7 @@ async def test_webhook_secret_reveal_rotate_test_event_delivery_log_and_replay(
     await page.get_by_test_id("webhook-reveal").click()
     assert await _shown_secret(page) == created, "reveal shows the endpoint's current secret"
     await page.get_by_test_id("webhook-rotate").click()
+    await page.get_by_test_id("confirm-yes").click()
     rotated = await _shown_secret(page)
     assert rotated.startswith("whsec_")
     assert rotated != created

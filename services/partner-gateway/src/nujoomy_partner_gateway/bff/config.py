@@ -20,6 +20,7 @@ COOKIE_REFRESH = "nj_refresh"
 COOKIE_CSRF = "nj_csrf"
 COOKIE_MODE = "nj_mode"
 COOKIE_LANG = "nj_lang"
+COOKIE_FLASH = "nj_flash"
 
 
 class WebSettings(msgspec.Struct, kw_only=True):

@@ -24,7 +24,6 @@ EN: dict[str, str] = {
     "scanner": "Scanner",
     "mode_live": "Live",
     "mode_test": "Test data",
-    "switch_mode": "Switch to",
     "language": "العربية",
     "members_total": "Members",
     "passes_apple": "Apple Wallet passes",
@@ -134,6 +133,107 @@ EN: dict[str, str] = {
     "expires": "Expires",
     "revoked": "revoked",
     "empty_body": "(empty body)",
+    "main_nav": "Main",
+    "switch_to_test": "Switch to test data: test members, cards, keys and webhooks",
+    "switch_to_live": "Switch to live: your real customers",
+    "confirm_title": "Are you sure?",
+    "confirm_yes": "Yes, go ahead",
+    "cancel": "Cancel",
+    "confirm_erase": (
+        "Erase this member for good? Their name, contacts and card are deleted and cannot be "
+        "brought back. Their points history stays, anonymous."
+    ),
+    "confirm_revoke": "Revoke this API key? Anything still using it stops working at once.",
+    "confirm_rotate": (
+        "Rotate this endpoint's signing secret? Deliveries are signed with both secrets for a "
+        "while; update your receiver before the old one stops."
+    ),
+    "confirm_disable_staff": "Disable this staff member? They are signed out and can no longer sign in.",
+    "confirm_archive_reward": (
+        "Archive this reward? Customers can no longer redeem it; past redemptions keep their history."
+    ),
+    "confirm_archive_location": (
+        "Archive this location? It is no longer offered for scans; past scans keep their history."
+    ),
+    "confirm_remove_logo": "Remove the logo? Every installed card is updated to show no logo.",
+    "confirm_live_change": (
+        "You are in test mode, but the program is shared with live: this change applies to your "
+        "real customers and the cards in their wallets now. Go ahead?"
+    ),
+    "live_notice_title": "This is your live program.",
+    "live_notice_body": (
+        "Test mode has its own members, cards, keys and webhooks, but the program, card design, "
+        "rewards and locations are the same as live: what you change here changes your customers' "
+        "cards now."
+    ),
+    "erased": "The member was erased.",
+    "key_created": "API key created.",
+    "key_rolled": "API key rolled: the old key keeps working until it expires.",
+    "key_revoked": "API key revoked.",
+    "endpoint_added": "Webhook endpoint added.",
+    "test_sent": "Test event sent; it appears in the deliveries below.",
+    "secret_rotated": "Signing secret rotated.",
+    "secret_revealed": "The current signing secret:",
+    "replayed": "Delivery queued again.",
+    "created_notice": "Added.",
+    "invited_notice": "Invitation created.",
+    "saved_notice": "Saved.",
+    "archived_notice": "Archived.",
+    "disabled_notice": "Staff member disabled.",
+    "rules_saved": "Program rules saved.",
+    "logo_removed": "Logo removed.",
+    "invite_link_once": "Send this one-time link to set a password (shown once):",
+    "active": "Active",
+    "disabled": "Disabled",
+    "yes": "Yes",
+    "no": "No",
+    "role_staff": "Staff",
+    "role_manager": "Manager",
+    "role_owner": "Owner",
+    "change_role": "Change role",
+    "role_of": "Role of {name}",
+    "archive": "Archive",
+    "edit": "Edit",
+    "actions": "Actions",
+    "card_design": "Card design",
+    "logo": "Logo",
+    "logo_hint": "PNG or JPEG, at least 16 pixels a side.",
+    "current_logo": "Current logo",
+    "remove_logo": "Remove logo",
+    "rules": "Program rules",
+    "points_per_unit": "Points per 1 {currency} spent",
+    "minimum_spend": "Minimum spend to earn ({currency}, optional)",
+    "expiry": "Points expire",
+    "expiry_never": "Never",
+    "expiry_months_after_earn": "Months after they are earned",
+    "expiry_end_of_nth_month": "At the end of the month, after some months",
+    "expiry_months": "Months",
+    "terms": "Terms and conditions",
+    "no_cards_yet": "No cards installed yet: new cards get the new design.",
+    "logo_not_image": "This file is not a PNG or JPEG image. Choose another file.",
+    "problem_invalid_image": "The logo must be a PNG or JPEG image, at least 16 pixels a side.",
+    "problem_image_too_large": "The logo file is too large; use one under 2 MB.",
+    "problem_invalid_program": "This value is not allowed: {field}.",
+    "problem_check_values": "Check the values you entered.",
+    "field_points_per_unit": "Points per unit spent",
+    "field_minimum_spend": "Minimum spend",
+    "problem_invalid_reward_cost": "A reward costs at least 1 point.",
+    "problem_invalid_input": "Check this value: {field}.",
+    "problem_email_taken": "Someone on your staff already has this email.",
+    "problem_last_owner": "The business needs at least one owner.",
+    "problem_live_change_unconfirmed": "Confirm the change first: it applies to the live program.",
+    "delete_digit": "Delete last digit",
+    "status_pending": "Pending",
+    "status_succeeded": "Delivered",
+    "status_failed": "Failed",
+    "status_cancelled": "Cancelled",
+    "attempts_http": "{attempts} attempts · HTTP {code}",
+    "key_id": "Key",
+    "section_keys": "API keys",
+    "section_webhooks": "webhooks",
+    "request_note": (
+        "POST · Content-Type: application/json · webhook-id, webhook-timestamp, webhook-signature"
+    ),
 }
 
 AR: dict[str, str] = {
@@ -155,7 +255,6 @@ AR: dict[str, str] = {
     "scanner": "الماسح",
     "mode_live": "مباشر",
     "mode_test": "بيانات تجريبية",
-    "switch_mode": "التبديل إلى",
     "language": "English",
     "members_total": "الأعضاء",
     "passes_apple": "بطاقات Apple Wallet",
@@ -247,7 +346,9 @@ AR: dict[str, str] = {
     "prefs_none": "ليس لدينا بريد إلكتروني أو رقم هاتف لك، لذلك لا نرسل لك شيئًا.",
     "prefs_saved": "تم الحفظ. سنرسل لك فقط ما اخترته.",
     "prefs_link_invalid": "هذا الرابط غير صالح أو انتهت صلاحيته",
-    "prefs_link_help": "افتح بطاقتك في المحفظة: ظهر البطاقة يحمل دائمًا رابطًا حديثًا. أو اسألنا عند الكاونتر.",
+    "prefs_link_help": (
+        "افتح بطاقتك في المحفظة: ظهر البطاقة يحمل دائمًا رابطًا حديثًا. أو اسألنا عند الكاونتر."
+    ),
     "other_language": "English",
     "delivery": "عملية التسليم",
     "status": "الحالة",
@@ -260,6 +361,103 @@ AR: dict[str, str] = {
     "expires": "ينتهي",
     "revoked": "ملغى",
     "empty_body": "(رد فارغ)",
+    "main_nav": "القائمة الرئيسية",
+    "switch_to_test": "التبديل إلى البيانات التجريبية: أعضاء وبطاقات ومفاتيح وWebhooks تجريبية",
+    "switch_to_live": "التبديل إلى الوضع المباشر: عملاؤك الحقيقيون",
+    "confirm_title": "هل أنت متأكد؟",
+    "confirm_yes": "نعم، تابع",
+    "cancel": "إلغاء",
+    "confirm_erase": (
+        "حذف هذا العضو نهائيًا؟ يُحذف اسمه وبيانات التواصل وبطاقته ولا يمكن استعادتها. يبقى سجل نقاطه دون اسم."
+    ),
+    "confirm_revoke": "إلغاء مفتاح API هذا؟ كل ما يستخدمه يتوقف عن العمل فورًا.",
+    "confirm_rotate": (
+        "تغيير سر التوقيع لهذه النقطة؟ تُوقَّع عمليات التسليم بالسرّين لفترة؛ حدّث المستقبِل قبل أن "
+        "يتوقف السر القديم."
+    ),
+    "confirm_disable_staff": "تعطيل هذا الموظف؟ يُسجَّل خروجه ولا يمكنه تسجيل الدخول بعد الآن.",
+    "confirm_archive_reward": (
+        "أرشفة هذه المكافأة؟ لن يتمكن العملاء من استبدالها؛ يبقى سجل الاستبدالات السابقة."
+    ),
+    "confirm_archive_location": "أرشفة هذا الفرع؟ لن يظهر للمسح بعد الآن؛ يبقى سجل عمليات المسح السابقة.",
+    "confirm_remove_logo": "إزالة الشعار؟ تُحدَّث كل البطاقات المثبتة لتظهر دون شعار.",
+    "confirm_live_change": (
+        "أنت في الوضع التجريبي، لكن البرنامج مشترك مع الوضع المباشر: هذا التغيير يطبَّق الآن على "
+        "عملائك الحقيقيين وعلى البطاقات في محافظهم. هل تتابع؟"
+    ),
+    "live_notice_title": "هذا برنامجك المباشر.",
+    "live_notice_body": (
+        "للوضع التجريبي أعضاؤه وبطاقاته ومفاتيحه وWebhooks الخاصة به، لكن البرنامج وتصميم البطاقة "
+        "والمكافآت والفروع هي نفسها في الوضع المباشر: ما تغيّره هنا يغيّر بطاقات عملائك الآن."
+    ),
+    "erased": "تم حذف العضو.",
+    "key_created": "تم إنشاء مفتاح API.",
+    "key_rolled": "تم تجديد مفتاح API: يبقى المفتاح القديم صالحًا حتى تنتهي مدته.",
+    "key_revoked": "تم إلغاء مفتاح API.",
+    "endpoint_added": "تمت إضافة نقطة Webhook.",
+    "test_sent": "تم إرسال حدث تجريبي؛ يظهر في عمليات التسليم أدناه.",
+    "secret_rotated": "تم تغيير سر التوقيع.",
+    "secret_revealed": "سر التوقيع الحالي:",
+    "replayed": "أُعيدت عملية التسليم إلى قائمة الإرسال.",
+    "created_notice": "تمت الإضافة.",
+    "invited_notice": "تم إنشاء الدعوة.",
+    "saved_notice": "تم الحفظ.",
+    "archived_notice": "تمت الأرشفة.",
+    "disabled_notice": "تم تعطيل الموظف.",
+    "rules_saved": "تم حفظ قواعد البرنامج.",
+    "logo_removed": "تمت إزالة الشعار.",
+    "invite_link_once": "أرسل هذا الرابط لمرة واحدة لتعيين كلمة المرور (يظهر مرة واحدة):",
+    "active": "مفعّلة",
+    "disabled": "معطّل",
+    "yes": "نعم",
+    "no": "لا",
+    "role_staff": "موظف",
+    "role_manager": "مدير",
+    "role_owner": "مالك",
+    "change_role": "تغيير الدور",
+    "role_of": "دور {name}",
+    "archive": "أرشفة",
+    "edit": "تعديل",
+    "actions": "الإجراءات",
+    "card_design": "تصميم البطاقة",
+    "logo": "الشعار",
+    "logo_hint": "صورة PNG أو JPEG، لا يقل كل ضلع عن 16 بكسل.",
+    "current_logo": "الشعار الحالي",
+    "remove_logo": "إزالة الشعار",
+    "rules": "قواعد البرنامج",
+    "points_per_unit": "النقاط لكل 1 {currency} يُنفق",
+    "minimum_spend": "أدنى مبلغ لكسب النقاط ({currency}، اختياري)",
+    "expiry": "انتهاء صلاحية النقاط",
+    "expiry_never": "لا تنتهي",
+    "expiry_months_after_earn": "بعد عدد من الأشهر من كسبها",
+    "expiry_end_of_nth_month": "في نهاية الشهر بعد عدد من الأشهر",
+    "expiry_months": "الأشهر",
+    "terms": "الشروط والأحكام",
+    "no_cards_yet": "لا توجد بطاقات مثبتة بعد: البطاقات الجديدة تأخذ التصميم الجديد.",
+    "logo_not_image": "هذا الملف ليس صورة PNG أو JPEG. اختر ملفًا آخر.",
+    "problem_invalid_image": "يجب أن يكون الشعار صورة PNG أو JPEG، لا يقل كل ضلع عن 16 بكسل.",
+    "problem_image_too_large": "ملف الشعار كبير جدًا؛ استخدم ملفًا أصغر من 2 ميغابايت.",
+    "problem_invalid_program": "هذه القيمة غير مسموح بها: {field}.",
+    "problem_check_values": "تحقق من القيم التي أدخلتها.",
+    "field_points_per_unit": "النقاط لكل وحدة إنفاق",
+    "field_minimum_spend": "أدنى مبلغ إنفاق",
+    "problem_invalid_reward_cost": "تكلفة المكافأة نقطة واحدة على الأقل.",
+    "problem_invalid_input": "تحقق من هذه القيمة: {field}.",
+    "problem_email_taken": "هذا البريد مستخدم لموظف آخر لديك.",
+    "problem_last_owner": "يحتاج النشاط إلى مالك واحد على الأقل.",
+    "problem_live_change_unconfirmed": "أكّد التغيير أولًا: فهو يطبَّق على البرنامج المباشر.",
+    "delete_digit": "حذف آخر رقم",
+    "status_pending": "قيد الانتظار",
+    "status_succeeded": "تم التسليم",
+    "status_failed": "فشل",
+    "status_cancelled": "أُلغي",
+    "attempts_http": "{attempts} محاولات · HTTP {code}",
+    "key_id": "المفتاح",
+    "section_keys": "مفاتيح API",
+    "section_webhooks": "Webhooks",
+    "request_note": (
+        "POST · Content-Type: application/json · webhook-id, webhook-timestamp, webhook-signature"
+    ),
 }
 
 CATALOGS = {"en": EN, "ar": AR}
