@@ -137,11 +137,13 @@ async def test_revoking_a_key_rotating_a_secret_and_disabling_staff_ask_first(
 
     await page.get_by_test_id("webhook-url").fill(partner_endpoint.url)
     await page.get_by_test_id("add-webhook").click()
+    await expect(page.get_by_test_id("flash-notice")).to_have_text("Webhook endpoint added.")
     created = await page.get_by_test_id("new-secret").locator("code").inner_text()
     await page.get_by_test_id("webhook-rotate").click()
     await asks(page, "Rotate this endpoint's signing secret?")
     await answer(page, yes=False)
     await page.get_by_test_id("webhook-reveal").click()
+    await expect(page.get_by_test_id("flash-notice")).to_have_text("The current signing secret:")
     assert await page.get_by_test_id("new-secret").locator("code").inner_text() == created, "not rotated"
 
     await page.goto(f"{site}/app/staff")

@@ -106,6 +106,10 @@ KINDS: dict[str, Kind] = {
 }
 
 
+def _kind_of(request: Request[Any, Any, Any]) -> str:
+    return request.url.path.split("/")[2]  # /app/{kind}/...
+
+
 def _kind(kind: str) -> Kind:
     if kind not in KINDS:
         raise NotFound("No such page")
@@ -172,10 +176,6 @@ async def create(request: Request[Any, Any, Any]) -> Response[Any]:
         return await session.backends(request).post("tenant", spec.path, _body(spec.fields, form))
 
     return await _write(request, kind, call, spec.created)
-
-
-def _kind_of(request: Request[Any, Any, Any]) -> str:
-    return request.url.path.split("/")[2]  # /app/{kind}/...
 
 
 @post([f"/app/{kind}/{{row_id:str}}/edit" for kind, spec in KINDS.items() if spec.editable])
