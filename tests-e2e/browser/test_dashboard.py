@@ -57,8 +57,9 @@ async def test_owner_edits_branding_with_live_preview_and_sees_the_resync(
     assert background == "rgb(122, 31, 92)"
     await page.click("#branding-form button[type=submit]")
     await expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
-    # No pass is installed yet, so the re-sync is complete at once: "0 of 0 pushed".
+    # No pass is installed yet, so the re-sync is complete at once and says there is nothing to update.
     await expect(page.get_by_test_id("sync-progress")).to_have_attribute("data-done", "1")
+    await expect(page.get_by_test_id("sync-progress")).to_contain_text("No cards installed yet")
     await shot(page, "program-branding")
     await page.reload()
     await expect(page.locator("input[name=program_name]")).to_have_value("Bakery Crumbs")
@@ -74,17 +75,19 @@ async def test_owner_creates_a_test_key_and_a_webhook_endpoint_and_sees_a_delive
     await page.goto(f"{site}/app/developers")
     await page.get_by_test_id("key-name").fill("POS integration")
     await page.get_by_test_id("create-key").click()
+    await expect(page.get_by_test_id("flash-notice")).to_have_text("API key created.")
     secret = await page.get_by_test_id("new-secret").locator("code").inner_text()
     assert secret.startswith("nj_test_")
     await expect(page.get_by_test_id("keys")).to_contain_text("POS integration")
 
     await page.get_by_test_id("webhook-url").fill(partner_endpoint.url)
     await page.get_by_test_id("add-webhook").click()
+    await expect(page.get_by_test_id("flash-notice")).to_have_text("Webhook endpoint added.")
     assert (await page.get_by_test_id("new-secret").locator("code").inner_text()).startswith("whsec_")
     await expect(page.get_by_test_id("endpoint")).to_contain_text(partner_endpoint.url)
     await page.get_by_test_id("webhook-test").click()
     # The gateway's dispatcher posts it to the partner; the delivery log shows the outcome.
-    await eventually(lambda: _deliveries(page, site), lambda text: "succeeded" in text, timeout=20)
+    await eventually(lambda: _deliveries(page, site), lambda text: "Delivered" in text, timeout=20)
     assert partner_endpoint.received, "the partner endpoint received the test event"
     await shot(page, "developers")
 

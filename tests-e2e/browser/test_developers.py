@@ -34,6 +34,11 @@ async def _partner_status(site: str, secret: str) -> int:
         return answer.status_code
 
 
+async def _notice(page: Page, text: str) -> None:
+    """Each button posts, then the page it redirects to says what happened: wait for that page."""
+    await expect(page.get_by_test_id("flash-notice")).to_contain_text(text)
+
+
 async def _shown_secret(page: Page) -> str:
     return await page.get_by_test_id("new-secret").locator("code").inner_text()
 
@@ -53,11 +58,13 @@ async def test_a_rolled_key_keeps_working_for_the_grace_period_and_a_revoked_key
     page = await _developers_in_test_mode(browser, site, "tailor", business.owner_email)
     await page.get_by_test_id("key-name").fill("Till")
     await page.get_by_test_id("create-key").click()
+    await _notice(page, "API key created.")
     first = await _shown_secret(page)
     first_id = await page.get_by_test_id("key-row").first.get_attribute("data-key-id")
     assert await _partner_status(site, first) == 200
 
     await page.locator(f"[data-key-id='{first_id}']").get_by_test_id("key-roll").click()
+    await _notice(page, "API key rolled")
     second = await _shown_secret(page)
     assert second.startswith("nj_test_")
     assert second != first
@@ -75,6 +82,7 @@ async def test_a_rolled_key_keeps_working_for_the_grace_period_and_a_revoked_key
     assert await _partner_status(site, second) == 200
 
     await page.locator(f"[data-key-id='{new_id}']").get_by_test_id("key-revoke").click()
+    await page.get_by_test_id("confirm-yes").click()
     await expect(page.locator(f"[data-key-id='{new_id}']")).to_contain_text("revoked")
     # Revocation reaches every replica's key cache through Redis; this one answers 401 at once or soon.
     await eventually(lambda: _partner_status(site, second), lambda status: status == 401, timeout=10)
@@ -91,7 +99,7 @@ def _verify(secret: str, headers: dict[str, str], body: str) -> bool:
 
 async def _delivery_status(page: Page, site: str, path: str) -> str:
     await page.goto(f"{site}{path}")
-    return await page.get_by_test_id("delivery-status").inner_text()
+    return await page.get_by_test_id("delivery-status").get_attribute("data-status") or ""
 
 
 async def test_webhook_secret_reveal_rotate_test_event_delivery_log_and_replay(
@@ -101,15 +109,20 @@ async def test_webhook_secret_reveal_rotate_test_event_delivery_log_and_replay(
     page = await _developers_in_test_mode(browser, site, "florist", business.owner_email)
     await page.get_by_test_id("webhook-url").fill(partner_endpoint.url)
     await page.get_by_test_id("add-webhook").click()
+    await _notice(page, "Webhook endpoint added.")
     created = await _shown_secret(page)
 
     await page.get_by_test_id("webhook-reveal").click()
+    await _notice(page, "The current signing secret:")
     assert await _shown_secret(page) == created, "reveal shows the endpoint's current secret"
     await page.get_by_test_id("webhook-rotate").click()
+    await page.get_by_test_id("confirm-yes").click()
+    await _notice(page, "Signing secret rotated.")
     rotated = await _shown_secret(page)
     assert rotated.startswith("whsec_")
     assert rotated != created
     await page.get_by_test_id("webhook-reveal").click()
+    await _notice(page, "The current signing secret:")
     assert await _shown_secret(page) == rotated
 
     await page.get_by_test_id("webhook-test").click()

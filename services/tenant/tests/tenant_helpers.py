@@ -83,3 +83,7 @@ async def staff_session(client: AsyncTestClient, owner_token: str, slug: str, ro
     )
     assert done.status_code == 200, done.text
     return await login(client, slug, email)
+
+
+async def owner_headers(client: AsyncTestClient, business: Business) -> dict[str, str]:  # type: ignore[type-arg]
+    return bearer((await login(client, business.slug, business.owner_email))["access_token"])

@@ -10,13 +10,9 @@ from nujoomy_kit.db import make_engine, make_sessionmaker, transaction
 from nujoomy_kit.problems import DomainError
 from nujoomy_tenant import provisioning
 from nujoomy_testing.tokens import TestTokens
-from tenant_helpers import Business, bearer, clear_outbox, login, outbox_events
+from tenant_helpers import Business, bearer, clear_outbox, outbox_events, owner_headers
 
 Client = AsyncTestClient  # type: ignore[type-arg]
-
-
-async def owner_headers(client: Client, business: Business) -> dict[str, str]:
-    return bearer((await login(client, business.slug, business.owner_email))["access_token"])
 
 
 def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:

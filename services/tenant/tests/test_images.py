@@ -10,7 +10,7 @@ import os
 from litestar.testing import AsyncTestClient
 from nujoomy_contracts.tenant import PROGRAM_UPDATED
 from PIL import Image
-from tenant_helpers import Business, bearer, clear_outbox, login, outbox_events
+from tenant_helpers import Business, bearer, clear_outbox, outbox_events, owner_headers, staff_session
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 
@@ -21,10 +21,6 @@ def picture(
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, format=fmt)
     return buffer.getvalue()
-
-
-async def owner_headers(client: Client, business: Business) -> dict[str, str]:
-    return bearer((await login(client, business.slug, business.owner_email))["access_token"])
 
 
 def size_of(data: bytes) -> tuple[int, int]:
@@ -112,3 +108,37 @@ async def test_only_managers_upload_and_unknown_assets_are_404(client: Client, a
     assert (await client.post("/internal/v1/branding/logo", content=picture("PNG"))).status_code == 401
     assert (await client.get(f"/assets/{'0' * 64}.png")).status_code == 404
     assert (await client.get("/assets/../../etc/passwd")).status_code == 404
+
+
+async def test_removing_the_logo_is_a_branding_version_and_keeps_the_strip(
+    client: Client, acme: Business, db_url: str
+) -> None:
+    headers = await owner_headers(client, acme)
+    strip = (await client.post("/internal/v1/branding/strip", content=picture("PNG"), headers=headers)).json()
+    logo = (await client.post("/internal/v1/branding/logo", content=picture("PNG"), headers=headers)).json()
+    await clear_outbox(db_url)
+
+    removed = await client.delete("/internal/v1/branding/logo", headers=headers)
+    assert removed.status_code == 200, removed.text
+    program = removed.json()
+    assert set(program["branding"]["images"]) == set(strip["images"]), "only the strip is left"
+    assert program["version"] == logo["program_version"] + 1
+    assert program["branding"]["version"] == strip["branding_version"], "it looks as it did before the logo"
+    events = await outbox_events(db_url, PROGRAM_UPDATED)
+    assert {e["mode"] for e in events} == {"live", "test"}
+    assert len(events) == 2
+    assert "logo" not in events[0]["data"]["branding"]["images"]
+
+    # Nothing left to remove: nothing changes, nothing is published.
+    again = await client.delete("/internal/v1/branding/logo", headers=headers)
+    assert again.status_code == 200
+    assert again.json()["version"] == program["version"]
+    assert len(await outbox_events(db_url, PROGRAM_UPDATED)) == 2
+
+
+async def test_staff_cannot_remove_the_logo(client: Client, acme: Business) -> None:
+    headers = await owner_headers(client, acme)
+    staff = await staff_session(client, headers["Authorization"].split()[1], acme.slug, "staff")
+    refused = await client.delete("/internal/v1/branding/logo", headers=bearer(staff["access_token"]))
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"

@@ -12,13 +12,9 @@ from nujoomy_contracts.tenant import PROGRAM_UPDATED, Program
 from nujoomy_messaging import OutboxRelay, Topology
 from nujoomy_testing import eventually
 from nujoomy_testing.tokens import TestTokens
-from tenant_helpers import Business, bearer, clear_outbox, login, outbox_events, staff_session
+from tenant_helpers import Business, bearer, clear_outbox, login, outbox_events, owner_headers, staff_session
 
 Client = AsyncTestClient  # type: ignore[type-arg]
-
-
-async def owner_headers(client: Client, business: Business) -> dict[str, str]:
-    return bearer((await login(client, business.slug, business.owner_email))["access_token"])
 
 
 async def test_a_program_change_publishes_exactly_one_event_per_mode_with_the_new_version(

@@ -63,8 +63,17 @@ async def test_manager_finds_a_member_adjusts_with_a_reason_and_reverses(
     assert exported.status_code == 200
     assert "attachment" in exported.headers["content-disposition"]
     assert "sami@example.com" in exported.text
+    # One click only asks (a page, when no script turned it into the dialog); nothing is erased yet.
+    asked = await web.post(f"/app/members/{member['id']}/erase", data={"_csrf": csrf}, follow_redirects=False)
+    assert asked.status_code == 200
+    assert 'data-testid="confirm-page"' in asked.text
+    assert 'name="_confirmed" value="1"' in asked.text
+    still = await web.get("/app/members", params={"email": "sami@example.com"})
+    assert f"/app/members/{member['id']}" in still.text
     erased = await web.post(
-        f"/app/members/{member['id']}/erase", data={"_csrf": csrf}, follow_redirects=False
+        f"/app/members/{member['id']}/erase",
+        data={"_csrf": csrf, "_confirmed": "1"},
+        follow_redirects=False,
     )
     assert erased.status_code == 303, erased.text
     after = await web.get("/app/members", params={"email": "sami@example.com"})
@@ -115,9 +124,11 @@ async def test_owner_invites_staff_and_sees_the_one_time_link(stack: Stack, stac
     )
     assert promoted.status_code == 303, promoted.text
     disabled = await stack_web.post(
-        f"/app/staff/{staff_id.group(1)}/disable", data={"_csrf": csrf}, follow_redirects=False
+        f"/app/staff/{staff_id.group(1)}/disable",
+        data={"_csrf": csrf, "_confirmed": "1"},
+        follow_redirects=False,
     )
     assert disabled.status_code == 303, disabled.text
     row = (await stack_web.get("/app/staff")).text.split("new@deli.test", 1)[1].split("</tr>", 1)[0]
-    assert "<td>manager</td>" in row
-    assert "<td>True</td>" in row
+    assert "<td>Manager</td>" in row
+    assert "<td>Yes</td>" in row

@@ -105,7 +105,7 @@ class Backends:
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"{service} did not answer: {type(exc).__name__} {exc!r}") from exc
         if response.status_code >= 400:
-            raise _problem(service, response)
+            raise problem_from(service, response)
         if not response.content:
             return None
         return msgspec.json.decode(response.content)
@@ -167,7 +167,7 @@ def _plain_path(path: str) -> bool:
     return bool(_PLAIN_PATH.fullmatch(path)) and not any(s in (".", "..") for s in path.split("/"))
 
 
-def _problem(service: Service, response: httpx.Response) -> Exception:
+def problem_from(service: Service, response: httpx.Response) -> Exception:
     if response.status_code >= 500 and response.status_code != 503:
         return BackendUnavailable(f"{service} failed with {response.status_code}")
     try:

@@ -21,6 +21,7 @@ COOKIE_CSRF = "nj_csrf"
 COOKIE_MODE = "nj_mode"
 COOKIE_LANG = "nj_lang"
 COOKIE_LOGIN = "nj_login"  # the nonce the sign-in form's CSRF token is bound to (before any session)
+COOKIE_FLASH = "nj_flash"
 
 
 class WebSettings(msgspec.Struct, kw_only=True):

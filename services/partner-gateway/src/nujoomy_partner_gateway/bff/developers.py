@@ -16,11 +16,14 @@ from nujoomy_kit.ids import InvalidId, decode_id
 from nujoomy_kit.problems import DomainError
 from sqlalchemy import select
 
+from nujoomy_partner_gateway.bff.confirm import unconfirmed
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
+from nujoomy_partner_gateway.bff.flash import Flash, redirect_with, typed
 from nujoomy_partner_gateway.bff.rendering import CsrfForm, form_as, message_for, page
 from nujoomy_partner_gateway.bff.session import StaffSession, check_csrf, current_lang, require_session
 from nujoomy_partner_gateway.db.tables import webhook_events
 
+PAGE = "/app/developers"
 KEYS = "/internal/v1/api_keys"
 HOOKS = "/internal/v1/webhook_endpoints"
 
@@ -33,13 +36,7 @@ class EndpointForm(CsrfForm, kw_only=True):
     url: str
 
 
-async def _render(
-    request: Request[Any, Any, Any],
-    session: StaffSession,
-    *,
-    new_secret: str | None = None,
-    error: str | None = None,
-) -> Response[Any]:
+async def _render(request: Request[Any, Any, Any], session: StaffSession) -> Response[Any]:
     backends = session.backends(request)
     results: tuple[Any, ...] = await asyncio.gather(
         backends.get("gateway", KEYS), backends.get("gateway", HOOKS), return_exceptions=True
@@ -66,8 +63,6 @@ async def _render(
         keys=list(keys.get("data") or []),
         endpoints=endpoints,
         warnings=warnings,
-        new_secret=new_secret,
-        error=error,
     )
 
 
@@ -76,16 +71,32 @@ async def developers_page(request: Request[Any, Any, Any]) -> Response[Any]:
     return await _render(request, await require_session(request, "manager"))
 
 
-async def _act(request: Request[Any, Any, Any], form_kind: type[CsrfForm], call: Any) -> Response[Any]:
+async def _act(
+    request: Request[Any, Any, Any],
+    form_kind: type[CsrfForm],
+    call: Any,
+    notice: str,
+    *,
+    question: str | None = None,
+    then: str = PAGE,
+) -> Response[Any]:
+    """One button's round trip: CSRF, the confirmation for a destructive one, the call, then 303 back
+    with a notice (and a new secret, shown once) or the error with what was typed."""
     session = await require_session(request, "manager")
     form = await form_as(request, form_kind)
     await check_csrf(request, session, form.csrf)
+    if question and (asked := await unconfirmed(request, session, question, back=PAGE)):
+        return asked
+    subject = session.principal.subject
     try:
         answer = await call(session.backends(request), form)
     except (BackendError, BackendUnavailable) as exc:
-        return await _render(request, session, error=message_for(exc, current_lang(request)))
+        error = message_for(exc, current_lang(request))
+        return await redirect_with(
+            request, subject, PAGE, Flash(error=error, form=typed(await request.form()))
+        )
     secret = answer.get("secret") if isinstance(answer, dict) else None
-    return await _render(request, session, new_secret=secret)
+    return await redirect_with(request, subject, then, Flash(notice=notice, secret=secret))
 
 
 @post("/app/developers/keys")
@@ -98,17 +109,25 @@ async def create_key(request: Request[Any, Any, Any]) -> Response[Any]:
             "gateway", f"{KEYS}/", {"name": name, "scopes": ["read", "write", "webhooks"]}
         )
 
-    return await _act(request, KeyForm, call)
+    return await _act(request, KeyForm, call, "key_created")
 
 
 @post("/app/developers/keys/{key_id:str}/roll")
 async def roll_key(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
-    return await _act(request, CsrfForm, lambda b, _: b.post("gateway", f"{KEYS}/{key_id}/roll"))
+    return await _act(
+        request, CsrfForm, lambda b, _: b.post("gateway", f"{KEYS}/{key_id}/roll"), "key_rolled"
+    )
 
 
 @post("/app/developers/keys/{key_id:str}/revoke")
 async def revoke_key(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
-    return await _act(request, CsrfForm, lambda b, _: b.delete("gateway", f"{KEYS}/{key_id}"))
+    return await _act(
+        request,
+        CsrfForm,
+        lambda b, _: b.delete("gateway", f"{KEYS}/{key_id}"),
+        "key_revoked",
+        question="confirm_revoke",
+    )
 
 
 @post("/app/developers/webhooks")
@@ -116,20 +135,26 @@ async def add_endpoint(request: Request[Any, Any, Any]) -> Response[Any]:
     async def call(backends: Any, form: EndpointForm) -> Any:
         return await backends.post("gateway", f"{HOOKS}/", {"url": form.url.strip()})
 
-    return await _act(request, EndpointForm, call)
+    return await _act(request, EndpointForm, call, "endpoint_added")
 
 
-WEBHOOK_ACTIONS = {"test": "test", "rotate": "rotate_secret", "reveal": "secret"}
+# action -> (the staff API's verb, the notice, the question a destructive one asks first)
+WEBHOOK_ACTIONS: dict[str, tuple[str, str, str | None]] = {
+    "test": ("test", "test_sent", None),
+    "rotate": ("rotate_secret", "secret_rotated", "confirm_rotate"),
+    "reveal": ("secret", "secret_revealed", None),
+}
 
 
 @post("/app/developers/webhooks/{endpoint_id:str}/{action:str}")
 async def endpoint_action(request: Request[Any, Any, Any], endpoint_id: str, action: str) -> Response[Any]:
     if action not in WEBHOOK_ACTIONS:
         raise DomainError("Unknown action")
-    path = f"{HOOKS}/{endpoint_id}/{WEBHOOK_ACTIONS[action]}"
+    verb, notice, question = WEBHOOK_ACTIONS[action]
+    path = f"{HOOKS}/{endpoint_id}/{verb}"
     if action == "reveal":
-        return await _act(request, CsrfForm, lambda b, _: b.get("gateway", path))
-    return await _act(request, CsrfForm, lambda b, _: b.post("gateway", path))
+        return await _act(request, CsrfForm, lambda b, _: b.get("gateway", path), notice)
+    return await _act(request, CsrfForm, lambda b, _: b.post("gateway", path), notice, question=question)
 
 
 async def _request_body(request: Request[Any, Any, Any], session: StaffSession, event_id: str) -> str | None:
@@ -175,7 +200,8 @@ async def replay_delivery(
     request: Request[Any, Any, Any], endpoint_id: str, delivery_id: str
 ) -> Response[Any]:
     path = f"{HOOKS}/{endpoint_id}/deliveries/{delivery_id}/replay"
-    return await _act(request, CsrfForm, lambda b, _: b.post("gateway", path))
+    detail = f"{PAGE}/webhooks/{endpoint_id}/deliveries/{delivery_id}"
+    return await _act(request, CsrfForm, lambda b, _: b.post("gateway", path), "replayed", then=detail)
 
 
 ROUTES = [

@@ -19,7 +19,9 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect, Stream
 from nujoomy_kit.problems import InvalidInput
 
+from nujoomy_partner_gateway.bff.confirm import unconfirmed
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
+from nujoomy_partner_gateway.bff.flash import Flash, redirect_with
 from nujoomy_partner_gateway.bff.rendering import CsrfForm, form_as, message_for, page
 from nujoomy_partner_gateway.bff.session import check_csrf, current_lang, require_session
 from nujoomy_partner_gateway.bff.tenant_facts import time_zone
@@ -211,8 +213,10 @@ async def erase(request: Request[Any, Any, Any], member_id: str) -> Response[Any
     session = await require_session(request, "manager")
     form = await form_as(request, CsrfForm)
     await check_csrf(request, session, form.csrf)
+    if asked := await unconfirmed(request, session, "confirm_erase", back=f"/app/members/{member_id}"):
+        return asked
     await session.backends(request).post("ledger", f"/internal/v1/members/{member_id}/erase")
-    return Redirect("/app/members", status_code=303)
+    return await redirect_with(request, session.principal.subject, "/app/members", Flash(notice="erased"))
 
 
 ROUTES = [members_page, export_members, export_transactions, member_page, adjust, reverse, export, erase]

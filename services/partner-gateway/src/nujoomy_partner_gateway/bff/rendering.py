@@ -11,9 +11,10 @@ from litestar.response import Redirect
 from nujoomy_kit.problems import DomainError, Forbidden, Unauthorized
 
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable, CsrfFailed
+from nujoomy_partner_gateway.bff.flash import current_flash
 from nujoomy_partner_gateway.bff.session import StaffSession, current_lang
 from nujoomy_partner_gateway.web import render
-from nujoomy_partner_gateway.web.i18n import translator
+from nujoomy_partner_gateway.web.i18n import EN, translator
 
 T = TypeVar("T")
 
@@ -32,6 +33,7 @@ def page(
     status: int = 200,
     **context: Any,
 ) -> Response[str]:
+    context.setdefault("flash", current_flash(request))
     return render(request, template, lang=current_lang(request), status=status, session=session, **context)
 
 
@@ -44,11 +46,40 @@ async def form_as(request: Request[Any, Any, Any], kind: type[T]) -> T:
         raise DomainError(str(exc)) from exc
 
 
+# A problem's `field` (the tenant's names) -> the catalog label the form shows for it.
+FIELD_LABELS = {
+    "name": "title",
+    "cost": "cost",
+    "address": "address",
+    "email": "email",
+    "value": "role",
+    "role": "role",
+    "points_per_unit": "field_points_per_unit",
+    "earn_rule.points_per_unit": "field_points_per_unit",
+    "earn_rule.minimum_spend": "field_minimum_spend",
+    "expiry.kind": "expiry",
+    "expiry.months": "expiry_months",
+    "wording.terms": "terms",
+    "wording.balance_label": "points_label",
+    "wording.program_name": "program_name",
+}
+
+
 def message_for(exc: DomainError, lang: str) -> str:
+    """A refusal in the reader's language: by its problem code (and field) where the catalog knows
+    it, else the service's own words."""
     t = translator(lang)
     if isinstance(exc, BackendUnavailable):
         return t("unavailable")
-    return str(exc.detail or exc.title)
+    key = f"problem_{exc.code}"
+    if key not in EN:
+        return str(exc.detail or exc.title)
+    if "{field}" not in EN[key]:
+        return t(key)
+    field = str(exc.extra.get("field") or "")
+    if field not in FIELD_LABELS:
+        return t("problem_check_values")
+    return t(key, field=t(FIELD_LABELS[field]))
 
 
 def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

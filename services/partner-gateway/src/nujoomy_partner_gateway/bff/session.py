@@ -28,6 +28,7 @@ from nujoomy_partner_gateway.bff.config import (
     web_settings,
 )
 from nujoomy_partner_gateway.bff.errors import BackendError, CsrfFailed
+from nujoomy_partner_gateway.bff.flash import take_flash
 
 SESSION_MAX_AGE = 30 * 24 * 3600  # the refresh token's own expiry decides; this just keeps the cookie
 PENDING = "bff_cookies"
@@ -71,13 +72,19 @@ def queue_cookie(request: Request[Any, Any, Any], cookie: Cookie) -> None:
 
 
 def session_cookie(
-    request: Request[Any, Any, Any], key: str, value: str, *, http_only: bool = True
+    request: Request[Any, Any, Any],
+    key: str,
+    value: str,
+    *,
+    http_only: bool = True,
+    path: str = "/",
+    max_age: int = SESSION_MAX_AGE,
 ) -> Cookie:
     return Cookie(
         key=key,
         value=value,
-        path="/",
-        max_age=SESSION_MAX_AGE if value else 0,
+        path=path,
+        max_age=max_age if value else 0,
         httponly=http_only,
         secure=web_settings(request.app.state).secure_cookies,
         samesite="strict",
@@ -141,6 +148,7 @@ async def load_session(request: Request[Any, Any, Any]) -> StaffSession | None:
         queue_cookie(request, session_cookie(request, COOKIE_CSRF, csrf, http_only=False))
     session = StaffSession(principal=principal, access_token=access, mode=current_mode(request), csrf=csrf)
     request.scope.setdefault("state", {})["bff_session"] = session  # type: ignore[typeddict-item]
+    await take_flash(request, principal.subject)
     return session
 
 

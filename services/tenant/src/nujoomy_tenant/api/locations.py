@@ -78,9 +78,11 @@ async def edit_location(
 
 
 @delete("/internal/v1/locations/{location_id:str}", guards=MANAGER)
-async def delete_location(location_id: str, db: AsyncSession, principal: Principal) -> None:
-    if not await tenant_db.delete_location(db, principal.tenant_id, parse_id("loc", location_id)):
+async def archive_location(location_id: str, db: AsyncSession, principal: Principal) -> None:
+    """Archives: the location leaves the list and can no longer be read or changed, while what was
+    recorded there keeps pointing at its id."""
+    if not await tenant_db.archive_location(db, principal.tenant_id, parse_id("loc", location_id)):
         raise NotFound("No such location")
 
 
-ROUTES = [list_locations, create_location, read_location, edit_location, delete_location]
+ROUTES = [list_locations, create_location, read_location, edit_location, archive_location]

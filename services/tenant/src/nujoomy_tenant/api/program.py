@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from litestar import Request, get, patch, post
+from litestar import Request, delete, get, patch, post
 from litestar.datastructures import State
 from msgspec import UNSET
 from nujoomy_contracts.tenant import Program
@@ -88,7 +88,7 @@ async def _upload(
     program = await tenant_db.program_for(db, principal.tenant_id, lock=True)
     if program is None:
         raise NotFound("No such program")
-    merged = {k: v for k, v in dict(program["images"]).items() if k not in images.VARIANTS[kind]}
+    merged = images.without(kind, dict(program["images"]))
     merged.update({name: png.sha256 for name, png in variants.items()})
     merged[f"{kind}_original"] = original.sha256
     await tenant_db.update_program(db, principal.tenant_id, {"images": merged})
@@ -116,4 +116,19 @@ async def upload_strip(
     return await _upload("strip", request, db, principal, state)
 
 
-ROUTES = [read_program, edit_program, edit_branding, upload_logo, upload_strip]
+@delete("/internal/v1/branding/logo", guards=MANAGER, status_code=200)
+async def remove_logo(db: AsyncSession, principal: Principal) -> Program:
+    """The card goes back to having no logo: a new branding version, pushed to installed cards like any
+    other branding change. Removing a logo that is not there changes nothing and publishes nothing."""
+    program = await tenant_db.program_for(db, principal.tenant_id, lock=True)
+    if program is None:
+        raise NotFound("No such program")
+    current = dict(program["images"])
+    kept = images.without("logo", current)
+    if kept == current:
+        return await publishing.load_program(db, principal.tenant_id)
+    await tenant_db.update_program(db, principal.tenant_id, {"images": kept})
+    return await publishing.program_changed(db, principal.tenant_id)
+
+
+ROUTES = [read_program, edit_program, edit_branding, upload_logo, upload_strip, remove_logo]

@@ -99,6 +99,8 @@ locations = Table(
     Column("name", Text, nullable=False),
     Column("address", Text, nullable=False, server_default=""),
     _created(),
+    # Archived, not deleted: scans and staff recorded at the location keep a name to point at.
+    Column("archived_at", DateTime(timezone=True)),
 )
 
 staff = Table(

@@ -103,14 +103,16 @@ async def update_reward(
 async def locations_for(
     db: AsyncSession, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int
 ) -> Sequence[RowMapping]:
-    query = select(locations).where(locations.c.tenant_id == tenant_id)
+    query = select(locations).where(locations.c.tenant_id == tenant_id, locations.c.archived_at.is_(None))
     if after is not None:
         query = query.where(locations.c.id > after)
     return (await db.execute(query.order_by(locations.c.id).limit(limit))).mappings().all()
 
 
 async def location(db: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID) -> RowMapping | None:
-    query = select(locations).where(locations.c.tenant_id == tenant_id, locations.c.id == location_id)
+    query = select(locations).where(
+        locations.c.tenant_id == tenant_id, locations.c.id == location_id, locations.c.archived_at.is_(None)
+    )
     return (await db.execute(query)).mappings().first()
 
 
@@ -124,15 +126,25 @@ async def update_location(
     if values:
         await db.execute(
             update(locations)
-            .where(locations.c.tenant_id == tenant_id, locations.c.id == location_id)
+            .where(
+                locations.c.tenant_id == tenant_id,
+                locations.c.id == location_id,
+                locations.c.archived_at.is_(None),
+            )
             .values(**values)
         )
 
 
-async def delete_location(db: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID) -> bool:
+async def archive_location(db: AsyncSession, tenant_id: uuid.UUID, location_id: uuid.UUID) -> bool:
+    """False when there is no such live location (another tenant's, or archived already)."""
     result = await db.execute(
-        locations.delete()
-        .where(locations.c.tenant_id == tenant_id, locations.c.id == location_id)
+        update(locations)
+        .where(
+            locations.c.tenant_id == tenant_id,
+            locations.c.id == location_id,
+            locations.c.archived_at.is_(None),
+        )
+        .values(archived_at=func.now())
         .returning(locations.c.id)
     )
     return result.first() is not None

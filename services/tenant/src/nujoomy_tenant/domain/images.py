@@ -43,6 +43,13 @@ VARIANTS: dict[Kind, tuple[str, ...]] = {
 }
 
 
+def without(kind: Kind, images: dict[str, str]) -> dict[str, str]:
+    """The branding's images minus everything one upload of `kind` put there (its variants and the
+    original); what is left is what a card shows with no such image."""
+    dropped = {*VARIANTS[kind], f"{kind}_original"}
+    return {name: sha for name, sha in images.items() if name not in dropped}
+
+
 class Png:
     __slots__ = ("data", "height", "sha256", "width")
 

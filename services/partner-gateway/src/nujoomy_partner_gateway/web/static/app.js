@@ -50,4 +50,31 @@
       delay = Math.min(delay * 2, 3000);
     }
   };
+  // Destructive forms carry data-confirm (the question). The page CSP forbids confirm(), so the
+  // question opens the page's <dialog>; on yes the form goes again with _confirmed=1. Without this
+  // script the server asks on a page of its own (bff/confirm.py), so one click never destroys.
+  const dialog = document.getElementById("confirm-dialog");
+  NJ.confirm = function (question) {
+    return new Promise((resolve) => {
+      dialog.querySelector("#confirm-question").textContent = question;
+      dialog.returnValue = "";
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+      dialog.showModal();
+    });
+  };
+  document.addEventListener("submit", (ev) => {
+    const form = ev.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+    if (!dialog || !dialog.showModal || form.querySelector('input[name="_confirmed"]')) return;
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    const submitter = ev.submitter;
+    NJ.confirm(form.dataset.confirm).then((yes) => {
+      if (!yes) return;
+      const flag = document.createElement("input");
+      flag.type = "hidden"; flag.name = "_confirmed"; flag.value = "1";
+      form.appendChild(flag);
+      form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
+    });
+  }, true);
 })();
