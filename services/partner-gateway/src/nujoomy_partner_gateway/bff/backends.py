@@ -134,7 +134,7 @@ class Backends:
         if response.status_code >= 400:
             await response.aread()
             await response.aclose()
-            raise _problem(service, response)
+            raise problem_from(service, response)
 
         async def body() -> AsyncIterator[bytes]:
             try:
