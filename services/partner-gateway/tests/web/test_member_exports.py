@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from nujoomy_testing.tokens import TestTokens
+from nujoomy_testing.web import post_login
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from web_stack import PASSWORD, Stack, add_staff, create_business
@@ -30,15 +31,13 @@ async def test_exports_are_for_managers_and_hold_only_their_business_and_mode(
     await add_staff(stack.tenant_db, mine, "hand@tannery.test", "staff")
 
     web = stack_web
-    await web.post(
-        "/app/login", data={"tenant": "tannery", "email": "hand@tannery.test", "password": PASSWORD}
-    )
+    await post_login(web, "tannery", "hand@tannery.test", PASSWORD)
     for path in ("/app/exports/members.csv", "/app/exports/transactions.csv"):
         assert (await web.get(path)).status_code == 403, path
     await web.post("/app/logout", data={"_csrf": web.cookies.get("nj_csrf")})
     web.cookies.clear()
 
-    await web.post("/app/login", data={"tenant": "tannery", "email": mine.owner_email, "password": PASSWORD})
+    await post_login(web, "tannery", mine.owner_email, PASSWORD)
     exported = await web.get("/app/exports/members.csv")
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")

@@ -94,9 +94,7 @@ async def test_a_large_earn_is_posted_under_a_manager_who_signs_in_at_the_counte
     await add_staff(stack.tenant_db, business, "manager@bigorder.test", "manager")
     member = await enrol_member(stack, tokens, business.tenant_id)
     web = stack_web
-    await web.post(
-        "/app/login", data={"tenant": "bigorder", "email": "barista@bigorder.test", "password": PASSWORD}
-    )
+    await post_login(web, "bigorder", "barista@bigorder.test", PASSWORD)
     csrf = {"X-CSRF-Token": web.cookies.get("nj_csrf")}
     earn = {"card_token": member["card_token"], "idempotency_key": "act-big-0001", "points": 1_000_000}
 
