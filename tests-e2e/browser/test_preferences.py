@@ -97,7 +97,7 @@ async def test_customer_opts_out_from_the_pass_link_and_the_next_earn_sends_no_e
     assert isinstance(member_id, uuid.UUID)
 
     # An earn at the counter: the points_earned receipt now depends on a consent she withdrew.
-    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live", to="ledger"))
     async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
         earned = await ledger.post(
             f"/internal/v1/members/{encode_id('mbr', member_id)}/earn",

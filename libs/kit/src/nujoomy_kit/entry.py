@@ -14,7 +14,7 @@ from typing import Any
 
 from nujoomy_kit.db import run_migrations
 from nujoomy_kit.logging import configure_logging
-from nujoomy_kit.settings import ServiceSettings
+from nujoomy_kit.settings import ServiceSettings, placeholder_secrets
 
 
 def _resolve(path: str) -> Any:
@@ -38,7 +38,15 @@ def service_main(
     configure_logging(service, settings.log_level, json=settings.log_json)
     if args.command == "migrate":
         run_migrations(migrations, settings.database_url)
-    elif args.command == "worker":
+        return
+    bad = placeholder_secrets(settings, service)
+    if bad:
+        # Outside dev mode a shipped example value or an empty secret would let anyone who read the
+        # repository mint tokens or forge links: refuse to start, naming what to set.
+        raise SystemExit(
+            f"nujoomy-{service}: refusing to start outside dev mode; set a real secret in " + ", ".join(bad)
+        )
+    if args.command == "worker":
         from nujoomy_messaging import run_until_signalled
 
         run_until_signalled(

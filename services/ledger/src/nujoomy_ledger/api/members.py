@@ -21,15 +21,17 @@ Limit = Annotated[int, Parameter(ge=1, le=100)]
 
 
 class MembersController(Controller):
-    path = "/internal/v1/members"
-    guards = [require_role("staff")]
+    """Roles as the dashboard has them (docs/internal-api.md); scopes for the partner API and the
+    join and preferences pages."""
 
-    @post("/")
+    path = "/internal/v1/members"
+
+    @post("/", guards=[require_role("manager", "members:write")])
     async def enrol(self, db: AsyncSession, principal: Principal, data: MemberIn) -> MemberOut:
         fields = {f: getattr(data, f) for f in data.__struct_fields__}
         return MemberOut.of(await members.enrol(db, Scope.of(principal), fields))
 
-    @get("/")
+    @get("/", guards=[require_role("staff", "members:read")])
     async def search(
         self,
         *,
@@ -55,22 +57,22 @@ class MembersController(Controller):
         page = [MemberOut.of(r) for r in rows[:limit]]
         return Page(data=page, next_cursor=page[-1].id if len(rows) > limit else None)
 
-    @get("/{member_id:str}")
+    @get("/{member_id:str}", guards=[require_role("staff", "members:read")])
     async def show(self, db: AsyncSession, principal: Principal, member_id: str) -> MemberOut:
         return MemberOut.of(await members.get(db, Scope.of(principal), path_id("mbr", member_id)))
 
-    @patch("/{member_id:str}")
+    @patch("/{member_id:str}", guards=[require_role("manager", "members:write")])
     async def change(
         self, db: AsyncSession, principal: Principal, member_id: str, data: MemberPatch
     ) -> MemberOut:
         member = await members.update(db, Scope.of(principal), path_id("mbr", member_id), data.changes())
         return MemberOut.of(member)
 
-    @post("/{member_id:str}/card", status_code=200)
+    @post("/{member_id:str}/card", status_code=200, guards=[require_role("manager", "members:write")])
     async def reissue_card(self, db: AsyncSession, principal: Principal, member_id: str) -> MemberOut:
         return MemberOut.of(await members.reissue_card(db, Scope.of(principal), path_id("mbr", member_id)))
 
-    @get("/{member_id:str}/export")
+    @get("/{member_id:str}/export", guards=[require_role("manager")])
     async def export(self, db: AsyncSession, principal: Principal, member_id: str) -> dict[str, Any]:
         found = await members.export(db, Scope.of(principal), path_id("mbr", member_id))
         return {

@@ -32,7 +32,7 @@ def _render_sample(kind: Kind, locale: Locale, channel: Channel, source: Templat
     return render(source, channel, locale, sample_context(kind))
 
 
-@get(PATH, guards=[require_role("staff")])
+@get(PATH, guards=[require_role("manager")])
 async def get_template(
     db: AsyncSession, principal: Principal, kind: str, locale: str, channel: str = "email"
 ) -> TemplateOut:
@@ -93,7 +93,7 @@ async def revert_template(
     )
 
 
-@post(f"{PATH}/preview", guards=[require_role("staff")], status_code=200)
+@post(f"{PATH}/preview", guards=[require_role("manager")], status_code=200)
 async def preview_template(
     *,
     db: AsyncSession,

@@ -7,6 +7,8 @@ short timeouts so a slow sibling turns into a clear "unavailable" instead of a h
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Callable
 from typing import Any, Literal
 
 import httpx
@@ -14,6 +16,7 @@ import msgspec
 from litestar.datastructures import State
 from nujoomy_kit.problems import NotFound
 from nujoomy_kit.settings import ServiceSettings
+from nujoomy_kit.tokens import InternalTokenIssuer, Mode
 
 from nujoomy_partner_gateway.bff.config import web_settings
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
@@ -63,14 +66,45 @@ def base_url(state: State, service: Service) -> str:
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class Backends:
-    """The internal APIs as one caller: `await backends.get("ledger", "/internal/v1/members")`."""
+# The audience (tokens.audience) of each sibling an internal token is addressed to.
+SERVICE_NAMES: dict[Service, str] = {
+    "tenant": "tenant",
+    "ledger": "ledger",
+    "wallet_pass": "wallet-pass",
+    "notification": "notification",
+    "gateway": "partner-gateway",
+}
 
-    def __init__(self, state: State, token: str | None = None, mode: str = "live", app: Any = None) -> None:
+
+class Backends:
+    """The internal APIs as one caller: `await backends.get("ledger", "/internal/v1/members")`.
+
+    Either with the staff member's own access token (the dashboard), or minting an internal token per
+    sibling (`Backends.internal`: pages acting for the platform, such as the join page)."""
+
+    def __init__(
+        self,
+        state: State,
+        token: str | None = None,
+        mode: str = "live",
+        app: Any = None,
+        mint: Callable[[Service], str] | None = None,
+    ) -> None:
         self._state = state
         self._app = app
         self._token = token
         self._mode = mode
+        self._mint = mint
+
+    @classmethod
+    def internal(cls, state: State, tenant_id: uuid.UUID, mode: Mode, scopes: tuple[str, ...]) -> Backends:
+        """Calls on the platform's behalf for one tenant and mode, carrying exactly `scopes`."""
+        issuer: InternalTokenIssuer = state["internal_issuer"]
+
+        def mint(service: Service) -> str:
+            return issuer.issue(tenant_id, mode, to=SERVICE_NAMES[service], scopes=scopes)
+
+        return cls(state, None, mode, mint=mint)
 
     async def call(
         self,
@@ -84,8 +118,9 @@ class Backends:
         if not _plain_path(path):
             raise NotFound("No such resource")
         headers = {"Nujoomy-Mode": self._mode, "Accept": "application/json"}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        token = self._mint(service) if self._mint is not None else self._token
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         in_process = service == "gateway" and self._app is not None
         url = path if in_process else base_url(self._state, service) + path
         content = msgspec.json.encode(json) if json is not None else None

@@ -17,7 +17,6 @@ from litestar import MediaType, Request, Response, get, post
 from nujoomy_kit.ids import decode_id
 from nujoomy_kit.problems import InvalidInput, NotFound
 from nujoomy_kit.settings import ServiceSettings
-from nujoomy_kit.tokens import InternalTokenIssuer
 
 from nujoomy_partner_gateway.bff.backends import Backends
 from nujoomy_partner_gateway.bff.client_address import request_address
@@ -178,9 +177,8 @@ async def enrol(
     if not raw_id:
         raise BackendUnavailable("The tenant service does not expose this business's id to the join page")
     tenant_id = decode_id("ten", raw_id) if str(raw_id).startswith("ten_") else uuid.UUID(str(raw_id))
-    issuer: InternalTokenIssuer = request.app.state["internal_issuer"]
-    token = issuer.issue(tenant_id, "live", scopes=("members:write",))
-    backends = Backends(request.app.state, token, "live")
+    # Enrol, then read the new member's wallet links: nothing more.
+    backends = Backends.internal(request.app.state, tenant_id, "live", ("members:write", "members:read"))
     consent = form.consent == "1"
     member = await backends.post(
         "ledger",
