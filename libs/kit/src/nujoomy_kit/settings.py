@@ -92,10 +92,11 @@ class ServiceSettings(msgspec.Struct, kw_only=True):
     # The worker process's probe listener (/health/live, /health/ready) on host:this port; 0 = none
     # (local runs start several workers on one host; a container gets its own port space).
     worker_health_port: int = 0
-    # Internal tokens (tokens.py). This service's own signing key (PEM text or a path to a PEM file;
-    # each service has its own), and the keyset of the callers it trusts: a JSON object
-    # {"<calling service>": "<public PEM text, or comma-separated paths>"}, or a path to such a file.
+    # This service's own key for the internal tokens it sends (tokens.py): PEM text or a path to a PEM
+    # file; set per service (NUJOOMY_<SERVICE>_INTERNAL_PRIVATE_KEY), no two services share one.
     internal_private_key: str = ""
+    # The callers whose internal tokens this service accepts: a JSON object {"<calling service>":
+    # "<public PEM text (several blocks during a rotation), or comma-separated paths>"}, or its path.
     internal_keyset: str = ""
     # Where the siblings answer (internal HTTP).
     tenant_url: str = "http://127.0.0.1:8001"
