@@ -1,5 +1,5 @@
 # The front door. Each target is a one-liner over a script that explains itself.
-.PHONY: up up-detached down test lint fmt bench chaos status
+.PHONY: up up-detached down test security lint fmt bench chaos status
 
 up:            ## install, create, migrate and run everything; prints where to sign in
 	bash scripts/up.sh
@@ -12,6 +12,9 @@ down:          ## stop a background run
 
 test:          ## every test, against real PostgreSQL, RabbitMQ and Redis
 	bash scripts/test.sh
+
+security:      ## the security suite (tests-e2e/security, marked `security`), its long form; docs/security.md
+	bash scripts/security.sh
 
 lint:          ## ruff + mypy strict on libs and domain code
 	bash scripts/lint.sh

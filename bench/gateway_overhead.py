@@ -67,7 +67,11 @@ def serve_ledger(db_url: str, public_pem: str) -> None:
     from nujoomy_ledger.settings import load
 
     settings = load(database_url=db_url, db_pool_size=CONCURRENCY, log_level="WARNING")
-    _serve(build_app(settings, verifier=TokenVerifier(internal_public_keys=[public_pem])))
+    _serve(
+        build_app(
+            settings, verifier=TokenVerifier(service="ledger", callers={"partner-gateway": [public_pem]})
+        )
+    )
 
 
 def serve_gateway(db_url: str, ledger_url: str, private_pem: str, prefix: str) -> None:
@@ -276,8 +280,9 @@ async def bench(quick: bool) -> None:
         gateway = Child(
             "--serve-gateway", gateway_db, f"http://127.0.0.1:{ledger.port}", priv, f"bench:{tag}:"
         )
-        token = InternalTokenIssuer(priv, subject="bench", ttl=3600).issue(
-            TENANT, "live", scopes=("read", "write")
+        # The set-up speaks to the ledger as the gateway does (the only caller the ledger trusts here).
+        token = InternalTokenIssuer(priv, subject="partner-gateway", ttl=3600).issue(
+            TENANT, "live", to="ledger", scopes=("read", "write")
         )
         members = await setup_ledger(ledger_db, ledger.port, token)
         api_key = await create_api_key(gateway_db)

@@ -159,7 +159,7 @@ def serve(url: str, jwks_json: str) -> None:
         return jwks  # type: ignore[no-any-return]
 
     settings = load(database_url=url, db_pool_size=CONCURRENCY, log_level="WARNING")
-    app = build_app(settings, verifier=TokenVerifier(jwks=JwksCache(fetch)))
+    app = build_app(settings, verifier=TokenVerifier(service="ledger", jwks=JwksCache(fetch)))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

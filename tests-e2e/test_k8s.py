@@ -255,6 +255,8 @@ def test_secrets_are_mounted_not_baked_in() -> None:
         for volume in pod["volumes"]:
             if "secret" in volume:
                 assert volume["secret"]["secretName"] in secrets
+            for source in volume.get("projected", {}).get("sources", []):
+                assert source["secret"]["name"] in secrets
         for container in _containers(obj):
             for env in container.get("env", []):
                 ref = env.get("valueFrom", {}).get("secretKeyRef")
@@ -265,6 +267,17 @@ def test_secrets_are_mounted_not_baked_in() -> None:
     mounts = {m["mountPath"] for m in wallet["containers"][0]["volumeMounts"]}
     assert Path(settings["NUJOOMY_WALLET_PASS_PASS_CERT"]).parent.as_posix() in mounts
     assert Path(settings["NUJOOMY_INTERNAL_PRIVATE_KEY"]).parent.as_posix() in mounts
+    # Each service mounts its own internal signing key, never another's; only wallet-pass holds the
+    # member-link signing key.
+    for name, deployment in _by_kind(objects, "Deployment").items():
+        service = name.removesuffix("-worker").removesuffix("-api")
+        projected = [
+            source["secret"]["name"]
+            for volume in deployment["spec"]["template"]["spec"]["volumes"]
+            for source in volume.get("projected", {}).get("sources", [])
+        ]
+        assert [n for n in projected if n.endswith("-internal-key")] == [f"nujoomy-{service}-internal-key"]
+        assert ("nujoomy-member-link-key" in projected) == (service == "wallet-pass")
 
 
 async def test_the_worker_process_answers_the_probes_the_manifests_point_at(
@@ -295,6 +308,7 @@ async def test_the_worker_process_answers_the_probes_the_manifests_point_at(
         "NUJOOMY_QUEUE_PREFIX": topology.prefix,
         "NUJOOMY_WORKER_HEALTH_PORT": str(port),
         "NUJOOMY_LOG_JSON": "false",
+        "NUJOOMY_DEV_MODE": "true",  # no keys here; outside dev mode the process refuses to start
     }
     process = subprocess.Popen([sys.executable, "-m", "nujoomy_ledger", "worker"], env=env)
     try:

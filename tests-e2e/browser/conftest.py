@@ -63,8 +63,8 @@ async def stack(
         "db_pool_size": 2,
         "events_exchange": topology.exchange,
         "queue_prefix": topology.prefix,
-        "internal_public_key": tokens.internal_public_pem,
-        "internal_private_key": tokens.internal_private_pem,
+        "internal_keyset": tokens.keyset,
+        "member_link_private_key": tokens.member_link_private_pem,  # wallet-pass signs the links
     }
     async with full_stack(
         tenant_db=await make_db("tenant", ROOT / "services" / "tenant" / "migrations"),
@@ -98,8 +98,8 @@ async def gateway_site(
         db_pool_size=2,  # the shared PostgreSQL serves every team's suites
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
-        internal_public_key=tokens.internal_public_pem,
-        internal_private_key=tokens.internal_private_pem,
+        internal_keyset=tokens.keyset,
+        **tokens.service_settings("partner-gateway"),
         tenant_url=stack.tenant_url,
         ledger_url=stack.ledger_url,
         wallet_pass_url=stack.wallet_pass_url,
@@ -237,8 +237,8 @@ async def mail(
         db_pool_size=2,
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
-        internal_public_key=tokens.internal_public_pem,
-        internal_private_key=tokens.internal_private_pem,
+        internal_keyset=tokens.keyset,
+        **tokens.service_settings("notification"),
         wallet_pass_url=stack.wallet_pass_url,
         tenant_url=stack.tenant_url,  # staff tokens on its API are verified with the tenant's keys
         smtp_host="127.0.0.1",

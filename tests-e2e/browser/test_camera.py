@@ -38,7 +38,7 @@ async def test_staff_scans_a_card_with_the_camera(
 ) -> None:
     business = await create_business(stack.tenant_db, "teahouse")
     await add_staff(stack.tenant_db, business, "server@teahouse.test", "staff")
-    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live", to="ledger"))
     async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
         await eventually(lambda: ledger.get("/internal/v1/rewards"), lambda r: r.status_code == 200)
         member = (

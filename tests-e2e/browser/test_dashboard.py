@@ -113,7 +113,7 @@ async def test_staff_scans_with_a_wedge_earns_redeems_and_undoes(
     await owner.click("form.card button.primary")
     await expect(owner.get_by_test_id("rewards")).to_contain_text("Espresso")
 
-    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live", to="ledger"))
     async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
         # the reward reaches the ledger through tenant.program.updated (outbox -> broker -> consumer)
         await eventually(

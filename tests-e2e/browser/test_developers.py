@@ -195,7 +195,7 @@ async def test_owner_uploads_a_logo_sees_it_in_the_preview_and_the_saved_program
     await page.click("#branding-form button[type=submit]")
     await expect(page.locator("#save-status")).to_have_attribute("data-state", "saved")
 
-    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live", to="tenant"))
     async with httpx.AsyncClient(base_url=stack.tenant_url, headers=headers) as tenant:
         program = (await tenant.get("/internal/v1/program")).json()
     images = program["branding"]["images"]

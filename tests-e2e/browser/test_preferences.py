@@ -98,7 +98,7 @@ async def test_customer_opts_out_of_news_and_offers_from_the_pass_link_and_still
 
     # An earn at the counter: a receipt is not marketing, so withdrawing news and offers does not
     # stop it (notification's policy: marketing consent governs marketing only).
-    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live", to="ledger"))
     async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
         earned = await ledger.post(
             f"/internal/v1/members/{encode_id('mbr', member_id)}/earn",

@@ -75,15 +75,17 @@ class Journey:
     _signing_in: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def internal_token(self) -> str:
-        """What a sibling service sends (the dev key pair `make up` generates)."""
+        """What notification sends when it asks wallet-pass for the links (its dev key pair)."""
         from nujoomy_kit.ids import decode_id
         from nujoomy_kit.settings import read_pem
         from nujoomy_kit.tokens import InternalTokenIssuer
 
         issuer = InternalTokenIssuer(
-            read_pem(self.system.env["NUJOOMY_INTERNAL_PRIVATE_KEY"]), subject="chaos"
+            read_pem(self.system.env["NUJOOMY_NOTIFICATION_INTERNAL_PRIVATE_KEY"]), subject="notification"
         )
-        return issuer.issue(decode_id("ten", self.tenant_id), "test", scopes=("read",))
+        return issuer.issue(
+            decode_id("ten", self.tenant_id), "test", to="wallet-pass", scopes=("members:read",)
+        )
 
     def _next(self) -> int:
         self._n += 1

@@ -192,7 +192,7 @@ def _environment(
         NUJOOMY_TENANT_ARGON2_TIME_COST="1",
         NUJOOMY_TENANT_ARGON2_MEMORY_KIB="8192",
     )
-    env.update(internal_keys(dev))
+    env.update(internal_keys(dev, SERVICES))
     env.update(notification_dev_env(dev))
     env.update(
         devcerts.wallet_env(

@@ -191,7 +191,8 @@ async def test_ledger_survives_broker_cut_and_worker_sigkill_with_two_workers(
         "NUJOOMY_REDIS_PREFIX": redis_prefix,
         "NUJOOMY_EVENTS_EXCHANGE": topology.exchange,
         "NUJOOMY_QUEUE_PREFIX": topology.prefix,
-        "NUJOOMY_INTERNAL_PUBLIC_KEY": tokens.internal_public_pem,
+        "NUJOOMY_INTERNAL_KEYSET": tokens.keyset,
+        "NUJOOMY_INTERNAL_PRIVATE_KEY": tokens.private_pems["ledger"],
         "NUJOOMY_LOG_JSON": "false",
     }
     workers = [Worker("nujoomy_ledger", env, tmp_path / f"worker{i}.log") for i in range(2)]

@@ -92,8 +92,7 @@ async def test_every_event_reaches_the_partner_once_with_two_replicas_of_everyth
         "NUJOOMY_REDIS_URL": redis_url,
         "NUJOOMY_EVENTS_EXCHANGE": topology.exchange,
         "NUJOOMY_QUEUE_PREFIX": topology.prefix,
-        "NUJOOMY_INTERNAL_PUBLIC_KEY": tokens.internal_public_pem,
-        "NUJOOMY_INTERNAL_PRIVATE_KEY": tokens.internal_private_pem,
+        "NUJOOMY_INTERNAL_KEYSET": tokens.keyset,
         "NUJOOMY_LOG_JSON": "false",
         "NUJOOMY_DEV_MODE": "true",  # the partner's receiver listens on 127.0.0.1
     }
@@ -102,6 +101,7 @@ async def test_every_event_reaches_the_partner_once_with_two_replicas_of_everyth
         **common,
         "NUJOOMY_DATABASE_URL": gateway_db,
         "NUJOOMY_REDIS_PREFIX": redis_prefix + "g:",
+        "NUJOOMY_INTERNAL_PRIVATE_KEY": tokens.private_pems["partner-gateway"],
         "NUJOOMY_WEBHOOK_POLL_SECONDS": "0.1",
         # The production ladder waits minutes after the second failure; the long outage (20 s) and
         # the killed worker's leases must settle within the check's timeout.
@@ -120,13 +120,13 @@ async def test_every_event_reaches_the_partner_once_with_two_replicas_of_everyth
         queue = topology.queue("partner-gateway.webhooks")
         await eventually(lambda: _queue_ready(amqp_url, queue), bool, timeout=60, interval=0.5)
         async with (
-            served(build_ledger(load_ledger(ledger_env), verifier=tokens.verifier())) as ledger_url,
+            served(build_ledger(load_ledger(ledger_env), verifier=tokens.verifier("ledger"))) as ledger_url,
             served(receiver) as receiver_url,
         ):
             gateway_settings = load_gateway({**gateway_env, "NUJOOMY_LEDGER_URL": ledger_url})
             async with (
-                served(build_gateway(gateway_settings, verifier=tokens.verifier())) as gw1,
-                served(build_gateway(gateway_settings, verifier=tokens.verifier())) as gw2,
+                served(build_gateway(gateway_settings, verifier=tokens.verifier("partner-gateway"))) as gw1,
+                served(build_gateway(gateway_settings, verifier=tokens.verifier("partner-gateway"))) as gw2,
             ):
                 replicas = [httpx.AsyncClient(base_url=u, timeout=20) for u in (gw1, gw2)]
                 staff = tokens.headers(tokens.staff(tenant, role="manager"), mode="test")

@@ -67,8 +67,7 @@ def infra_settings(
         "redis_prefix": redis_prefix,
         "events_exchange": topology.exchange,
         "queue_prefix": topology.prefix,
-        "internal_public_key": tokens.internal_public_pem,
-        "internal_private_key": tokens.internal_private_pem,
+        "internal_keyset": tokens.keyset,
         "db_pool_size": 2,
         "log_json": False,
     }
@@ -156,7 +155,13 @@ async def bff_stack(
     )
     async with served(build_tenant(tenant)) as tenant_url, working(tenant_worker(tenant)):
         shared = {**common, "tenant_url": tenant_url}
-        ledger = load_ledger({}, **shared, database_url=ledger_db, redis_prefix=redis_prefix + "l:")
+        ledger = load_ledger(
+            {},
+            **shared,
+            **tokens.service_settings("ledger"),
+            database_url=ledger_db,
+            redis_prefix=redis_prefix + "l:",
+        )
         env = devcerts.wallet_env(
             devcerts.generate(tmp_path / "wallet"),
             "https://127.0.0.1:9",
@@ -166,6 +171,7 @@ async def bff_stack(
         wallet = load_wallet(
             env,
             **shared,
+            **tokens.service_settings("wallet-pass"),
             database_url=wallet_db,
             redis_prefix=redis_prefix + "w:",
             public_url="https://loyalty.example",
@@ -178,6 +184,7 @@ async def bff_stack(
             gateway = load_gateway(
                 {},
                 **shared,
+                **tokens.service_settings("partner-gateway"),
                 database_url=await make_db("partner-gateway", migrations("partner-gateway")),
                 redis_prefix=redis_prefix + "g:",
                 ledger_url=ledger_url,

@@ -48,6 +48,16 @@ class Stack(msgspec.Struct):
     keys: Keys
 
 
+SUITE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test in this directory is part of the security suite (`make security`, docs/security.md)."""
+    for item in items:
+        if SUITE in item.path.parents:
+            item.add_marker(pytest.mark.security)
+
+
 @pytest.fixture(scope="session")
 def tokens() -> TestTokens:
     return TestTokens()
@@ -78,13 +88,18 @@ async def stack(
         "redis_url": redis_url,
         "events_exchange": topology.exchange,
         "queue_prefix": topology.prefix,
-        "internal_public_key": tokens.internal_public_pem,
-        "internal_private_key": tokens.internal_private_pem,
+        "internal_keyset": tokens.keyset,
         "log_json": False,
     }
     ledger_db = await make_db("ledger", MIGRATIONS["ledger"])
     wallet_db = await make_db("wallet-pass", MIGRATIONS["wallet-pass"])
-    ledger = load_ledger({}, **common, database_url=ledger_db, redis_prefix=redis_prefix + "l:")
+    ledger = load_ledger(
+        {},
+        **common,
+        **tokens.service_settings("ledger"),
+        database_url=ledger_db,
+        redis_prefix=redis_prefix + "l:",
+    )
     env = devcerts.wallet_env(
         devcerts.generate(tmp_path / "wallet"),
         "https://127.0.0.1:9",
@@ -94,6 +109,7 @@ async def stack(
     wallet = load_wallet(
         env,
         **common,
+        **tokens.service_settings("wallet-pass"),
         database_url=wallet_db,
         redis_prefix=redis_prefix + "w:",
         public_url="https://loyalty.example",
@@ -110,14 +126,15 @@ async def stack(
     for tid, mode in ((tenant, "test"), (tenant, "live"), (other, "test")):
         await project_program(ledger_db, program(tid), mode)
     async with (
-        served(build_ledger(ledger, verifier=tokens.verifier())) as ledger_url,
-        served(build_wallet(wallet, verifier=tokens.verifier())) as wallet_url,
-        served(build_tenant(tenant_settings, verifier=tokens.verifier())) as tenant_url,
+        served(build_ledger(ledger, verifier=tokens.verifier("ledger"))) as ledger_url,
+        served(build_wallet(wallet, verifier=tokens.verifier("wallet-pass"))) as wallet_url,
+        served(build_tenant(tenant_settings, verifier=tokens.verifier("tenant"))) as tenant_url,
     ):
         # dev_mode off: the production rules (https-only, public webhook addresses) are under test.
         settings = load_gateway(
             {},
             **common,
+            **tokens.service_settings("partner-gateway"),
             database_url=await make_db("partner-gateway", MIGRATIONS["partner-gateway"]),
             redis_prefix=redis_prefix + "g:",
             ledger_url=ledger_url,
@@ -125,7 +142,9 @@ async def stack(
             tenant_url=tenant_url,
             dev_mode=False,
         )
-        async with AsyncTestClient(app=build_gateway(settings, verifier=tokens.verifier())) as gateway:
+        async with AsyncTestClient(
+            app=build_gateway(settings, verifier=tokens.verifier("partner-gateway"))
+        ) as gateway:
 
             async def key(tid: uuid.UUID, mode: str) -> str:
                 staff = tokens.headers(tokens.staff(tid, role="manager"), mode=mode)  # type: ignore[arg-type]

@@ -1,10 +1,11 @@
 """Schemathesis fuzzes the internal APIs of tenant, ledger, wallet-pass and notification from their own
-OpenAPI documents, each service served alone over its real database, broker and Redis, with the
-platform's internal token on /internal/v1, an owner's staff token on /staff/v1 (the BFF's
-credential) and none on the tenant's public /auth routes. Same checks as the partner API: no 5xx,
-every 4xx a problem with a `code`, every 2xx body valid against its documented schema; credentials
-refused mid-run count as failures. Known ids (a member, its card, a transaction, the program) are
-swapped into about half the examples so handlers past validation run."""
+OpenAPI documents, each service served alone over its real database, broker and Redis, with an
+owner's staff token on /internal/v1 and /staff/v1 (the BFF's credential, which every role check
+admits; test_internal_access.py proves who else is admitted where) and none on the tenant's public
+/auth routes. Same checks as the partner API: no 5xx, every 4xx a problem with a `code`, every 2xx
+body valid against its documented schema; credentials refused mid-run count as failures. Known ids
+(a member, its card, a transaction, the program) are swapped into about half the examples so
+handlers past validation run."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import msgspec
@@ -24,11 +24,11 @@ from nujoomy_testing.plugin import MakeDb
 from nujoomy_testing.servers import served
 from nujoomy_testing.tokens import TestTokens
 
-from .bff_stack import create_business, infra_settings
-from .conftest import COFFEE, program, project_program
+from .alone import build_alone
+from .bff_stack import infra_settings
+from .conftest import COFFEE
 from .fuzzing import EXAMPLES, fuzz, seeded
 
-ROOT = Path(__file__).resolve().parents[2]
 # Four services, ~70 operations: two thirds of the partner fuzz's examples keep this file near a minute.
 EXAMPLES_EACH = max(1, EXAMPLES * 2 // 3)
 
@@ -39,41 +39,10 @@ class Target(msgspec.Struct):
     seeds: dict[str, str]
 
 
-async def _build(
-    service: str, common: dict[str, Any], make_db: MakeDb, tokens: TestTokens, tmp_path: Path
-) -> tuple[Any, uuid.UUID, str]:
-    """(app, tenant id, its database) for one service, with the tenant it knows about."""
-    package = "nujoomy_" + service.replace("-", "_")
-    settings_module = __import__(f"{package}.settings", fromlist=["load"])
-    app_module = __import__(f"{package}.app", fromlist=["build_app"])
-    database = await make_db(service, ROOT / "services" / service / "migrations")
-    env: dict[str, str] = {}
-    extra: dict[str, Any] = {}
-    tenant = uuid.uuid4()
-    if service == "tenant":
-        tenant = await create_business(database, f"f{uuid.uuid4().hex[:10]}")
-        extra = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
-    elif service == "ledger":
-        for mode in ("test", "live"):
-            await project_program(database, program(tenant), mode)
-    elif service == "wallet-pass":
-        from nujoomy_wallet_pass import devcerts
-
-        env = devcerts.wallet_env(
-            devcerts.generate(tmp_path / "wallet"),
-            "https://127.0.0.1:9",
-            "http://127.0.0.1:9/wo",
-            "http://127.0.0.1:9/t",
-        )
-        extra = {"public_url": "https://loyalty.example"}
-    settings = settings_module.load(env, **common, **extra, database_url=database)
-    return app_module.build_app(settings, verifier=tokens.verifier()), tenant, database
-
-
 async def _seed(service: str, url: str, tenant: uuid.UUID, tokens: TestTokens) -> dict[str, str]:
     if service != "ledger":
         return {}
-    headers = tokens.headers(tokens.internal(tenant, mode="test"))
+    headers = tokens.headers(tokens.internal(tenant, mode="test", to="ledger"))
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         member = (await http.post("/internal/v1/members", json={"name": "Fuzz"}, headers=headers)).json()
         card = (await http.post(f"/internal/v1/members/{member['id']}/card", json={}, headers=headers)).json()
@@ -106,7 +75,7 @@ async def target(
 ) -> AsyncIterator[tuple[str, Target]]:
     service: str = request.param
     common = infra_settings(amqp_url, redis_url, redis_prefix, topology, tokens)
-    app, tenant, _ = await _build(service, common, make_db, tokens, tmp_path)
+    app, tenant, _ = await build_alone(service, common, make_db, tokens, tmp_path)
     async with served(app) as url:
         yield service, Target(url, tenant, await _seed(service, url, tenant, tokens))
 
@@ -115,15 +84,16 @@ def _fuzz(target: Target, tokens: TestTokens) -> dict[str, int]:
     document = httpx.get(f"{target.url}/schema/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(document)
     seen: dict[str, int] = {}
+    owner = tokens.headers(tokens.staff(target.tenant, role="owner"), mode="test")
     # (paths, credentials, statuses that would mean the credentials stopped working)
     parts = [
-        ("^/internal/v1/", tokens.headers(tokens.internal(target.tenant, mode="test")), (401, 403)),
-        ("^/staff/v1/", tokens.headers(tokens.staff(target.tenant, role="owner"), mode="test"), (401, 403)),
+        ("^/(internal|staff)/v1/", owner, (401, 403)),
         # the tenant's public sign-in routes: anyone may call them, and a wrong password is a 401
         ("^/auth/", {}, ()),
     ]
     for prefix, headers, refused in parts:
-        part = schema.include(path_regex=prefix)
+        # The suspended list answers internal tokens only (every verifier's own call).
+        part = schema.include(path_regex=prefix).exclude(path_regex="/tenants/suspended")
         if not list(part.get_all_operations()):
             continue
         strategy = seeded(target.seeds)

@@ -66,15 +66,23 @@ def _routes(mid: str, txn: str) -> list[tuple[str, str, str, Any]]:
 async def test_internal_routes_refuse_ids_of_another_tenant_or_mode(stack: Stack, tokens: TestTokens) -> None:
     mid, txn = await _seed(stack)
     before = await _snapshot(stack, mid)
-    probes: list[tuple[str, dict[str, str]]] = []
+    probes: list[tuple[str, Any]] = []
     for tid, mode in ((stack.other, "test"), (stack.tenant, "live")):
-        probes.append((f"staff {mode}", tokens.headers(tokens.staff(tid, role="owner"), mode=mode)))  # type: ignore[arg-type]
-        probes.append((f"internal {mode}", tokens.headers(tokens.internal(tid, mode=mode))))  # type: ignore[arg-type]
+        staff = tokens.headers(tokens.staff(tid, role="owner"), mode=mode)  # type: ignore[arg-type]
+        probes.append((f"staff {mode}", lambda _, staff=staff: staff))
+        probes.append(
+            (
+                f"internal {mode}",
+                # addressed to the service it probes (a token for another one is a 401, not a probe)
+                lambda to, tid=tid, mode=mode: tokens.headers(tokens.internal(tid, mode=mode, to=to)),
+            )
+        )
     refused = 0
     async with httpx.AsyncClient(timeout=10) as http:
-        for who, headers in probes:
+        for who, headers_for in probes:
             for service, method, path, body in _routes(mid, txn):
                 base = stack.ledger_url if service == "ledger" else stack.wallet_url
+                headers = headers_for("ledger" if service == "ledger" else "wallet-pass")
                 response = await http.request(method, base + path, json=body, headers=headers)
                 assert response.status_code in (403, 404), (
                     who,
@@ -93,7 +101,7 @@ async def test_internal_routes_refuse_ids_of_another_tenant_or_mode(stack: Stack
 
 async def test_the_staff_scanner_cannot_reach_another_tenants_card(stack: Stack, tokens: TestTokens) -> None:
     mid, _ = await _seed(stack)
-    owner = tokens.headers(tokens.internal(stack.tenant, mode="test"))
+    owner = tokens.headers(tokens.internal(stack.tenant, mode="test", to="ledger"))
     async with httpx.AsyncClient(base_url=stack.ledger_url, timeout=10) as http:
         card = (await http.post(f"/internal/v1/members/{mid}/card", json={}, headers=owner)).json()
         card_token = card.get("card_token") or card.get("token")

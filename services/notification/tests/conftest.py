@@ -131,8 +131,8 @@ def settings(
         redis_prefix=redis_prefix,
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
-        internal_private_key=tokens.internal_private_pem,
-        internal_public_key=tokens.internal_public_pem,
+        **tokens.service_settings("notification"),
+        internal_keyset=tokens.keyset,
         wallet_pass_url=wallet.url,
         smtp_host="127.0.0.1",
         smtp_port=sink.port,
@@ -375,7 +375,7 @@ async def real_wallet_pass(
         queue_prefix=topology.prefix,
         public_url="https://wallet.nujoomy.test",
     )
-    app = build_wallet_app(wallet_settings, verifier=tokens.verifier())
+    app = build_wallet_app(wallet_settings, verifier=tokens.verifier("wallet-pass"))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:

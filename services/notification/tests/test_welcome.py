@@ -60,7 +60,9 @@ async def test_the_welcome_asks_wallet_pass_with_an_internal_token(bus, make, wa
         await bus.publish(make.enrolled(m))
         await eventually(lambda: _sent(bus), lambda rows: len(rows) == 1)
     assert [r["member_id"] for r in wallet.requests] == [encode_id("mbr", m.member_id)]
-    principal = await tokens.verifier().verify(wallet.requests[0]["authorization"].removeprefix("Bearer "))
+    principal = await tokens.verifier("wallet-pass").verify(
+        wallet.requests[0]["authorization"].removeprefix("Bearer ")
+    )
     assert (principal.kind, principal.tenant_id, principal.mode) == ("internal", make.TENANT, "live")
 
 

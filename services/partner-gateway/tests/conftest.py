@@ -41,8 +41,8 @@ def settings(
         redis_prefix=redis_prefix,
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
-        internal_private_key=tokens.internal_private_pem,
-        internal_public_key=tokens.internal_public_pem,
+        **tokens.service_settings("partner-gateway"),
+        internal_keyset=tokens.keyset,
         dev_mode=True,  # webhook receivers in tests listen on 127.0.0.1
         log_json=False,
     )

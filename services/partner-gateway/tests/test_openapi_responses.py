@@ -105,7 +105,7 @@ async def test_the_real_program_meets_its_documented_schema(
         redis_prefix=redis_prefix + "tenant:",
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
-        internal_public_key=tokens.internal_public_pem,
+        internal_keyset=tokens.keyset,
     )
     async with served(build_tenant(tenant_settings)) as tenant_url:
         routed = msgspec.structs.replace(settings, tenant_url=tenant_url)

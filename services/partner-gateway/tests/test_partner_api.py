@@ -54,7 +54,7 @@ async def gateway(
         "redis_url": redis_url,
         "events_exchange": topology.exchange,
         "queue_prefix": topology.prefix,
-        "internal_public_key": tokens.internal_public_pem,
+        "internal_keyset": tokens.keyset,
         "log_json": False,
     }
     ledger_db = await make_db("ledger", LEDGER_MIGRATIONS)
@@ -73,8 +73,8 @@ async def gateway(
         public_url="https://loyalty.example",
     )
     async with (
-        served(build_ledger(ledger, verifier=tokens.verifier())) as ledger_url,
-        served(build_wallet(wallet, verifier=tokens.verifier())) as wallet_url,
+        served(build_ledger(ledger, verifier=tokens.verifier("ledger"))) as ledger_url,
+        served(build_wallet(wallet, verifier=tokens.verifier("wallet-pass"))) as wallet_url,
     ):
         routed = msgspec.structs.replace(settings, ledger_url=ledger_url, wallet_pass_url=wallet_url)
         async with AsyncTestClient(app=build_app(routed, verifier=tokens.verifier())) as client:
@@ -351,7 +351,7 @@ async def test_the_program_comes_from_the_tenant_service(
         redis_prefix=redis_prefix + "tenant:",
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
-        internal_public_key=tokens.internal_public_pem,
+        internal_keyset=tokens.keyset,
     )
     async with served(build_tenant(tenant_settings)) as tenant_url:
         routed = msgspec.structs.replace(settings, tenant_url=tenant_url)

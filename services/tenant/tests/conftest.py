@@ -42,7 +42,9 @@ def settings(
         redis_prefix=redis_prefix,
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
-        internal_public_key=tokens.internal_public_pem,
+        internal_keyset=tokens.keyset,
+        # The in-process test client's peer address; lets tests play a gateway forwarding client IPs.
+        trusted_proxies=["testclient"],
         public_url="https://loyalty.example",
         # Cheap argon2 for speed; the production cost is a setting, the behaviour is the same.
         argon2_time_cost=1,

@@ -34,7 +34,7 @@ def cross_service_verifier(client: Client) -> TokenVerifier:
     async def fetch() -> dict[str, Any]:
         return (await client.get("/.well-known/jwks.json")).json()  # type: ignore[no-any-return]
 
-    return TokenVerifier(jwks=JwksCache(fetch, min_refresh=0))
+    return TokenVerifier(service="ledger", jwks=JwksCache(fetch, min_refresh=0))
 
 
 async def test_login_returns_a_15_minute_ed25519_token_other_services_verify(

@@ -163,7 +163,7 @@ async def test_another_tenants_ids_answer_404_like_missing_ones(
         assert_problem(await getattr(client, method)(path, **kwargs), 404, "not_found")
 
     # Internal tokens are bound to their tenant the same way.
-    internal = bearer(tokens.internal(acme.tenant_id))
+    internal = bearer(tokens.internal(acme.tenant_id, to="tenant"))
     assert_problem(
         await client.get(f"/internal/v1/rewards/{reward['id']}", headers=internal), 404, "not_found"
     )

@@ -56,7 +56,7 @@ async def test_demo_seeds_once_with_known_logins(client: Client, settings: Setti
     staff = await login(client, "demo", *demo.STAFF)
     assert owner["staff"]["role"] == "owner"
     assert staff["staff"]["role"] == "staff"
-    program = (await client.get("/internal/v1/program", headers=bearer(staff["access_token"]))).json()
+    program = (await client.get("/internal/v1/program", headers=bearer(owner["access_token"]))).json()
     assert owner["tenant"]["name"] == "Demo Café"
     assert program["type"] == "points"
     assert program["earn_rule"]["points_per_unit"] == 1

@@ -10,7 +10,7 @@ import jwt
 import msgspec
 from litestar.testing import AsyncTestClient
 from nujoomy_kit.db import plain_url
-from nujoomy_kit.resources import PLATFORM_TENANT
+from nujoomy_kit.resources import PLATFORM_TENANT, SUSPENDED_SCOPE
 from nujoomy_kit.tokens import JwksCache, SuspendedTenants, TokenError, TokenVerifier
 from nujoomy_tenant import cli
 from nujoomy_tenant.app import build_app
@@ -35,7 +35,7 @@ def verifier_over(
 
     suspended = None
     if tokens is not None and suspended_ttl is not None:
-        internal = tokens.internal(PLATFORM_TENANT)
+        internal = tokens.internal(PLATFORM_TENANT, to="tenant", scopes=(SUSPENDED_SCOPE,))
 
         async def fetch() -> list[Any]:
             response = await client.get("/internal/v1/tenants/suspended", headers=bearer(internal))
@@ -43,7 +43,9 @@ def verifier_over(
             return [uuid.UUID(t) for t in response.json()["tenant_ids"]]
 
         suspended = SuspendedTenants(fetch, ttl=suspended_ttl)
-    return TokenVerifier(jwks=JwksCache(jwks, ttl=jwks_ttl, min_refresh=0), suspended=suspended)
+    return TokenVerifier(
+        service="ledger", jwks=JwksCache(jwks, ttl=jwks_ttl, min_refresh=0), suspended=suspended
+    )
 
 
 async def kids(client: Client) -> list[str]:

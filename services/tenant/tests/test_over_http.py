@@ -48,10 +48,10 @@ async def test_another_service_verifies_staff_tokens_and_sees_suspensions_over_h
     ledger_settings = msgspec.structs.replace(
         settings,
         tenant_url=tenant_url,
-        internal_public_key=tokens.internal_public_pem,
-        internal_private_key=tokens.internal_private_pem,
+        internal_keyset=tokens.keyset,
+        internal_private_key=tokens.private_pems["ledger"],
     )
-    principal = await token_verifier(ledger_settings).verify(access)
+    principal = await token_verifier(ledger_settings, "ledger").verify(access)
     assert principal.tenant_id == acme.tenant_id
     assert principal.role == "owner"
 
@@ -59,6 +59,6 @@ async def test_another_service_verifies_staff_tokens_and_sees_suspensions_over_h
     # A verifier whose suspended list is fresh (one started now, or any one after its 30 s cache time,
     # as test_keys_and_suspension shows with a short cache) refuses the still-unexpired token.
     with pytest.raises(TokenError, match="tenant suspended"):
-        await token_verifier(ledger_settings).verify(access)
+        await token_verifier(ledger_settings, "ledger").verify(access)
     await cli.set_status(settings, "acme", "active")
-    assert (await token_verifier(ledger_settings).verify(access)).tenant_id == acme.tenant_id
+    assert (await token_verifier(ledger_settings, "ledger").verify(access)).tenant_id == acme.tenant_id

@@ -144,7 +144,7 @@ async def test_who_may_change_what(client: Client, acme: Business, tokens: TestT
     owner = await login(client, "acme", acme.owner_email)
     manager = await staff_session(client, owner["access_token"], "acme", "manager")
     staff = await staff_session(client, owner["access_token"], "acme", "staff")
-    internal = bearer(tokens.internal(acme.tenant_id))
+    internal = bearer(tokens.internal(acme.tenant_id, to="tenant"))
     change = {"wording": {"terms": "Be nice"}}
 
     assert (
@@ -153,12 +153,17 @@ async def test_who_may_change_what(client: Client, acme: Business, tokens: TestT
     assert (
         await client.patch("/internal/v1/program", json=change, headers=bearer(manager["access_token"]))
     ).status_code == 200
-    # Reading is for everyone signed in, and for internal callers.
-    for headers in (bearer(staff["access_token"]), internal):
+    # The program is a manager's (as its dashboard page) and the partner API's (program:read); the
+    # tenant's own facts are for everyone signed in.
+    for headers in (bearer(manager["access_token"]), internal):
         assert (await client.get("/internal/v1/program", headers=headers)).json()["wording"][
             "terms"
         ] == "Be nice"
+    for headers in (bearer(staff["access_token"]), internal):
         assert (await client.get("/internal/v1/tenant", headers=headers)).json()["slug"] == "acme"
+    assert (
+        await client.get("/internal/v1/program", headers=bearer(staff["access_token"]))
+    ).status_code == 403
     # Staff management and tenant facts are the owner's.
     invite = {"email": "x@acme.test", "role": "staff"}
     assert (

@@ -239,7 +239,7 @@ async def test_a_branding_change_re_renders_and_pushes_every_pass_with_progress(
     for i, m in enumerate(members):
         await install(client, settings, m, f"dev{i}", f"{i + 1:064x}")
     progress_path = f"/internal/v1/sync/programs/{encode_id('prg', PROGRAM)}"
-    headers = tokens.headers(tokens.internal(TENANT))
+    headers = tokens.headers(tokens.staff(TENANT, role="manager"))  # the program page's
     async with running_worker(settings):
         await eventually(lambda: scalar(settings, "SELECT count(*) FROM sync_jobs"), lambda n: n == 0)
         before = len(apns.pushes)
@@ -276,7 +276,9 @@ async def test_a_branding_change_re_renders_and_pushes_every_pass_with_progress(
         assert json.loads(zf.read("pass.json"))["backgroundColor"] == "rgb(255, 0, 0)"
     klass = next(iter(state.stores["loyaltyClass"].values()))
     assert klass["hexBackgroundColor"] == "#FF0000"
-    other = await client.get(progress_path, headers=tokens.headers(tokens.internal(TENANT, "test")))
+    other = await client.get(
+        progress_path, headers=tokens.headers(tokens.staff(TENANT, role="manager"), "test")
+    )
     assert other.json()["total"] == 0  # the test plane has its own (empty) re-sync
 
 
@@ -360,7 +362,8 @@ async def test_the_pass_summary_counts_installed_passes_per_wallet_in_its_own_pl
         await runner.apns.aclose()
 
     async def summary(tenant: uuid.UUID, mode: str) -> dict[str, int]:
-        headers = tokens.headers(tokens.internal(tenant, mode))  # type: ignore[arg-type]
+        # The overview's figure: a manager's.
+        headers = tokens.headers(tokens.staff(tenant, role="manager"), mode)  # type: ignore[arg-type]
         response = await client.get("/internal/v1/passes/summary", headers=headers)
         assert response.status_code == 200, response.text
         return dict(response.json())

@@ -50,7 +50,7 @@ def dev_env(registry: Registry) -> dict[str, str]:
     directory = dev_dir()
     directory.mkdir(parents=True, exist_ok=True)
     env = {"NUJOOMY_DEV_MODE": "true", "NUJOOMY_LOG_JSON": "false", "NUJOOMY_DEV_DIR": str(directory)}
-    env.update(internal_keys(directory))
+    env.update(internal_keys(directory, registry.services))
     for hook in registry.dev_env_hooks:
         env.update(hook(directory))
     # Later `uv run nujoomy …` calls in another shell read this (see main.load_dev_env), so operator

@@ -58,27 +58,44 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return await authenticate(request)
 
 
-def require_role(minimum: Role) -> Any:
-    """Guard: a staff session of at least `minimum`, or an internal token acting for one."""
+def grants(scopes: tuple[str, ...], needed: str) -> bool:
+    """Whether a token's scopes cover `needed` (`<resource>:<action>`). A partner key's broad scopes
+    (`read`, `write`) cover that action on every resource the partner API reaches; the platform's own
+    calls carry exactly the scope they use (the join page: `members:write`)."""
+    return needed in scopes or needed.rpartition(":")[2] in scopes
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = await authenticate(connection)
-        if principal.kind == "internal" and principal.role is None:
-            return  # a service-to-service call made on the platform's own behalf
+
+def check_access(principal: Principal, minimum: Role, scope: str | None) -> None:
+    """A staff session (or an internal token acting for a staff member) needs the role; an internal
+    token on the platform's or a partner's behalf needs the route's scope. A route with no scope is
+    open to staff roles only — the same rule the dashboard applies (docs/internal-api.md)."""
+    if principal.role is not None:
         if not principal.has_role(minimum):
             raise Forbidden(f"This needs the {minimum} role or above")
+        return
+    if principal.kind != "internal" or scope is None:
+        raise Forbidden(f"This needs a staff session with the {minimum} role or above")
+    if not grants(principal.scopes, scope):
+        raise Forbidden(f"This needs the {scope} scope")
+
+
+def require_role(minimum: Role, scope: str | None = None) -> Any:
+    """Guard: a staff role of at least `minimum`, or an internal token carrying `scope`."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        check_access(await authenticate(connection), minimum, scope)
 
     return guard
 
 
-def require_internal(scope: str | None = None) -> Any:
-    """Guard: an internal token (optionally with `scope`)."""
+def require_internal(scope: str) -> Any:
+    """Guard: an internal token with `scope` (a route no staff session may call)."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = await authenticate(connection)
         if principal.kind != "internal":
             raise Forbidden("This route is internal")
-        if scope and scope not in principal.scopes and "*" not in principal.scopes:
+        if not grants(principal.scopes, scope):
             raise Forbidden(f"This needs the {scope} scope")
 
     return guard

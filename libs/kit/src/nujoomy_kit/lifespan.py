@@ -27,7 +27,7 @@ def core_lifespan(
         engine, sessions = database(settings)
         app.state["engine"] = engine
         app.state["sessions"] = sessions
-        app.state["token_verifier"] = verifier or token_verifier(settings)
+        app.state["token_verifier"] = verifier or token_verifier(settings, service)
         app.state["internal_issuer"] = internal_issuer(settings, subject=service)
         redis_client = None
         if use_redis:

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from nujoomy_kit.db import make_engine, make_sessionmaker
-from nujoomy_kit.settings import ServiceSettings, read_pem, read_pems
+from nujoomy_kit.settings import ServiceSettings, read_keyset, read_pem
 from nujoomy_kit.tokens import (
     InternalTokenIssuer,
     JwksCache,
@@ -19,6 +19,8 @@ from nujoomy_kit.tokens import (
 
 # Calls the platform makes on its own behalf (not for a tenant) carry the nil tenant.
 PLATFORM_TENANT = uuid.UUID(int=0)
+# The one scope a verifier's token carries: reading the tenant service's suspended list.
+SUSPENDED_SCOPE = "tenants:suspended"
 
 
 def database(
@@ -28,22 +30,22 @@ def database(
     return engine, make_sessionmaker(engine)
 
 
-def token_verifier(settings: ServiceSettings, jwks: JwksCache | None = None) -> TokenVerifier:
-    # More than one public key during a rotation of the internal signing key (read_pems).
-    public = read_pems(settings.internal_public_key)
+def token_verifier(settings: ServiceSettings, service: str, jwks: JwksCache | None = None) -> TokenVerifier:
     if jwks is None:
         jwks = JwksCache(http_jwks_fetcher(f"{settings.tenant_url}/.well-known/jwks.json"))
     suspended = None
-    issuer = internal_issuer(settings, subject="token-verifier")
+    issuer = internal_issuer(settings, subject=service)
     if issuer is not None:
         # A suspended tenant's tokens stop working everywhere within the cache time (tenant service).
         suspended = SuspendedTenants(
             http_suspended_fetcher(
                 f"{settings.tenant_url}/internal/v1/tenants/suspended",
-                lambda: issuer.issue(PLATFORM_TENANT, "live"),
+                lambda: issuer.issue(PLATFORM_TENANT, "live", to="tenant", scopes=(SUSPENDED_SCOPE,)),
             )
         )
-    return TokenVerifier(internal_public_keys=public, jwks=jwks, suspended=suspended)
+    return TokenVerifier(
+        service=service, callers=read_keyset(settings.internal_keyset), jwks=jwks, suspended=suspended
+    )
 
 
 def internal_issuer(settings: ServiceSettings, subject: str) -> InternalTokenIssuer | None:

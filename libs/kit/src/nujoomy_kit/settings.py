@@ -92,9 +92,12 @@ class ServiceSettings(msgspec.Struct, kw_only=True):
     # The worker process's probe listener (/health/live, /health/ready) on host:this port; 0 = none
     # (local runs start several workers on one host; a container gets its own port space).
     worker_health_port: int = 0
-    # Internal tokens (tokens.py): PEM text or a path to a PEM file.
-    internal_public_key: str = ""
+    # This service's own key for the internal tokens it sends (tokens.py): PEM text or a path to a PEM
+    # file; set per service (NUJOOMY_<SERVICE>_INTERNAL_PRIVATE_KEY), no two services share one.
     internal_private_key: str = ""
+    # The callers whose internal tokens this service accepts: a JSON object {"<calling service>":
+    # "<public PEM text (several blocks during a rotation), or comma-separated paths>"}, or its path.
+    internal_keyset: str = ""
     # Where the siblings answer (internal HTTP).
     tenant_url: str = "http://127.0.0.1:8001"
     ledger_url: str = "http://127.0.0.1:8002"
@@ -102,6 +105,67 @@ class ServiceSettings(msgspec.Struct, kw_only=True):
     notification_url: str = "http://127.0.0.1:8004"
     gateway_url: str = "http://127.0.0.1:8000"
     public_url: str = "http://127.0.0.1:8000"
+
+    def secrets(self) -> dict[str, str]:
+        """The settings that must hold a real secret outside dev mode (name → value); a service adds
+        its own. URLs are listed for the password they may carry."""
+        return {
+            "internal_private_key": self.internal_private_key,
+            "internal_keyset": self.internal_keyset,
+            "database_url": self.database_url,
+            "amqp_url": self.amqp_url,
+            "redis_url": self.redis_url,
+        }
+
+
+# Text shipped in examples and manifests, never a real secret.
+PLACEHOLDERS = ("change-me", "changeme", "placeholder")
+# Settings whose default is usable (a local URL) and so are checked only for placeholder text.
+_MAY_BE_DEFAULT = frozenset({"database_url", "amqp_url", "redis_url"})
+
+
+def placeholder_secrets(settings: ServiceSettings, service: str) -> list[str]:
+    """The environment variable of each secret setting that is empty or a placeholder, unless dev
+    mode is on: a service refuses to start with any (entry.service_main)."""
+    if settings.dev_mode:
+        return []
+    bad: list[str] = []
+    for name, value in settings.secrets().items():
+        text = _resolved(value)
+        empty = not text.strip() and name not in _MAY_BE_DEFAULT
+        if empty or any(p in text.lower() for p in PLACEHOLDERS):
+            bad.append(f"{COMMON_PREFIX}{service.upper().replace('-', '_')}_{name.upper()}")
+    return bad
+
+
+def _resolved(value: str) -> str:
+    """A secret given as a path is judged by the file's text (a PEM file holding PLACEHOLDER)."""
+    candidate = value.strip()
+    if (
+        candidate
+        and "\n" not in candidate
+        and not candidate.startswith(("-----", "{"))
+        and os.path.isfile(candidate)
+    ):
+        with open(candidate, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    return value
+
+
+def read_keyset(value: str) -> dict[str, list[str]]:
+    """The trusted callers' public keys: `internal_keyset` as a JSON object (or a path to one), each
+    caller's entry PEM text or comma-separated paths (several keys during a rotation)."""
+    text = value.strip()
+    if not text:
+        return {}
+    if not text.startswith("{"):
+        with open(text, encoding="utf-8") as fh:
+            text = fh.read()
+    try:
+        entries = msgspec.json.decode(text, type=dict[str, str])
+    except msgspec.DecodeError as exc:
+        raise SettingsError(f"internal_keyset is not a JSON object of caller to key: {exc}") from exc
+    return {caller: read_pems(keys) for caller, keys in entries.items()}
 
 
 def read_pems(value: str) -> list[str]:

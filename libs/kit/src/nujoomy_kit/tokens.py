@@ -5,8 +5,11 @@
   early (at most once per `min_refresh` seconds) when a token names an unknown `kid`, so a key
   rollover needs no restart and a flood of bogus kids cannot hammer the tenant service.
 - Internal tokens: short-lived Ed25519 JWTs minted by a caller inside the platform (the gateway for a
-  partner request, a worker calling a sibling) carrying tenant, mode, key id and scopes. Services
-  trust only these and staff tokens.
+  partner request, a worker calling a sibling) carrying tenant, mode, key id and scopes. Each calling
+  service signs with its own key (`sub` = its name) and addresses one callee (`aud` =
+  `nujoomy-<callee>`); a callee trusts only the public keys of the callers in its keyset, each key
+  bound to its caller's name, so a token minted for the wallet-pass service is refused by the ledger
+  and one caller cannot speak for another. Services trust only these and staff tokens.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import jwt
@@ -24,7 +27,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 STAFF_AUDIENCE = "nujoomy-staff"
 STAFF_ISSUER = "nujoomy-tenant"
-INTERNAL_AUDIENCE = "nujoomy-internal"
 INTERNAL_ISSUER = "nujoomy-internal"
 ALGORITHM = "EdDSA"
 
@@ -51,6 +53,11 @@ class Principal(msgspec.Struct, frozen=True):
 
     def has_role(self, minimum: Role) -> bool:
         return self.role is not None and ROLE_RANK[self.role] >= ROLE_RANK[minimum]
+
+
+def audience(service: str) -> str:
+    """The `aud` of an internal token addressed to `service` (e.g. `nujoomy-ledger`)."""
+    return f"nujoomy-{service}"
 
 
 def b64url(data: bytes) -> str:
@@ -120,20 +127,21 @@ class InternalTokenIssuer:
         tenant_id: uuid.UUID,
         mode: Mode,
         *,
+        to: str,
         key_id: str | None = None,
         scopes: tuple[str, ...] = (),
         staff_id: uuid.UUID | None = None,
         role: Role | None = None,
     ) -> str:
         # Signing is ~50 µs; reusing a token for half its life keeps it off the gateway's hot path.
-        cache_key = (tenant_id, mode, key_id, scopes, staff_id, role)
+        cache_key = (to, tenant_id, mode, key_id, scopes, staff_id, role)
         now = time.time()
         hit = self._cache.get(cache_key)
         if hit and hit[0] > now:
             return hit[1]
         claims: dict[str, Any] = {
             "iss": INTERNAL_ISSUER,
-            "aud": INTERNAL_AUDIENCE,
+            "aud": audience(to),
             "sub": self._subject,
             "tid": str(tenant_id),
             "mode": mode,
@@ -250,17 +258,25 @@ def http_suspended_fetcher(url: str, token: Callable[[], str]) -> SuspendedFetch
 
 
 class TokenVerifier:
-    """Verifies staff and internal tokens; returns the Principal or raises TokenError."""
+    """Verifies staff tokens and the internal tokens addressed to `service`; returns the Principal or
+    raises TokenError. `callers` maps each trusted calling service to its public keys (PEM; several
+    during a rotation)."""
 
     def __init__(
         self,
         *,
-        internal_public_keys: list[str] | None = None,
+        service: str,
+        callers: Mapping[str, list[str]] | None = None,
         jwks: JwksCache | None = None,
         leeway: int = 5,
         suspended: SuspendedTenants | None = None,
     ) -> None:
-        self._internal = {key_id(k): k for k in (load_public_key(p) for p in internal_public_keys or [])}
+        self._audience = audience(service)
+        self._internal = {
+            key_id(key): (caller, key)
+            for caller, pems in (callers or {}).items()
+            for key in (load_public_key(p) for p in pems)
+        }
         self._jwks = jwks
         self._leeway = leeway
         self._suspended = suspended
@@ -285,18 +301,22 @@ class TokenVerifier:
         if header.get("alg") != ALGORITHM:
             raise TokenError("unexpected algorithm")
         kid = str(header.get("kid", ""))
-        audience = unverified.get("aud")
-        if audience == INTERNAL_AUDIENCE:
-            key = self._internal.get(kid)
-            if key is None:
-                raise TokenError("unknown internal signing key")
-            claims = self._decode(token, key, INTERNAL_AUDIENCE, INTERNAL_ISSUER)
-            return _internal_principal(claims)
-        if audience == STAFF_AUDIENCE and self._jwks is not None:
+        aud = unverified.get("aud")
+        if aud == STAFF_AUDIENCE and self._jwks is not None:
             key = await self._jwks.get(kid)
             claims = self._decode(token, key, STAFF_AUDIENCE, STAFF_ISSUER)
             return _staff_principal(claims)
-        raise TokenError("token is not for this service")
+        if aud != self._audience:
+            raise TokenError("token is not for this service")
+        trusted = self._internal.get(kid)
+        if trusted is None:
+            raise TokenError("unknown internal signing key")
+        caller, key = trusted
+        claims = self._decode(token, key, self._audience, INTERNAL_ISSUER)
+        if claims.get("sub") != caller:
+            # A key is trusted for one caller: it cannot mint tokens in another service's name.
+            raise TokenError("internal token signed by another caller's key")
+        return _internal_principal(claims)
 
     def _decode(self, token: str, key: Ed25519PublicKey, audience: str, issuer: str) -> dict[str, Any]:
         try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from nujoomy_kit.db import run_migrations
 from nujoomy_kit.logging import configure_logging
-from nujoomy_kit.settings import ServiceSettings
+from nujoomy_kit.settings import ServiceSettings, placeholder_secrets
 
 from nujoomy_messaging.worker import run_until_signalled
 
@@ -41,7 +41,15 @@ def service_main(
     configure_logging(service, settings.log_level, json=settings.log_json)
     if args.command == "migrate":
         run_migrations(migrations, settings.database_url)
-    elif args.command == "worker":
+        return
+    bad = placeholder_secrets(settings, service)
+    if bad:
+        # Outside dev mode a shipped example value or an empty secret would let anyone who read the
+        # repository mint tokens or forge links: refuse to start, naming what to set.
+        raise SystemExit(
+            f"nujoomy-{service}: refusing to start outside dev mode; set a real secret in " + ", ".join(bad)
+        )
+    if args.command == "worker":
         run_until_signalled(
             _resolve(worker_factory)(settings),
             health_host=settings.host,

@@ -1,11 +1,14 @@
-"""Tokens for tests: a staff-token signer with its JWKS, and an internal-token issuer.
+"""Tokens for tests: a staff-token signer with its JWKS, one internal signing key per calling service
+(as deployed: each service its own) plus one for the tests themselves, and the member-link key pair.
 
-Services under test get `verifier()` (through `build_app(settings, verifier=...)`) so they accept
-these tokens without a running tenant service; the tenant service's own tests use its real keys.
+Services under test get `verifier(service)` (through `build_app(settings, verifier=...)`) so they accept
+these tokens without a running tenant service; `service_settings(service)` gives a service its own
+signing key and the keyset of every caller. The tenant service's own tests use its real staff keys.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -27,6 +30,11 @@ from nujoomy_kit.tokens import (
     public_pem,
 )
 
+# Every service that calls another, and the tests' own caller name (also the default audience of
+# `verifier()` and `internal()`, so a service's own tests need not name it).
+TESTS = "tests"
+CALLERS = ("partner-gateway", "tenant", "ledger", "wallet-pass", "notification", TESTS)
+
 
 class TestTokens:
     __test__ = False  # not a test class, despite the name
@@ -34,19 +42,38 @@ class TestTokens:
     def __init__(self) -> None:
         self.staff_key = Ed25519PrivateKey.generate()
         self.staff_kid = key_id(self.staff_key.public_key())
-        internal = Ed25519PrivateKey.generate()
-        self.internal_private_pem = private_pem(internal)
-        self.internal_public_pem = public_pem(internal.public_key())
-        self._issuer = InternalTokenIssuer(self.internal_private_pem, subject="tests")
+        keys = {caller: Ed25519PrivateKey.generate() for caller in CALLERS}
+        self.private_pems = {caller: private_pem(key) for caller, key in keys.items()}
+        self.public_pems = {caller: public_pem(key.public_key()) for caller, key in keys.items()}
+        # The keyset every service trusts here (setting internal_keyset): caller → public key.
+        self.keyset = json.dumps(self.public_pems)
+        link = Ed25519PrivateKey.generate()
+        self.member_link_private_pem = private_pem(link)
+        self.member_link_public_pem = public_pem(link.public_key())
+        self._issuer = InternalTokenIssuer(self.private_pems[TESTS], subject=TESTS)
+
+    def service_settings(self, service: str) -> dict[str, str]:
+        """Settings overrides for `service`: its own signing key, and the member-link key it holds
+        (wallet-pass signs, the gateway checks). The keyset (`internal_keyset=tokens.keyset`) is
+        usually shared by a stack's services."""
+        found = {"internal_private_key": self.private_pems[service]}
+        if service == "wallet-pass":
+            found["member_link_private_key"] = self.member_link_private_pem
+        if service == "partner-gateway":
+            found["member_link_public_key"] = self.member_link_public_pem
+        return found
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [public_jwk(self.staff_key.public_key(), self.staff_kid)]}
 
-    def verifier(self) -> TokenVerifier:
+    def verifier(self, service: str = TESTS) -> TokenVerifier:
+        """A verifier for `service` (internal tokens addressed to it), trusting every caller's key."""
+
         async def fetch() -> dict[str, Any]:
             return self.jwks()
 
-        return TokenVerifier(internal_public_keys=[self.internal_public_pem], jwks=JwksCache(fetch))
+        callers = {caller: [pem] for caller, pem in self.public_pems.items()}
+        return TokenVerifier(service=service, callers=callers, jwks=JwksCache(fetch))
 
     def staff(
         self, tenant_id: uuid.UUID, role: Role = "staff", staff_id: uuid.UUID | None = None, ttl: int = 900
@@ -69,8 +96,10 @@ class TestTokens:
         mode: Mode = "live",
         scopes: tuple[str, ...] = ("read", "write"),
         key: str | None = "key_test",
+        to: str = TESTS,
     ) -> str:
-        return self._issuer.issue(tenant_id, mode, key_id=key, scopes=scopes)
+        """An internal token from the tests (their own key) addressed to `to`."""
+        return self._issuer.issue(tenant_id, mode, to=to, key_id=key, scopes=scopes)
 
     def headers(self, token: str, mode: Mode | None = None) -> dict[str, str]:
         h = {"Authorization": f"Bearer {token}"}

@@ -17,7 +17,7 @@ from nujoomy_ledger.settings import SERVICE, Settings
 
 
 def build_app(settings: Settings, *, verifier: TokenVerifier | None = None) -> Litestar:
-    verifier = CachingVerifier(verifier or token_verifier(settings))
+    verifier = CachingVerifier(verifier or token_verifier(settings, SERVICE))
     return service_app(
         service=SERVICE,
         route_handlers=route_handlers(),

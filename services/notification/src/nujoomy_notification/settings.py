@@ -66,6 +66,15 @@ class Settings(ServiceSettings, kw_only=True):
     sender_poll_s: float = 0.2
     lease_s: float = 120.0  # a claimed message is retried by another sender if not settled by then
 
+    def secrets(self) -> dict[str, str]:
+        found = {**super().secrets(), "unsubscribe_secret": self.unsubscribe_secret}
+        # A provider's credential is needed only when that provider is configured.
+        if self.smtp_username:
+            found["smtp_password"] = self.smtp_password
+        if self.sms_url:
+            found["sms_secret"] = self.sms_secret
+        return found
+
     def retry_delays(self) -> list[float]:
         return _seconds(self.retry_delays_s)
 

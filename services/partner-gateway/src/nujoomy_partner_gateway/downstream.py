@@ -80,8 +80,9 @@ class Downstream:
         if self._issuer is None:
             raise DownstreamUnavailable("The gateway has no internal signing key configured")
         assert principal.mode is not None
+        # Addressed to that service alone, carrying the partner key's scopes, which the callee checks.
         token = self._issuer.issue(
-            principal.tenant_id, principal.mode, key_id=principal.key_id, scopes=principal.scopes
+            principal.tenant_id, principal.mode, to=service, key_id=principal.key_id, scopes=principal.scopes
         )
         if any(c < " " or c == "\x7f" for c in path):
             # An id with a control character cannot exist (and must not reach a request line).

@@ -33,6 +33,13 @@ class Settings(ServiceSettings, kw_only=True):
     webhook_lease_seconds: float = 60.0
     webhook_disable_after_seconds: float = 5 * 24 * 3600
     webhook_secret_grace_seconds: int = 24 * 3600
+    # The public half of wallet-pass's member-link key (nujoomy_kit.member_links: the preferences
+    # link on the back of a pass): PEM text or paths, several during a rotation. Its own key pair,
+    # never the internal-token keys.
+    member_link_public_key: str = ""
+
+    def secrets(self) -> dict[str, str]:
+        return {**super().secrets(), "member_link_public_key": self.member_link_public_key}
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

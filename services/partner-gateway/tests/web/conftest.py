@@ -46,7 +46,7 @@ async def tenant_url(
         db_pool_size=2,
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
-        internal_public_key=tokens.internal_public_pem,
+        internal_keyset=tokens.keyset,
     )
     async with served(build_tenant(settings)) as url:
         yield url
@@ -71,8 +71,8 @@ async def web_settings(
         db_pool_size=2,  # the shared PostgreSQL serves every team's suites
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
-        internal_public_key=tokens.internal_public_pem,
-        internal_private_key=tokens.internal_private_pem,
+        internal_keyset=tokens.keyset,
+        **tokens.service_settings("partner-gateway"),
         tenant_url=tenant_url,
         public_url="https://loyalty.example",
     )
@@ -114,8 +114,8 @@ async def stack(
         "db_pool_size": 2,
         "events_exchange": topology.exchange,
         "queue_prefix": topology.prefix,
-        "internal_public_key": tokens.internal_public_pem,
-        "internal_private_key": tokens.internal_private_pem,
+        "internal_keyset": tokens.keyset,
+        "member_link_private_key": tokens.member_link_private_pem,  # wallet-pass signs the links
     }
     async with full_stack(
         tenant_db=await make_db("tenant", TENANT_MIGRATIONS),
@@ -146,8 +146,8 @@ async def stack_web(
         db_pool_size=2,  # the shared PostgreSQL serves every team's suites
         events_exchange=topology.exchange,
         queue_prefix=topology.prefix,
-        internal_public_key=tokens.internal_public_pem,
-        internal_private_key=tokens.internal_private_pem,
+        internal_keyset=tokens.keyset,
+        **tokens.service_settings("partner-gateway"),
         tenant_url=stack.tenant_url,
         ledger_url=stack.ledger_url,
         wallet_pass_url=stack.wallet_pass_url,

@@ -29,7 +29,7 @@ async def test_enrolment_creates_a_member_and_answers_both_wallet_links(
     assert "/apple/passes/" in links["apple_pass_url"]
     assert links["google_save_url"].startswith("https://pay.google.com/gp/v/save/")
 
-    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live", to="ledger"))
     async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
         found = await eventually(
             lambda: ledger.get("/internal/v1/members", params={"email": "noor@example.com"}),

@@ -21,7 +21,7 @@ async def test_manager_finds_a_member_adjusts_with_a_reason_and_reverses(
     stack: Stack, stack_web: Any, tokens: TestTokens
 ) -> None:
     business = await create_business(stack.tenant_db, "bistro")
-    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live", to="ledger"))
     async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
         await eventually(lambda: ledger.get("/internal/v1/rewards"), lambda r: r.status_code == 200)
         member = (

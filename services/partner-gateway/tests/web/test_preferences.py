@@ -21,7 +21,7 @@ from web_stack import Business
 
 def _link(tokens: TestTokens, tenant_id: uuid.UUID, *, age: float = 0) -> str:
     return sign_member_link(
-        tokens.internal_private_pem,
+        tokens.member_link_private_pem,
         "preferences",
         tenant_id=tenant_id,
         member_id=uuid.uuid4(),
@@ -36,13 +36,31 @@ async def test_links_for_another_business_expired_or_for_another_purpose_are_ref
     other_business = _link(tokens, uuid.uuid4())
     expired = _link(tokens, acme.tenant_id, age=181 * 86400)
     other_purpose = sign_member_link(
-        tokens.internal_private_pem, "erase", tenant_id=acme.tenant_id, member_id=uuid.uuid4(), mode="live"
+        tokens.member_link_private_pem, "erase", tenant_id=acme.tenant_id, member_id=uuid.uuid4(), mode="live"
     )
     for token in (other_business, expired, other_purpose, "", "garbage"):
         page = await web.get("/join/acme/preferences", params={"t": token})
         assert page.status_code == 403, token
         assert 'data-testid="preferences-invalid"' in page.text
         assert 'name="form_token"' not in page.text
+
+
+async def test_a_link_signed_with_an_internal_token_key_is_refused(
+    web: Any, acme: Business, tokens: TestTokens
+) -> None:
+    """The preference link has its own key pair: wallet-pass's internal-token key (which signs its calls
+    to siblings) or the gateway's own cannot make one."""
+    for caller in ("wallet-pass", "partner-gateway"):
+        forged = sign_member_link(
+            tokens.private_pems[caller],
+            "preferences",
+            tenant_id=acme.tenant_id,
+            member_id=uuid.uuid4(),
+            mode="live",
+        )
+        page = await web.get("/join/acme/preferences", params={"t": forged})
+        assert page.status_code == 403, caller
+        assert 'data-testid="preferences-invalid"' in page.text
 
 
 async def test_a_post_needs_a_form_token_bound_to_its_link(

@@ -21,7 +21,7 @@ from web_stack import PASSWORD, Stack, add_staff, create_business
 
 async def enrol_member(stack: Stack, tokens: TestTokens, tenant_id: Any) -> dict[str, Any]:
     """A customer as the ledger enrols one (the join page's path), once the program has projected."""
-    headers = tokens.headers(tokens.internal(tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(tenant_id, "live", to="ledger"))
     async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
         await eventually(
             lambda: ledger.get("/internal/v1/rewards"),

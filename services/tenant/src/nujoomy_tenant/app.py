@@ -14,7 +14,7 @@ from nujoomy_kit.auth import provide_principal
 from nujoomy_kit.db import transaction
 from nujoomy_kit.health import broker_check, database_check, redis_check
 from nujoomy_kit.lifespan import core_lifespan, provide_db
-from nujoomy_kit.settings import read_pems
+from nujoomy_kit.settings import read_keyset
 from nujoomy_kit.tokens import JwksCache, SuspendedTenants, TokenVerifier, load_private_key, public_jwk
 from nujoomy_kit.web import service_app
 
@@ -40,9 +40,9 @@ def local_verifier(settings: Settings, app_ref: list[Litestar]) -> TokenVerifier
         async with transaction(app_ref[0].state["sessions"]) as db:
             return await tenant_db.suspended_tenant_ids(db)
 
-    public = read_pems(settings.internal_public_key)
     return TokenVerifier(
-        internal_public_keys=public,
+        service=SERVICE,
+        callers=read_keyset(settings.internal_keyset),
         jwks=JwksCache(jwks),
         suspended=SuspendedTenants(suspended, ttl=settings.suspended_cache_seconds),
     )

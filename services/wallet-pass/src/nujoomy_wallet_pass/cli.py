@@ -239,8 +239,9 @@ def _iphone(args: argparse.Namespace) -> int:
 
     settings = load()
     tenant = decode_id("ten", args.tenant) if args.tenant.startswith("ten_") else uuid.UUID(args.tenant)
-    issuer = InternalTokenIssuer(read_pem(settings.internal_private_key), subject="cli")
-    token = issuer.issue(tenant, args.mode, scopes=("read",))
+    # Signed with wallet-pass's own key, so wallet-pass's keyset must list itself to accept it.
+    issuer = InternalTokenIssuer(read_pem(settings.internal_private_key), subject=SERVICE)
+    token = issuer.issue(tenant, args.mode, to=SERVICE, scopes=("members:read",))
 
     async def main() -> int:
         async with httpx.AsyncClient(base_url=f"http://{settings.host}:{settings.port}", timeout=30) as http:

@@ -132,9 +132,9 @@ def _with_program(
 def preferences_url(settings: Settings, program: Program, mode: Mode, member_id: uuid.UUID) -> str:
     """The gateway's consent page, with a signed link naming this member (nujoomy_kit.member_links)."""
     url = f"{settings.pages_url.rstrip('/')}/join/{program.tenant.slug}/preferences"
-    pem = read_pem(settings.internal_private_key)
+    pem = read_pem(settings.member_link_private_key)
     if not pem:
-        return url  # no internal key (a bare dev setup): the page explains how to get a fresh link
+        return url  # no member-link key (a bare dev setup): the page explains how to get a fresh link
     token = sign_member_link(pem, "preferences", tenant_id=program.tenant_id, member_id=member_id, mode=mode)
     return f"{url}?t={token}"
 

@@ -41,6 +41,9 @@ class Settings(ServiceSettings, kw_only=True):
     # HMAC key for signed, expiring download links; empty derives one from the pass key.
     download_secret: str = ""
     download_ttl_seconds: int = 7 * 24 * 3600
+    # Signs the customer's preferences link on the back of a pass (nujoomy_kit.member_links): an
+    # Ed25519 key of its own, never the internal-token key; the gateway holds its public half.
+    member_link_private_key: str = ""
     # Live traffic goes to Apple and Google; test-mode traffic never does: its URLs
     # default to the local fakes.
     apns_base_url: str = REAL_APNS
@@ -97,6 +100,15 @@ class Settings(ServiceSettings, kw_only=True):
     # `python -m nujoomy_wallet_pass worker` runs the consumers itself and the two runners in a child
     # process it supervises (two cores: see docs/benchmarks/wallet-pass.md); false keeps one process.
     worker_split: bool = True
+
+    def secrets(self) -> dict[str, str]:
+        found = {**super().secrets(), "member_link_private_key": self.member_link_private_key}
+        # Empty is by design for these two (derived from the pass key; tenant certificates off), so
+        # only a placeholder is refused.
+        for name in ("download_secret", "certificate_encryption_key"):
+            if getattr(self, name):
+                found[name] = getattr(self, name)
+        return found
 
 
 def load(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

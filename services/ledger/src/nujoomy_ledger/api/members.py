@@ -29,15 +29,17 @@ Limit = Annotated[int, Parameter(ge=1, le=100)]
 
 
 class MembersController(Controller):
-    path = "/internal/v1/members"
-    guards = [require_role("staff")]
+    """Roles as the dashboard has them (docs/internal-api.md); scopes for the partner API and the
+    join and preferences pages."""
 
-    @post("/")
+    path = "/internal/v1/members"
+
+    @post("/", guards=[require_role("manager", "members:write")])
     async def enrol(self, db: AsyncSession, principal: Principal, data: MemberIn) -> MemberOut:
         fields = {f: getattr(data, f) for f in data.__struct_fields__}
         return MemberOut.of(await members.enrol(db, Scope.of(principal), fields))
 
-    @get("/")
+    @get("/", guards=[require_role("staff", "members:read")])
     async def search(
         self,
         *,
@@ -72,26 +74,26 @@ class MembersController(Controller):
             prev_cursor=page[0].id if page and found.more_before else None,
         )
 
-    @get("/{member_id:str}")
+    @get("/{member_id:str}", guards=[require_role("staff", "members:read")])
     async def show(self, db: AsyncSession, principal: Principal, member_id: str) -> MemberOut:
         return MemberOut.of(await members.get(db, Scope.of(principal), path_id("mbr", member_id)))
 
-    @patch("/{member_id:str}")
+    @patch("/{member_id:str}", guards=[require_role("manager", "members:write")])
     async def change(
         self, db: AsyncSession, principal: Principal, member_id: str, data: MemberPatch
     ) -> MemberOut:
         member = await members.update(db, Scope.of(principal), path_id("mbr", member_id), data.changes())
         return MemberOut.of(member)
 
-    @post("/{member_id:str}/card", status_code=200)
+    @post("/{member_id:str}/card", status_code=200, guards=[require_role("manager", "members:write")])
     async def reissue_card(self, db: AsyncSession, principal: Principal, member_id: str) -> MemberOut:
         return MemberOut.of(await members.reissue_card(db, Scope.of(principal), path_id("mbr", member_id)))
 
-    @post("/{member_id:str}/card/resend", status_code=202)
+    @post("/{member_id:str}/card/resend", status_code=202, guards=[require_role("manager", "members:write")])
     async def resend_card(self, db: AsyncSession, principal: Principal, member_id: str) -> MemberOut:
         return MemberOut.of(await members.resend_card(db, Scope.of(principal), path_id("mbr", member_id)))
 
-    @get("/{member_id:str}/export")
+    @get("/{member_id:str}/export", guards=[require_role("manager")])
     async def export(self, db: AsyncSession, principal: Principal, member_id: str) -> dict[str, Any]:
         found = await members.export(db, Scope.of(principal), path_id("mbr", member_id))
         return {

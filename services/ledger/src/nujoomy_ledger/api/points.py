@@ -46,10 +46,12 @@ def reverse_window(request: Request) -> timedelta:  # type: ignore[type-arg]
 
 
 class PointsController(Controller):
-    path = "/internal/v1"
-    guards = [require_role("staff")]
+    """Moving points by member id is the partner API's (points:write) and a manager's; staff at the
+    counter move points through the scanner API (staff.py), as in the dashboard."""
 
-    @post("/members/{member_id:str}/earn", status_code=200)
+    path = "/internal/v1"
+
+    @post("/members/{member_id:str}/earn", status_code=200, guards=[require_role("manager", "points:write")])
     async def earn(self, db: AsyncSession, principal: Principal, member_id: str, data: EarnIn) -> WriteOut:
         posted = await points.earn(
             db,
@@ -65,7 +67,9 @@ class PointsController(Controller):
         )
         return written(posted)
 
-    @post("/members/{member_id:str}/redeem", status_code=200)
+    @post(
+        "/members/{member_id:str}/redeem", status_code=200, guards=[require_role("manager", "points:write")]
+    )
     async def redeem(
         self, db: AsyncSession, principal: Principal, member_id: str, data: RedeemIn
     ) -> WriteOut:
@@ -96,7 +100,11 @@ class PointsController(Controller):
         )
         return written(posted)
 
-    @post("/transactions/{txn_id:str}/reverse", status_code=200)
+    @post(
+        "/transactions/{txn_id:str}/reverse",
+        status_code=200,
+        guards=[require_role("manager", "points:write")],
+    )
     async def reverse(
         self,
         request: Request,  # type: ignore[type-arg]
@@ -116,7 +124,7 @@ class PointsController(Controller):
         )
         return written(posted)
 
-    @get("/members/{member_id:str}/transactions")
+    @get("/members/{member_id:str}/transactions", guards=[require_role("staff", "members:read")])
     async def transactions(
         self,
         db: AsyncSession,
@@ -133,13 +141,17 @@ class PointsController(Controller):
         page = [TransactionOut.of(t) for t in rows[:limit]]
         return Page(data=page, next_cursor=page[-1].id if len(rows) > limit else None)
 
-    @get("/rewards")
+    @get("/rewards", guards=[require_role("manager", "program:read")])
     async def rewards(self, db: AsyncSession, principal: Principal) -> Page:
         scope = Scope.of(principal)
         program = await get_program(db, scope.tenant_id, scope.mode)
         return Page(data=[RewardOut.of(r) for r in (program.rewards if program else [])], next_cursor=None)
 
-    @post("/members/{member_id:str}/reservations", status_code=201)
+    @post(
+        "/members/{member_id:str}/reservations",
+        status_code=201,
+        guards=[require_role("manager", "points:write")],
+    )
     async def reserve(
         self,
         request: Request,  # type: ignore[type-arg]
@@ -162,11 +174,15 @@ class PointsController(Controller):
         )
         return reservation_out(reservation, balance)
 
-    @post("/reservations/{rsv_id:str}/redeem", status_code=200)
+    @post(
+        "/reservations/{rsv_id:str}/redeem", status_code=200, guards=[require_role("manager", "points:write")]
+    )
     async def redeem_reservation(self, db: AsyncSession, principal: Principal, rsv_id: str) -> WriteOut:
         return written(await reservations.redeem(db, Scope.of(principal), path_id("rsv", rsv_id)))
 
-    @post("/reservations/{rsv_id:str}/void", status_code=200)
+    @post(
+        "/reservations/{rsv_id:str}/void", status_code=200, guards=[require_role("manager", "points:write")]
+    )
     async def void_reservation(self, db: AsyncSession, principal: Principal, rsv_id: str) -> ReservationOut:
         reservation, balance = await reservations.void(
             db, Scope.of(principal), path_id("rsv", rsv_id), "cancelled"

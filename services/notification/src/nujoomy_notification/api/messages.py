@@ -26,7 +26,7 @@ def _page(rows: list[queries.MessageRow], limit: int) -> MessagePage:
     return MessagePage(data=[MessageOut.of(r) for r in rows], next_cursor=cursor)
 
 
-@get("/internal/v1/members/{member_id:str}/messages", guards=[require_role("staff")])
+@get("/internal/v1/members/{member_id:str}/messages", guards=[require_role("staff", "members:read")])
 async def member_messages(
     db: AsyncSession, principal: Principal, member_id: str, limit: Limit = 20, cursor: str | None = None
 ) -> MessagePage:

@@ -31,7 +31,7 @@ def _key(kind: str, locale: str, channel: str) -> tuple[Kind, Locale, Channel]:
     return k, loc, c
 
 
-@get(PATH, guards=[require_role("staff")])
+@get(PATH, guards=[require_role("manager")])
 async def get_template(
     db: AsyncSession, principal: Principal, kind: str, locale: str, channel: str = "email"
 ) -> TemplateOut:
@@ -93,7 +93,7 @@ async def revert_template(
     )
 
 
-@post(f"{PATH}/preview", guards=[require_role("staff")], status_code=200)
+@post(f"{PATH}/preview", guards=[require_role("manager")], status_code=200)
 async def preview_template(
     *,
     db: AsyncSession,

@@ -29,7 +29,9 @@ class WalletLinkClient:
     async def links(self, tenant_id: uuid.UUID, mode: str, member_id: uuid.UUID) -> WalletLinks:
         if self._issuer is None:
             raise WalletPassUnavailable("no internal token key is configured")
-        token = self._issuer.issue(tenant_id, "live" if mode == "live" else "test", scopes=("read",))
+        token = self._issuer.issue(
+            tenant_id, "live" if mode == "live" else "test", to="wallet-pass", scopes=("members:read",)
+        )
         url = f"{self._base_url}/internal/v1/members/{encode_id('mbr', member_id)}/links"
         try:
             async with httpx.AsyncClient(timeout=self._timeout) as client:

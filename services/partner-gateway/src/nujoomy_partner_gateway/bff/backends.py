@@ -7,7 +7,8 @@ short timeouts so a slow sibling turns into a clear "unavailable" instead of a h
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 import httpx
@@ -15,6 +16,7 @@ import msgspec
 from litestar.datastructures import State
 from nujoomy_kit.problems import NotFound
 from nujoomy_kit.settings import ServiceSettings
+from nujoomy_kit.tokens import InternalTokenIssuer, Mode
 
 from nujoomy_partner_gateway.bff.config import web_settings
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
@@ -64,14 +66,45 @@ def base_url(state: State, service: Service) -> str:
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class Backends:
-    """The internal APIs as one caller: `await backends.get("ledger", "/internal/v1/members")`."""
+# The audience (tokens.audience) of each sibling an internal token is addressed to.
+SERVICE_NAMES: dict[Service, str] = {
+    "tenant": "tenant",
+    "ledger": "ledger",
+    "wallet_pass": "wallet-pass",
+    "notification": "notification",
+    "gateway": "partner-gateway",
+}
 
-    def __init__(self, state: State, token: str | None = None, mode: str = "live", app: Any = None) -> None:
+
+class Backends:
+    """The internal APIs as one caller: `await backends.get("ledger", "/internal/v1/members")`.
+
+    Either with the staff member's own access token (the dashboard), or minting an internal token per
+    sibling (`Backends.internal`: pages acting for the platform, such as the join page)."""
+
+    def __init__(
+        self,
+        state: State,
+        token: str | None = None,
+        mode: str = "live",
+        app: Any = None,
+        mint: Callable[[Service], str] | None = None,
+    ) -> None:
         self._state = state
         self._app = app
         self._token = token
         self._mode = mode
+        self._mint = mint
+
+    @classmethod
+    def internal(cls, state: State, tenant_id: uuid.UUID, mode: Mode, scopes: tuple[str, ...]) -> Backends:
+        """Calls on the platform's behalf for one tenant and mode, carrying exactly `scopes`."""
+        issuer: InternalTokenIssuer = state["internal_issuer"]
+
+        def mint(service: Service) -> str:
+            return issuer.issue(tenant_id, mode, to=SERVICE_NAMES[service], scopes=scopes)
+
+        return cls(state, None, mode, mint=mint)
 
     async def call(
         self,
@@ -85,7 +118,7 @@ class Backends:
     ) -> Any:
         if not _plain_path(path):
             raise NotFound("No such resource")
-        headers = {**(headers or {}), **self._headers("application/json")}
+        headers = {**(headers or {}), **self._headers(service, "application/json")}
         in_process = service == "gateway" and self._app is not None
         url = path if in_process else base_url(self._state, service) + path
         content = msgspec.json.encode(json) if json is not None else None
@@ -110,10 +143,11 @@ class Backends:
             return None
         return msgspec.json.decode(response.content)
 
-    def _headers(self, accept: str) -> dict[str, str]:
+    def _headers(self, service: Service, accept: str) -> dict[str, str]:
         headers = {"Nujoomy-Mode": self._mode, "Accept": accept}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        token = self._mint(service) if self._mint is not None else self._token
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         return headers
 
     async def get(self, service: Service, path: str, **params: Any) -> Any:
@@ -126,7 +160,7 @@ class Backends:
             raise NotFound("No such resource")
         client = http_client(self._state)
         url = base_url(self._state, service) + path
-        request = client.build_request("GET", url, headers=self._headers(accept))
+        request = client.build_request("GET", url, headers=self._headers(service, accept))
         try:
             response = await client.send(request, stream=True)
         except httpx.HTTPError as exc:

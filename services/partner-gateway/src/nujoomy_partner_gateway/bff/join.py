@@ -23,7 +23,6 @@ from litestar import MediaType, Request, Response, get, post
 from nujoomy_kit.ids import decode_id
 from nujoomy_kit.problems import InvalidInput, NotFound
 from nujoomy_kit.settings import ServiceSettings
-from nujoomy_kit.tokens import InternalTokenIssuer
 
 from nujoomy_partner_gateway.bff.address_limit import address_of, count_post
 from nujoomy_partner_gateway.bff.backends import Backends
@@ -204,9 +203,8 @@ def _ledger(request: Request[Any, Any, Any], tenant: dict[str, Any]) -> Backends
     if not raw_id:
         raise BackendUnavailable("The tenant service does not expose this business's id to the join page")
     tenant_id = decode_id("ten", raw_id) if str(raw_id).startswith("ten_") else uuid.UUID(str(raw_id))
-    issuer: InternalTokenIssuer = request.app.state["internal_issuer"]
-    token = issuer.issue(tenant_id, "live", scopes=("members:write",))
-    return Backends(request.app.state, token, "live")
+    # Enrol, read the new member's wallet links, re-send a known member's card: nothing more.
+    return Backends.internal(request.app.state, tenant_id, "live", ("members:write", "members:read"))
 
 
 async def enrol(

@@ -13,8 +13,8 @@ import msgspec
 from litestar import Request, Response, get, post
 from nujoomy_kit.ids import decode_id, encode_id
 from nujoomy_kit.member_links import MemberLink, verify_member_link
-from nujoomy_kit.settings import ServiceSettings, read_pems
-from nujoomy_kit.tokens import InternalTokenIssuer, TokenError
+from nujoomy_kit.settings import read_pems
+from nujoomy_kit.tokens import TokenError
 
 from nujoomy_partner_gateway.bff.backends import Backends
 from nujoomy_partner_gateway.bff.config import web_settings
@@ -28,6 +28,7 @@ from nujoomy_partner_gateway.bff.join import (
 )
 from nujoomy_partner_gateway.bff.languages import customer_lang
 from nujoomy_partner_gateway.bff.rendering import form_as, message_for
+from nujoomy_partner_gateway.settings import Settings
 from nujoomy_partner_gateway.web import render
 
 PURPOSE = "preferences"
@@ -55,10 +56,10 @@ def _tenant_uuid(tenant: dict[str, Any]) -> uuid.UUID | None:
 
 
 def _link(request: Request[Any, Any, Any], tenant: dict[str, Any], token: str) -> MemberLink | None:
-    settings: ServiceSettings = request.app.state["settings"]
+    settings: Settings = request.app.state["settings"]
     try:
         link = verify_member_link(
-            read_pems(settings.internal_public_key),
+            read_pems(settings.member_link_public_key),
             PURPOSE,
             token,
             max_age=web_settings(request.app.state).preferences_link_max_age,
@@ -69,9 +70,7 @@ def _link(request: Request[Any, Any, Any], tenant: dict[str, Any], token: str) -
 
 
 def _backends(request: Request[Any, Any, Any], link: MemberLink) -> Backends:
-    issuer: InternalTokenIssuer = request.app.state["internal_issuer"]
-    token = issuer.issue(link.tenant_id, link.mode, scopes=("members:read", "members:write"))
-    return Backends(request.app.state, token, link.mode)
+    return Backends.internal(request.app.state, link.tenant_id, link.mode, ("members:read", "members:write"))
 
 
 def _lang(request: Request[Any, Any, Any], member: dict[str, Any] | None, tenant: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import delete, get, patch, post
 from msgspec import UNSET
-from nujoomy_kit.auth import require_authenticated, require_role
+from nujoomy_kit.auth import require_role
 from nujoomy_kit.ids import encode_id, uuid7
 from nujoomy_kit.tokens import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from nujoomy_tenant.domain import program as rules
 from nujoomy_tenant.domain.errors import NotFound
 
 MANAGER = [require_role("manager")]
+READ = [require_role("manager", "program:read")]
 
 
 def location_out(row: Any) -> LocationOut:
@@ -26,7 +27,7 @@ def location_out(row: Any) -> LocationOut:
     )
 
 
-@get("/internal/v1/locations", guards=[require_authenticated])
+@get("/internal/v1/locations", guards=READ)
 async def list_locations(
     db: AsyncSession, principal: Principal, limit: int | None = None, cursor: str | None = None
 ) -> LocationList:
@@ -52,7 +53,7 @@ async def create_location(data: LocationIn, db: AsyncSession, principal: Princip
     return location_out(await tenant_db.location(db, principal.tenant_id, location_id))
 
 
-@get("/internal/v1/locations/{location_id:str}", guards=[require_authenticated])
+@get("/internal/v1/locations/{location_id:str}", guards=READ)
 async def read_location(location_id: str, db: AsyncSession, principal: Principal) -> LocationOut:
     row = await tenant_db.location(db, principal.tenant_id, parse_id("loc", location_id))
     if row is None:

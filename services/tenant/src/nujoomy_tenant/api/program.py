@@ -9,7 +9,7 @@ from litestar import Request, delete, get, patch, post
 from litestar.datastructures import State
 from msgspec import UNSET
 from nujoomy_contracts.tenant import Program
-from nujoomy_kit.auth import require_authenticated, require_role
+from nujoomy_kit.auth import require_role
 from nujoomy_kit.tokens import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +23,11 @@ from nujoomy_tenant.events import publishing
 from nujoomy_tenant.settings import Settings
 
 MANAGER = [require_role("manager")]
+# The partner API reads the program (scope program:read); among staff, the program page is a manager's.
+PROGRAM_READ = [require_role("manager", "program:read")]
 
 
-@get("/internal/v1/program", guards=[require_authenticated])
+@get("/internal/v1/program", guards=PROGRAM_READ)
 async def read_program(db: AsyncSession, principal: Principal) -> Program:
     return await publishing.load_program(db, principal.tenant_id)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import delete, get, patch, post
 from msgspec import UNSET
-from nujoomy_kit.auth import require_authenticated, require_role
+from nujoomy_kit.auth import require_role
 from nujoomy_kit.ids import encode_id, uuid7
 from nujoomy_kit.tokens import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from nujoomy_tenant.domain.errors import NotFound
 from nujoomy_tenant.events import publishing
 
 MANAGER = [require_role("manager")]
+READ = [require_role("manager", "program:read")]
 LIMITS = ("limit_per_day", "limit_per_week", "limit_per_month")
 
 
@@ -42,7 +43,7 @@ async def _lock_program(db: AsyncSession, principal: Principal) -> None:
         raise NotFound("No such program")
 
 
-@get("/internal/v1/rewards", guards=[require_authenticated])
+@get("/internal/v1/rewards", guards=READ)
 async def list_rewards(db: AsyncSession, principal: Principal) -> RewardList:
     return RewardList(data=[reward_out(r) for r in await tenant_db.rewards_for(db, principal.tenant_id)])
 
@@ -69,7 +70,7 @@ async def create_reward(data: RewardIn, db: AsyncSession, principal: Principal) 
     return reward_out(row)
 
 
-@get("/internal/v1/rewards/{reward_id:str}", guards=[require_authenticated])
+@get("/internal/v1/rewards/{reward_id:str}", guards=READ)
 async def read_reward(reward_id: str, db: AsyncSession, principal: Principal) -> RewardOut:
     row = await tenant_db.reward(db, principal.tenant_id, parse_id("rwd", reward_id))
     if row is None:

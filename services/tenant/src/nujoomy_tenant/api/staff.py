@@ -24,7 +24,7 @@ from nujoomy_tenant.settings import Settings
 OWNER = [require_role("owner")]
 
 
-@get("/internal/v1/staff", guards=[require_role("manager")])
+@get("/internal/v1/staff", guards=OWNER)
 async def list_staff(
     db: AsyncSession, principal: Principal, limit: int | None = None, cursor: str | None = None
 ) -> StaffList:

@@ -7,8 +7,9 @@ from typing import Any
 from litestar import get, patch
 from msgspec import UNSET
 from nujoomy_contracts.tenant import TENANT_UPDATED
-from nujoomy_kit.auth import require_authenticated, require_internal, require_role
+from nujoomy_kit.auth import require_internal, require_role
 from nujoomy_kit.ids import encode_id
+from nujoomy_kit.resources import SUSPENDED_SCOPE
 from nujoomy_kit.tokens import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,7 @@ from nujoomy_tenant.events import publishing
 from nujoomy_tenant.sessions import TenantOut, tenant_out
 
 
-@get("/internal/v1/tenant", guards=[require_authenticated])
+@get("/internal/v1/tenant", guards=[require_role("staff", "tenant:read")])
 async def read_tenant(db: AsyncSession, principal: Principal) -> TenantOut:
     row = await tenant_db.tenant_by_id(db, principal.tenant_id)
     if row is None:
@@ -84,7 +85,7 @@ async def public_tenant(slug: str, db: AsyncSession) -> PublicTenant:
     )
 
 
-@get("/internal/v1/tenants/suspended", guards=[require_internal()])
+@get("/internal/v1/tenants/suspended", guards=[require_internal(SUSPENDED_SCOPE)])
 async def suspended(db: AsyncSession) -> SuspendedList:
     return SuspendedList(tenant_ids=[str(t) for t in await tenant_db.suspended_tenant_ids(db)])
 

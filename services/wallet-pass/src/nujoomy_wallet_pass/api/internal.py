@@ -7,7 +7,7 @@ from datetime import datetime
 
 import msgspec
 from litestar import Router, get
-from nujoomy_kit.auth import require_authenticated
+from nujoomy_kit.auth import require_role
 from nujoomy_kit.ids import InvalidId, decode_id, encode_id
 from nujoomy_kit.tokens import Principal
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,7 +51,7 @@ class SyncProgress(msgspec.Struct):
     finished_at: datetime | None
 
 
-@get("/members/{mbr_id:str}/links")
+@get("/members/{mbr_id:str}/links", guards=[require_role("manager", "members:read")])
 async def member_links(principal: Principal, db: AsyncSession, wallet: Wallet, mbr_id: str) -> Links:
     try:
         member_id = decode_id("mbr", mbr_id)
@@ -73,7 +73,7 @@ async def member_links(principal: Principal, db: AsyncSession, wallet: Wallet, m
     )
 
 
-@get("/members/{mbr_id:str}/passes")
+@get("/members/{mbr_id:str}/passes", guards=[require_role("staff", "members:read")])
 async def member_pass_status(principal: Principal, db: AsyncSession, mbr_id: str) -> PassList:
     try:
         member_id = decode_id("mbr", mbr_id)
@@ -103,7 +103,7 @@ async def member_pass_status(principal: Principal, db: AsyncSession, mbr_id: str
     )
 
 
-@get("/sync/programs/{prg_id:str}")
+@get("/sync/programs/{prg_id:str}", guards=[require_role("manager")])
 async def program_sync(principal: Principal, db: AsyncSession, prg_id: str) -> SyncProgress:
     try:
         program_id = decode_id("prg", prg_id)
@@ -128,7 +128,7 @@ class PassCounts(msgspec.Struct):
     google: int  # loyalty objects created at Google (saves are not reported back without callbacks)
 
 
-@get("/passes/summary")
+@get("/passes/summary", guards=[require_role("manager")])
 async def pass_counts(principal: Principal, db: AsyncSession) -> PassCounts:
     """Active passes by wallet for the dashboard's overview, in the caller's tenant and mode."""
     assert principal.mode is not None
@@ -140,5 +140,4 @@ def internal_router() -> Router:
     return Router(
         path="/internal/v1",
         route_handlers=[member_links, member_pass_status, program_sync, pass_counts],
-        guards=[require_authenticated],
     )
