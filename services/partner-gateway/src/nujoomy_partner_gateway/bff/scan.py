@@ -18,10 +18,12 @@ import msgspec
 from litestar import Request, Response, get, post
 from nujoomy_kit.problems import InvalidInput
 
+from nujoomy_partner_gateway.bff.address_limit import address_of
 from nujoomy_partner_gateway.bff.backends import Backends
 from nujoomy_partner_gateway.bff.errors import ApprovalRefused, BackendError, BackendUnavailable
 from nujoomy_partner_gateway.bff.rendering import page
 from nujoomy_partner_gateway.bff.session import StaffSession, check_csrf, current_lang, require_session
+from nujoomy_partner_gateway.bff.sign_in import LoginForm, authenticate, count_attempt
 from nujoomy_partner_gateway.web.i18n import translator
 
 IdempotencyKey = Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
@@ -128,9 +130,13 @@ async def _manager_sign_in(
     """The manager's token pair, from the tenant service's own sign-in (its password check and its
     throttle), for the business the barista is signed in to."""
     tenant = await session.backends(request).get("tenant", "/internal/v1/tenant")
-    body = {"tenant": str(tenant["slug"]), "email": approval.email.strip(), "password": approval.password}
+    form = LoginForm(tenant=str(tenant["slug"]), email=approval.email, password=approval.password)
+    # The same path as the sign-in page: counted per browser address here and at the tenant service
+    # (which is told that address), never as the gateway's own address for every counter at once.
+    address = address_of(request)
     try:
-        tokens: dict[str, Any] = await Backends(request.app.state).post("tenant", "/auth/login", body)
+        await count_attempt(request, address)
+        tokens = await authenticate(request, form, address)
     except BackendError as exc:
         if exc.status in (400, 401, 403, 404, 422):
             raise ApprovalRefused("The manager's email or password is wrong") from exc

@@ -114,7 +114,7 @@ async def count_attempt(request: Request[Any, Any, Any], address: str) -> bool:
 
 async def authenticate(request: Request[Any, Any, Any], form: LoginForm, address: str) -> dict[str, Any]:
     issuer: InternalTokenIssuer = request.app.state["internal_issuer"]
-    token = issuer.issue(PLATFORM_TENANT, "live", scopes=(FORWARD_SCOPE,))
+    token = issuer.issue(PLATFORM_TENANT, "live", to="tenant", scopes=(FORWARD_SCOPE,))
     body = {"tenant": form.tenant.strip().lower(), "email": form.email.strip(), "password": form.password}
     # A peer that is no IP (a unix socket, an in-process test client) has nothing to forward.
     forward = {"Nujoomy-Client-Address": address} if is_ip(address) else {}
