@@ -12,6 +12,7 @@ variable a real settings field (a typo would otherwise be silently ignored).
 from __future__ import annotations
 
 import copy
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -187,10 +188,19 @@ def test_every_service_has_api_worker_pdb_hpa_and_migration(
 
 
 def _settings_fields(services: dict[str, Any]) -> dict[str, set[str]]:
-    return {
+    from nujoomy_cli.main import build_parser
+
+    fields = {
         name: {f.name.upper() for f in msgspec.structs.fields(code.settings.Settings)}
         for name, code in services.items()
     }
+    # Settings a service reads under a scope of their own (NUJOOMY_WEB_* for the gateway's pages).
+    for info in build_parser()[1].services.values():
+        for scope, target in info.extra_settings:
+            module, _, attr = target.partition(":")
+            extra = getattr(importlib.import_module(module), attr)
+            fields[scope] = {f.name.upper() for f in msgspec.structs.fields(extra)}
+    return fields
 
 
 def _is_setting(variable: str, fields: dict[str, set[str]], service: str | None) -> bool:
