@@ -60,28 +60,33 @@ async def test_csv_exports_stream_every_row_in_batches_with_formulas_defused(
     made = [await api.enrol(name=n, email=f"m{i}@example.com") for i, n in enumerate(["Ann", "=cmd()", "Cy"])]
     await Api(client, tokens, tenant, "test").enrol(name="Other mode")
     await api.earn(made[0]["id"], points=10)
-    r = await client.get("/internal/v1/reports/members.csv", headers=api.headers)
+    # The exports are the dashboard's (a manager's session), not a platform or partner call.
+    manager = tokens.headers(tokens.staff(tenant, role="manager"))
+    r = await client.get("/internal/v1/reports/members.csv", headers=manager)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert [row["name"] for row in rows] == ["Ann", "'=cmd()", "Cy"]
     assert [row["id"] for row in rows] == [m["id"] for m in made]
     assert rows[0]["balance"] == "10"
-    r = await client.get("/internal/v1/reports/transactions.csv", headers=api.headers)
+    r = await client.get("/internal/v1/reports/transactions.csv", headers=manager)
     txns = list(csv.DictReader(io.StringIO(r.text)))
     assert [(t["member_id"], t["kind"], t["points"]) for t in txns] == [(made[0]["id"], "earn", "10")]
     staff = tokens.headers(tokens.staff(tenant, role="staff"))
     assert (await client.get("/internal/v1/reports/members.csv", headers=staff)).status_code == 403
 
 
-async def test_daily_report_nets_out_reversals_on_the_day_of_what_they_undid(api: Api, client: Any) -> None:
+async def test_daily_report_nets_out_reversals_on_the_day_of_what_they_undid(
+    api: Api, client: Any, tokens: TestTokens, tenant: Any
+) -> None:
+    manager = tokens.headers(tokens.staff(tenant, role="manager"))
     member = await api.enrol(name="A")
     await api.earn(member["id"], points=100)
     undone = (await api.redeem(member["id"], points=30)).json()
     assert (await api.reverse(undone["transaction"]["id"], reason="wrong member")).status_code == 200
     await api.redeem(member["id"], points=20)
-    r = await client.get("/internal/v1/reports/daily", params={"tz": "Asia/Dubai"}, headers=api.headers)
+    r = await client.get("/internal/v1/reports/daily", params={"tz": "Asia/Dubai"}, headers=manager)
     [day] = r.json()["data"]
     assert (day["issued"], day["redeemed"], day["transactions"]) == (100, 20, 2)
-    bad = await client.get("/internal/v1/reports/daily", params={"tz": "Mars/Olympus"}, headers=api.headers)
+    bad = await client.get("/internal/v1/reports/daily", params={"tz": "Mars/Olympus"}, headers=manager)
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_input")

@@ -19,7 +19,7 @@ def test_the_manage_link_opens_the_gateways_preferences_page_not_wallet_pass() -
         "NUJOOMY_PUBLIC_URL": "https://api.loyalty.example",
         "NUJOOMY_WALLET_PASS_PUBLIC_URL": "https://pass.loyalty.example",
     }
-    settings = load(env, internal_private_key=TestTokens().internal_private_pem)
+    settings = load(env, member_link_private_key=TestTokens().member_link_private_pem)
     link = preferences_url(settings, program(TENANT, PROGRAM), "live", uuid.uuid4())
     assert link.startswith("https://api.loyalty.example/join/cafe-noor/preferences?t=")
     # The pass's web service stays on wallet-pass's own address.
