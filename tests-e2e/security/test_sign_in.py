@@ -56,6 +56,7 @@ async def stack(
     tenant = load_tenant(
         {},
         **common,
+        **tokens.service_settings("tenant"),
         database_url=tenant_db,
         redis_prefix=redis_prefix + "t:",
         argon2_time_cost=1,
@@ -68,6 +69,7 @@ async def stack(
         gateway = load_gateway(
             {},
             **common,
+            **tokens.service_settings("partner-gateway"),
             tenant_url=tenant_url,
             database_url=await make_db("partner-gateway", migrations("partner-gateway")),
             redis_prefix=redis_prefix + "g:",
@@ -135,6 +137,6 @@ async def test_nobody_but_the_gateway_names_the_address_the_tenant_service_count
         assert statuses[-1] == 429, statuses
         body = {"tenant": "alpha", "email": "owner@alpha.test", "password": PASSWORD}
         # An internal token without the forwarding scope (another service's) is no better.
-        other_service = tokens.internal(uuid.uuid4(), scopes=("members:write",))
+        other_service = tokens.internal(uuid.uuid4(), to="tenant", scopes=("members:write",))
         claim = {"Nujoomy-Client-Address": "192.0.2.1", "Authorization": f"Bearer {other_service}"}
         assert (await http.post("/auth/login", json=body, headers=claim)).status_code == 429

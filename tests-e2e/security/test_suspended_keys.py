@@ -64,20 +64,28 @@ async def test_a_suspended_business_keys_get_the_platforms_answer_on_every_route
     tenant_db = await make_db("tenant", migrations("tenant"))
     gateway_db = await make_db("partner-gateway", migrations("partner-gateway"))
     tenant_settings = load_tenant(
-        {}, **common, database_url=tenant_db, argon2_time_cost=1, argon2_memory_kib=1024
+        {},
+        **common,
+        **tokens.service_settings("tenant"),
+        database_url=tenant_db,
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
     )
     suspended = await create_business(tenant_db, "paused")
     active = await create_business(tenant_db, "open")
     keys = {"paused": await _key(gateway_db, suspended), "open": await _key(gateway_db, active)}
     await _suspend(tenant_db, "paused")
-    async with served(build_tenant(tenant_settings, verifier=tokens.verifier())) as tenant_url:
+    async with served(build_tenant(tenant_settings, verifier=tokens.verifier("tenant"))) as tenant_url:
         # The ledger and the gateway verify as in production: the suspended list from the tenant service.
         ledger_db = await make_db("ledger", migrations("ledger"))
-        ledger = load_ledger({}, **common, database_url=ledger_db, tenant_url=tenant_url)
+        ledger = load_ledger(
+            {}, **common, **tokens.service_settings("ledger"), database_url=ledger_db, tenant_url=tenant_url
+        )
         async with served(build_ledger(ledger)) as ledger_url:
             gateway = load_gateway(
                 {},
                 **common,
+                **tokens.service_settings("partner-gateway"),
                 database_url=gateway_db,
                 tenant_url=tenant_url,
                 ledger_url=ledger_url,

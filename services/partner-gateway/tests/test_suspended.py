@@ -28,7 +28,8 @@ async def test_a_suspended_tenants_keys_are_refused_on_the_gateways_own_routes(
         return tokens.jwks()
 
     verifier = TokenVerifier(
-        internal_public_keys=[tokens.internal_public_pem],
+        service="partner-gateway",
+        callers={caller: [pem] for caller, pem in tokens.public_pems.items()},
         jwks=JwksCache(fetch_jwks),
         suspended=SuspendedTenants(fetch_suspended, ttl=0),
     )

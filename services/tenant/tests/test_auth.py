@@ -100,7 +100,7 @@ def forwarded(
     tokens: TestTokens, address: str, scopes: tuple[str, ...] = ("auth:forward",)
 ) -> dict[str, str]:
     """What the gateway sends: an internal token allowed to name the browser's address, and the address."""
-    token = tokens.internal(PLATFORM_TENANT, scopes=scopes)
+    token = tokens.internal(PLATFORM_TENANT, to="tenant", scopes=scopes)
     return {"Authorization": f"Bearer {token}", "Nujoomy-Client-Address": address}
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response, get, post
 from nujoomy_kit.ids import InvalidId, decode_id
-from nujoomy_kit.problems import DomainError
+from nujoomy_kit.problems import DomainError, NotFound
 from sqlalchemy import select
 
 from nujoomy_partner_gateway.bff.confirm import unconfirmed
@@ -79,12 +80,16 @@ async def _act(
     *,
     question: str | None = None,
     then: str = PAGE,
+    exists: Callable[[Any], Awaitable[None]] | None = None,
 ) -> Response[Any]:
-    """One button's round trip: CSRF, the confirmation for a destructive one, the call, then 303 back
-    with a notice (and a new secret, shown once) or the error with what was typed."""
+    """One button's round trip: CSRF, `exists` (raises NotFound for an id that is not the caller's,
+    before any question), the confirmation for a destructive one, the call, then 303 back with a
+    notice (and a new secret, shown once) or the error with what was typed."""
     session = await require_session(request, "manager")
     form = await form_as(request, form_kind)
     await check_csrf(request, session, form.csrf)
+    if exists is not None:
+        await exists(session.backends(request))
     if question and (asked := await unconfirmed(request, session, question, back=PAGE)):
         return asked
     subject = session.principal.subject
@@ -121,12 +126,19 @@ async def roll_key(request: Request[Any, Any, Any], key_id: str) -> Response[Any
 
 @post("/app/developers/keys/{key_id:str}/revoke")
 async def revoke_key(request: Request[Any, Any, Any], key_id: str) -> Response[Any]:
+    async def exists(backends: Any) -> None:
+        # Another business's or mode's key (or none) is not found before anything is asked.
+        listed = await backends.get("gateway", KEYS)
+        if not any(k.get("id") == key_id for k in listed.get("data") or []):
+            raise NotFound("No such API key")
+
     return await _act(
         request,
         CsrfForm,
         lambda b, _: b.delete("gateway", f"{KEYS}/{key_id}"),
         "key_revoked",
         question="confirm_revoke",
+        exists=exists,
     )
 
 

@@ -213,9 +213,13 @@ async def erase(request: Request[Any, Any, Any], member_id: str) -> Response[Any
     session = await require_session(request, "manager")
     form = await form_as(request, CsrfForm)
     await check_csrf(request, session, form.csrf)
+    backends = session.backends(request)
+    # Another business's or mode's member (or none) is not found before anything is asked: the
+    # question would tell that the id exists.
+    await backends.get("ledger", f"/internal/v1/members/{member_id}")
     if asked := await unconfirmed(request, session, "confirm_erase", back=f"/app/members/{member_id}"):
         return asked
-    await session.backends(request).post("ledger", f"/internal/v1/members/{member_id}/erase")
+    await backends.post("ledger", f"/internal/v1/members/{member_id}/erase")
     return await redirect_with(request, session.principal.subject, "/app/members", Flash(notice="erased"))
 
 
