@@ -1,4 +1,4 @@
-"""Idempotency-Key rules (BRIEF §6, the IETF httpapi-idempotency-key-header draft): pure parts."""
+"""Idempotency-Key rules (the IETF httpapi-idempotency-key-header draft): pure parts."""
 
 from __future__ import annotations
 
