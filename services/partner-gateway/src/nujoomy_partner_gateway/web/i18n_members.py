@@ -73,6 +73,16 @@ EN: dict[str, str] = {
     "day": "Day",
     "transactions_per_day": "Transactions",
     "reversals_netted": "Undone transactions are taken out of the day they happened.",
+    # the adjust and reverse forms' outcomes, and the ledger's refusals of them
+    "adjusted": "Points adjusted.",
+    "reversed": "Transaction reversed.",
+    "adjust_incomplete": "Give a number of points other than zero and a reason.",
+    "problem_already_reversed": "This transaction has already been reversed.",
+    "problem_not_reversible": "This transaction cannot be reversed.",
+    "problem_reversal_window_passed": "Only a manager can reverse a transaction this old.",
+    "problem_insufficient_points": "The member does not have enough points for this.",
+    "problem_member_erased": "This member was erased.",
+    "problem_invalid_points": "Give a whole number of points other than zero.",
 }
 
 AR: dict[str, str] = {
@@ -135,4 +145,13 @@ AR: dict[str, str] = {
     "day": "اليوم",
     "transactions_per_day": "المعاملات",
     "reversals_netted": "المعاملات الملغاة تُطرح من يومها الأصلي.",
+    "adjusted": "تم تعديل النقاط.",
+    "reversed": "تم عكس المعاملة.",
+    "adjust_incomplete": "أدخل عددًا من النقاط غير الصفر وسببًا.",
+    "problem_already_reversed": "تم عكس هذه المعاملة من قبل.",
+    "problem_not_reversible": "لا يمكن عكس هذه المعاملة.",
+    "problem_reversal_window_passed": "لا يعكس معاملة بهذا القِدم إلا المدير.",
+    "problem_insufficient_points": "ليس لدى العضو نقاط كافية لذلك.",
+    "problem_member_erased": "تم مسح هذا العضو.",
+    "problem_invalid_points": "أدخل عددًا صحيحًا من النقاط غير الصفر.",
 }
