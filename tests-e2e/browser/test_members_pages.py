@@ -147,7 +147,7 @@ async def test_member_detail_shows_local_dates_words_headers_reasons_and_the_who
     body = await page.locator("main").inner_text()
     assert earned["created_at"][:16] not in body
     assert "T" not in await earn_row.locator("td").first.inner_text()
-    assert "Asia/Dubai" in await page.get_by_test_id("time-zone").inner_text()
+    await expect(page.get_by_test_id("time-zone")).to_have_text("Times in Dubai")
 
     messages = page.get_by_test_id("messages")
     assert [h.lower() for h in await messages.locator("thead th").all_inner_texts()] == [
@@ -177,6 +177,7 @@ async def test_member_detail_shows_local_dates_words_headers_reasons_and_the_who
     await page.click("form[action='/app/lang'] button")
     await expect(txns.locator("td[data-kind=earn]")).to_have_text("نقاط مكتسبة")
     await expect(nudge.locator("td[data-status=suppressed]")).to_contain_text("لم يوافق العضو")
+    await expect(page.get_by_test_id("time-zone")).to_have_text("الأوقات بتوقيت دبي")
     month = datetime.fromisoformat(earned["created_at"]).astimezone(ZoneInfo("Asia/Dubai")).month
     assert MONTHS[month - 1] not in await earn_row.locator("td").first.inner_text()
     await page.set_viewport_size({"width": 390, "height": 844})
