@@ -25,7 +25,7 @@ async def test_exports_are_for_managers_and_hold_only_their_business_and_mode(
         (mine, "test", "Test one"),
         (other, "live", "Theirs"),
     ):
-        headers = tokens.headers(tokens.internal(business.tenant_id, mode))  # type: ignore[arg-type]
+        headers = tokens.headers(tokens.internal(business.tenant_id, mode, to="ledger"))  # type: ignore[arg-type]
         async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
             assert (await ledger.post("/internal/v1/members", json={"name": name})).status_code == 201
     await add_staff(stack.tenant_db, mine, "hand@tannery.test", "staff")
