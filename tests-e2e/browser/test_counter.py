@@ -32,7 +32,7 @@ class Counter:
     def __init__(self, stack: Stack, business: Business, tokens: TestTokens) -> None:
         self.stack = stack
         self.business = business
-        self.internal = tokens.headers(tokens.internal(business.tenant_id, "live"))
+        self.internal = tokens.headers(tokens.internal(business.tenant_id, "live", to="ledger"))
 
     async def owner_token(self) -> str:
         async with httpx.AsyncClient(base_url=self.stack.tenant_url) as tenant:

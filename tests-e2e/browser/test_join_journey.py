@@ -41,7 +41,7 @@ async def _program_known_to_ledger(stack: Stack, business: Business) -> None:
 
 
 async def _members(stack: Stack, tokens: TestTokens, business: Business) -> list[dict[str, Any]]:
-    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live", to="ledger"))
     async with httpx.AsyncClient(base_url=stack.ledger_url, headers=headers) as ledger:
         return list((await ledger.get("/internal/v1/members")).json()["data"])
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "services" / "partner-gateway" / "tests" / "web"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import Mail, gateway_site  # noqa: E402
 from test_dashboard import sign_in  # noqa: E402
-from web_stack import Business, Stack, create_business  # noqa: E402
+from web_stack import PASSWORD, Business, Stack, create_business  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -65,7 +65,7 @@ async def _sql(url: str, sql: str, *args: Any) -> Any:
 
 
 async def _ledger(stack: Stack, tokens: TestTokens, business: Business) -> httpx.AsyncClient:
-    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live", to="ledger"))
     return httpx.AsyncClient(base_url=stack.ledger_url, headers=headers, timeout=30)
 
 
@@ -95,6 +95,22 @@ async def test_member_detail_shows_local_dates_words_headers_reasons_and_the_who
     dubai = "UPDATE tenants SET timezone = 'Asia/Dubai' WHERE id = $1"
     await _sql(stack.tenant_db, dubai, business.tenant_id)
     email = "layla.abdulrahman.alhashimi.loyalty@perfumery-of-the-old-souk.example"
+    async with httpx.AsyncClient(base_url=stack.tenant_url) as tenant:
+        owner = {"tenant": business.slug, "email": business.owner_email, "password": PASSWORD}
+        signed = (await tenant.post("/auth/login", json=owner)).json()
+        headers = {"Authorization": f"Bearer {signed['access_token']}"}
+        added = await tenant.post(
+            "/internal/v1/rewards", json={"name": "Oud sample", "cost": 100}, headers=headers
+        )
+        assert added.status_code in (200, 201), added.text
+    # notification learns the rewards from the tenant's events: the earn below brings one in reach
+    await eventually(
+        lambda: mail.fetch(
+            "SELECT rewards FROM tenants WHERE tenant_id = $1 AND mode = 'live'", business.tenant_id
+        ),
+        lambda rows: any("Oud sample" in str(r["rewards"]) for r in rows),
+        timeout=20,
+    )
     async with await _ledger(stack, tokens, business) as ledger:
         member = (await ledger.post("/internal/v1/members", json={"name": "Layla", "email": email})).json()
         earned = await _earn(ledger, member["id"], 120)
@@ -107,10 +123,14 @@ async def test_member_detail_shows_local_dates_words_headers_reasons_and_the_who
             json={"reason": "wrong customer", "idempotency_key": uuid.uuid4().hex},
         )
         assert undo.status_code == 200, undo.text
-    # no consent was given: notification decides the welcome email is not sent, and why
+    # the welcome is transactional and goes out; the nudge that a reward is in reach is marketing,
+    # which this member did not agree to: notification does not send it, and says why
     await eventually(
-        lambda: mail.fetch("SELECT status, reason FROM messages WHERE kind = 'welcome'"),
-        lambda rows: [tuple(r) for r in rows] == [("suppressed", "no_consent")],
+        lambda: mail.fetch("SELECT kind, status, reason FROM messages ORDER BY kind"),
+        lambda rows: (
+            ("reward_affordable", "suppressed", "no_consent") in [tuple(r) for r in rows]
+            and ("welcome", "sent", None) in [tuple(r) for r in rows]
+        ),
         timeout=20,
     )
 
@@ -127,7 +147,7 @@ async def test_member_detail_shows_local_dates_words_headers_reasons_and_the_who
     body = await page.locator("main").inner_text()
     assert earned["created_at"][:16] not in body
     assert "T" not in await earn_row.locator("td").first.inner_text()
-    assert "Asia/Dubai" in await page.get_by_test_id("time-zone").inner_text()
+    await expect(page.get_by_test_id("time-zone")).to_have_text("Times in Dubai")
 
     messages = page.get_by_test_id("messages")
     assert [h.lower() for h in await messages.locator("thead th").all_inner_texts()] == [
@@ -135,10 +155,13 @@ async def test_member_detail_shows_local_dates_words_headers_reasons_and_the_who
     ]  # fmt: skip
     await expect(messages.locator("td[data-kind=welcome]")).to_have_text("Welcome")
     welcome = messages.locator("tr", has=page.locator("td[data-kind=welcome]"))
-    await expect(welcome.locator("td[data-status=suppressed]")).to_have_text(
+    await expect(welcome.locator("td[data-status=sent]")).to_have_text("Sent")
+    nudge = messages.locator("tr", has=page.locator("td[data-kind=reward_affordable]"))
+    await expect(nudge.locator("td[data-kind=reward_affordable]")).to_have_text("Reward within reach")
+    await expect(nudge.locator("td[data-status=suppressed]")).to_have_text(
         "Not sent — the member has not agreed to this channel"
     )
-    for raw in ("points_earned", "no_consent", "suppressed"):
+    for raw in ("points_earned", "reward_affordable", "no_consent", "suppressed"):
         assert raw not in body
     await expect(page.get_by_test_id("passes").locator("thead th")).to_have_count(4)
 
@@ -153,7 +176,8 @@ async def test_member_detail_shows_local_dates_words_headers_reasons_and_the_who
 
     await page.click("form[action='/app/lang'] button")
     await expect(txns.locator("td[data-kind=earn]")).to_have_text("نقاط مكتسبة")
-    await expect(welcome.locator("td[data-status=suppressed]")).to_contain_text("لم يوافق العضو")
+    await expect(nudge.locator("td[data-status=suppressed]")).to_contain_text("لم يوافق العضو")
+    await expect(page.get_by_test_id("time-zone")).to_have_text("الأوقات بتوقيت دبي")
     month = datetime.fromisoformat(earned["created_at"]).astimezone(ZoneInfo("Asia/Dubai")).month
     assert MONTHS[month - 1] not in await earn_row.locator("td").first.inner_text()
     await page.set_viewport_size({"width": 390, "height": 844})

@@ -9,11 +9,13 @@ from __future__ import annotations
 import io
 import re
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from nujoomy_testing import eventually
 from nujoomy_testing.tokens import TestTokens
 from playwright.async_api import Browser, Page, expect
 
@@ -44,7 +46,7 @@ async def owner_page(browser: Browser, site: str, business: Business, **context:
 
 
 def internal(stack: Stack, tokens: TestTokens, business: Business, service: str) -> httpx.AsyncClient:
-    headers = tokens.headers(tokens.internal(business.tenant_id, "live"))
+    headers = tokens.headers(tokens.internal(business.tenant_id, "live", to=service))
     url = {"tenant": stack.tenant_url, "ledger": stack.ledger_url}[service]
     return httpx.AsyncClient(base_url=url, headers=headers)
 
@@ -366,7 +368,7 @@ async def test_in_test_mode_the_program_says_it_is_live_and_every_change_asks_fi
 # 5. Arabic ------------------------------------------------------------------------------------------
 
 # Names that stay as they are in Arabic text: products, formats, protocol words, currency codes.
-KEPT = {"Apple", "Wallet", "Google", "API", "Webhook", "Webhooks", "HTTP", "PNG", "JPEG", "EUR", "ms"}
+KEPT = {"Apple", "Wallet", "Google", "API", "Webhook", "Webhooks", "HTTP", "PNG", "JPEG", "CSV", "EUR", "ms"}
 
 LATIN_WORDS = """() => {
   const found = [];
@@ -387,11 +389,23 @@ LATIN_WORDS = """() => {
 }"""
 
 
-async def test_the_owner_pages_in_arabic_have_no_english_left(
-    stack: Stack, site: str, browser: Browser, partner_endpoint: Any, shot: Any
+async def test_every_dashboard_page_in_arabic_has_no_english_left(
+    stack: Stack, site: str, browser: Browser, partner_endpoint: Any, shot: Any, tokens: TestTokens
 ) -> None:
     business = await create_business(stack.tenant_db, "arabic")
     await add_staff(stack.tenant_db, business, "huda@arabic.test", "manager")
+    async with internal(stack, tokens, business, "ledger") as ledger:
+        member = (
+            await ledger.post("/internal/v1/members", json={"name": "سلمى", "email": "salma@arabic.test"})
+        ).json()
+        await eventually(  # the program reaches the ledger through an event: the first earn may wait
+            lambda: ledger.post(
+                f"/internal/v1/members/{member['id']}/earn",
+                json={"points": 12, "idempotency_key": uuid.uuid4().hex},
+            ),
+            lambda r: r.status_code == 200,
+            timeout=20,
+        )
     page = await owner_page(
         browser, site, business, locale="ar", extra_http_headers={"Accept-Language": "ar"}
     )
@@ -419,8 +433,9 @@ async def test_the_owner_pages_in_arabic_have_no_english_left(
     await expect(page.get_by_test_id("mode-switch")).to_have_attribute("title", re.compile("التبديل إلى"))
     await shot(page, "staff-arabic")
     # What people typed stays as typed: the staff's emails and names (in the role selects' labels).
-    typed = {"owner", "huda", "arabic", "test", "Manager"}
-    for path in ("/app/program", "/app/rewards", "/app/locations", "/app/staff", "/app/developers"):
+    typed = {"owner", "huda", "salma", "arabic", "test", "Manager"}
+    pages = ("/app", "/app/members", f"/app/members/{member['id']}", "/app/scan")
+    for path in ("/app/program", "/app/rewards", "/app/locations", "/app/staff", "/app/developers", *pages):
         await page.goto(f"{site}{path}")
         await expect(page.locator("html")).to_have_attribute("dir", "rtl")
         english = [w for w in await page.evaluate(LATIN_WORDS) if w not in KEPT | typed]

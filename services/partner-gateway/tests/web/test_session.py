@@ -173,11 +173,17 @@ async def test_invited_staff_sets_a_password_from_the_link_and_signs_in(web: Any
     web.cookies.clear()
     form = await web.get(f"/app/password?token={link.group(1)}")
     assert 'data-testid="password-form"' in form.text
-    done = await web.post("/app/password", data={"token": link.group(1), "password": "a long new passphrase"})
-    assert done.status_code == 200, done.text
-    assert 'data-testid="password-set"' in done.text
-    again = await web.post("/app/password", data={"token": link.group(1), "password": "another passphrase!"})
-    assert again.status_code >= 400  # the link works once
+    form_data = {"token": link.group(1), "password": "a long new passphrase"}
+    done = await web.post("/app/password", data=form_data, follow_redirects=False)
+    assert done.status_code == 303, done.text  # post, then redirect: a refresh does not post again
+    shown = await web.get(done.headers["location"])
+    assert 'data-testid="password-set"' in shown.text
+    form_data["password"] = "another passphrase!"
+    again = await web.post("/app/password", data=form_data, follow_redirects=False)
+    refused = await web.get(again.headers["location"])
+    assert 'role="alert"' in refused.text  # the link works once
+    assert 'data-testid="password-set"' not in refused.text
+    assert f'name="token" value="{link.group(1)}"' in refused.text  # the form still has its link
     signed = await post_login(web, "acme", "new@acme.test", "a long new passphrase")
     assert signed.status_code == 303
     assert signed.headers["location"] == "/app"

@@ -16,12 +16,11 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.response import Redirect, Stream
-from nujoomy_kit.problems import InvalidInput
+from litestar.response import Stream
 
 from nujoomy_partner_gateway.bff.confirm import unconfirmed
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
-from nujoomy_partner_gateway.bff.flash import Flash, redirect_with
+from nujoomy_partner_gateway.bff.flash import Flash, redirect_with, typed
 from nujoomy_partner_gateway.bff.rendering import CsrfForm, form_as, message_for, page
 from nujoomy_partner_gateway.bff.session import check_csrf, current_lang, require_session
 from nujoomy_partner_gateway.bff.tenant_facts import time_zone
@@ -121,9 +120,8 @@ async def _csv(request: Request[Any, Any, Any], path: str, name: str) -> Stream:
     )
 
 
-async def _member_page(
-    request: Request[Any, Any, Any], member_id: str, error: str | None = None
-) -> Response[Any]:
+@get("/app/members/{member_id:str}")
+async def member_page(request: Request[Any, Any, Any], member_id: str) -> Response[Any]:
     session = await require_session(request)
     backends = session.backends(request)
     results: tuple[Any, ...] = await asyncio.gather(
@@ -153,48 +151,51 @@ async def _member_page(
         passes=[] if isinstance(passes, BaseException) else passes.get("data") or [],
         messages=[] if isinstance(messages, BaseException) else messages.get("data") or [],
         warnings=warnings,
-        error=error,
         idem=secrets.token_urlsafe(16),
         zone=zone,
         when=formatter(zone, translator(current_lang(request))),
     )
 
 
-@get("/app/members/{member_id:str}")
-async def member_page(request: Request[Any, Any, Any], member_id: str) -> Response[Any]:
-    return await _member_page(request, member_id)
-
-
 @post("/app/members/{member_id:str}/adjust")
 async def adjust(request: Request[Any, Any, Any], member_id: str) -> Response[Any]:
     session = await require_session(request, "manager")
+    raw = await request.form()
     form = await form_as(request, AdjustForm)
     await check_csrf(request, session, form.csrf)
-    if form.points == 0 or not form.reason.strip():
-        raise InvalidInput("Give a non-zero number of points and a reason")
     body = {
         "points": form.points,
         "reason": form.reason.strip()[:255],
         "idempotency_key": form.idempotency_key,
     }
+    back = f"/app/members/{member_id}"
+    lang = current_lang(request)
+    if form.points == 0 or not form.reason.strip():
+        flash = Flash(error=translator(lang)("adjust_incomplete"), form=typed(raw))
+        return await redirect_with(request, session.principal.subject, back, flash)
     try:
         await session.backends(request).post("ledger", f"/internal/v1/members/{member_id}/adjust", body)
-    except BackendError as exc:
-        return await _member_page(request, member_id, error=message_for(exc, current_lang(request)))
-    return Redirect(f"/app/members/{member_id}", status_code=303)
+    except (BackendError, BackendUnavailable) as exc:
+        flash = Flash(error=message_for(exc, lang), form=typed(raw))
+        return await redirect_with(request, session.principal.subject, back, flash)
+    return await redirect_with(request, session.principal.subject, back, Flash(notice="adjusted"))
 
 
 @post("/app/members/{member_id:str}/transactions/{txn_id:str}/reverse")
 async def reverse(request: Request[Any, Any, Any], member_id: str, txn_id: str) -> Response[Any]:
     session = await require_session(request, "manager")
+    raw = await request.form()
     form = await form_as(request, ReverseForm)
     await check_csrf(request, session, form.csrf)
     body = {"reason": form.reason.strip()[:200], "idempotency_key": form.idempotency_key}
+    back = f"/app/members/{member_id}"
     try:
         await session.backends(request).post("ledger", f"/internal/v1/transactions/{txn_id}/reverse", body)
-    except BackendError as exc:
-        return await _member_page(request, member_id, error=message_for(exc, current_lang(request)))
-    return Redirect(f"/app/members/{member_id}", status_code=303)
+    except (BackendError, BackendUnavailable) as exc:
+        # the page has a reason box per transaction: the typed reason goes back into this one's
+        flash = Flash(error=message_for(exc, current_lang(request)), form={**typed(raw), "txn": txn_id})
+        return await redirect_with(request, session.principal.subject, back, flash)
+    return await redirect_with(request, session.principal.subject, back, Flash(notice="reversed"))
 
 
 @get("/app/members/{member_id:str}/export")

@@ -1,4 +1,8 @@
-"""Setting a password from the one-time link an invite (or a reset) sends: /app/password?token=…"""
+"""Setting a password from the one-time link an invite (or a reset) sends: /app/password?token=…
+
+The form posts, then redirects back to the page (bff/flash.py): a refresh shows the page again and
+never spends the link a second time. After a refusal the link's token comes back through the flash
+record, so the page can still be used; the password itself is never kept."""
 
 from __future__ import annotations
 
@@ -9,8 +13,13 @@ from litestar import Request, Response, get, post
 
 from nujoomy_partner_gateway.bff.backends import Backends
 from nujoomy_partner_gateway.bff.errors import BackendError, BackendUnavailable
+from nujoomy_partner_gateway.bff.flash import Flash, current_flash, redirect_with, take_flash
 from nujoomy_partner_gateway.bff.rendering import form_as, message_for, page
 from nujoomy_partner_gateway.bff.session import current_lang
+
+PAGE = "/app/password"
+# Nobody is signed in here: the flash record is found by its random id alone.
+SUBJECT = "password-link"
 
 
 class PasswordForm(msgspec.Struct, kw_only=True):
@@ -18,12 +27,22 @@ class PasswordForm(msgspec.Struct, kw_only=True):
     password: str = ""
 
 
-@get("/app/password")
+@get(PAGE)
 async def password_page(request: Request[Any, Any, Any], token: str = "") -> Response[Any]:
-    return page(request, None, "password.html.j2", token=token)
+    await take_flash(request, SUBJECT)
+    flash = current_flash(request)
+    return page(
+        request,
+        None,
+        "password.html.j2",
+        token=token or flash.form.get("token", ""),
+        done=flash.notice == "password_set",
+        error=flash.error,
+        flash=Flash(),  # this page shows its own outcome in the form
+    )
 
 
-@post("/app/password")
+@post(PAGE)
 async def set_password(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await form_as(request, PasswordForm)
     try:
@@ -31,10 +50,9 @@ async def set_password(request: Request[Any, Any, Any]) -> Response[Any]:
             "tenant", "/auth/password", {"token": form.token, "password": form.password}
         )
     except (BackendError, BackendUnavailable) as exc:
-        status = exc.status if exc.status < 500 else 503
-        error = message_for(exc, current_lang(request))
-        return page(request, None, "password.html.j2", status=status, token=form.token, error=error)
-    return page(request, None, "password.html.j2", done=True)
+        flash = Flash(error=message_for(exc, current_lang(request)), form={"token": form.token})
+        return await redirect_with(request, SUBJECT, PAGE, flash)
+    return await redirect_with(request, SUBJECT, PAGE, Flash(notice="password_set"))
 
 
 ROUTES = [password_page, set_password]

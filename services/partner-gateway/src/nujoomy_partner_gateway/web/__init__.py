@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import MediaType, Request, Response
 
+from nujoomy_partner_gateway.web.dates import zone_place
 from nujoomy_partner_gateway.web.i18n import translator
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +35,7 @@ def render(
         .get_template(template)
         .render(
             t=translator(lang),
+            zone_place=lambda name: zone_place(name, lang, translator(lang)),
             lang=lang,
             dir="rtl" if lang == "ar" else "ltr",
             static=STATIC_PATH,

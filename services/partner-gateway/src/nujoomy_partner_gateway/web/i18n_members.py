@@ -33,6 +33,12 @@ EN: dict[str, str] = {
     "yes": "Yes",
     "no": "No",
     "times_in": "Times in {zone}",
+    # what a page could not show when a service did not answer ("Not available right now (…)")
+    "unavailable_ledger": "members and points",
+    "unavailable_wallet_pass": "wallet passes",
+    "unavailable_transactions": "transactions",
+    "unavailable_messages": "messages",
+    "zone_utc": "UTC",
     "reversed_by_later": "reversed",
     "reverse_reason": "Reason for reversing",
     "erase_confirm": (
@@ -73,6 +79,16 @@ EN: dict[str, str] = {
     "day": "Day",
     "transactions_per_day": "Transactions",
     "reversals_netted": "Undone transactions are taken out of the day they happened.",
+    # the adjust and reverse forms' outcomes, and the ledger's refusals of them
+    "adjusted": "Points adjusted.",
+    "reversed": "Transaction reversed.",
+    "adjust_incomplete": "Give a number of points other than zero and a reason.",
+    "problem_already_reversed": "This transaction has already been reversed.",
+    "problem_not_reversible": "This transaction cannot be reversed.",
+    "problem_reversal_window_passed": "Only a manager can reverse a transaction this old.",
+    "problem_insufficient_points": "The member does not have enough points for this.",
+    "problem_member_erased": "This member was erased.",
+    "problem_invalid_points": "Give a whole number of points other than zero.",
 }
 
 AR: dict[str, str] = {
@@ -97,6 +113,11 @@ AR: dict[str, str] = {
     "yes": "نعم",
     "no": "لا",
     "times_in": "الأوقات بتوقيت {zone}",
+    "unavailable_ledger": "الأعضاء والنقاط",
+    "unavailable_wallet_pass": "بطاقات المحفظة",
+    "unavailable_transactions": "المعاملات",
+    "unavailable_messages": "الرسائل",
+    "zone_utc": "غرينتش",
     "reversed_by_later": "معكوسة",
     "reverse_reason": "سبب العكس",
     "erase_confirm": "المسح يزيل الاسم والبريد والهاتف نهائياً؛ يبقى سجل النقاط دون هوية.",
@@ -135,4 +156,13 @@ AR: dict[str, str] = {
     "day": "اليوم",
     "transactions_per_day": "المعاملات",
     "reversals_netted": "المعاملات الملغاة تُطرح من يومها الأصلي.",
+    "adjusted": "تم تعديل النقاط.",
+    "reversed": "تم عكس المعاملة.",
+    "adjust_incomplete": "أدخل عددًا من النقاط غير الصفر وسببًا.",
+    "problem_already_reversed": "تم عكس هذه المعاملة من قبل.",
+    "problem_not_reversible": "لا يمكن عكس هذه المعاملة.",
+    "problem_reversal_window_passed": "لا يعكس معاملة بهذا القِدم إلا المدير.",
+    "problem_insufficient_points": "ليس لدى العضو نقاط كافية لذلك.",
+    "problem_member_erased": "تم مسح هذا العضو.",
+    "problem_invalid_points": "أدخل عددًا صحيحًا من النقاط غير الصفر.",
 }
