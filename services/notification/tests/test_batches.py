@@ -73,6 +73,8 @@ async def test_a_batch_keeps_the_rules_of_one_event_at_a_time(bus, make, sink, w
             ),
             make.expiring(withdrawn, 5),  # after the member withdrew consent
         )
+        # The copy goes out once the first has left the outbox (one row per event id there).
+        await eventually(lambda: bus.fetch("SELECT 1 FROM outbox"), lambda left: not left)
         await bus.publish(earn)  # a copy of an event already applied
         rows = await _written(bus, 8)
         await eventually(lambda: _duplicates(running), lambda n: n == 1)
