@@ -157,6 +157,10 @@ async def member_page(request: Request[Any, Any, Any], member_id: str) -> Respon
     )
 
 
+def _not_found(exc: Exception) -> bool:
+    return isinstance(exc, BackendError) and exc.status == 404
+
+
 @post("/app/members/{member_id:str}/adjust")
 async def adjust(request: Request[Any, Any, Any], member_id: str) -> Response[Any]:
     session = await require_session(request, "manager")
@@ -176,6 +180,8 @@ async def adjust(request: Request[Any, Any, Any], member_id: str) -> Response[An
     try:
         await session.backends(request).post("ledger", f"/internal/v1/members/{member_id}/adjust", body)
     except (BackendError, BackendUnavailable) as exc:
+        if _not_found(exc):
+            raise  # another business's or mode's member: no page of it to go back to
         flash = Flash(error=message_for(exc, lang), form=typed(raw))
         return await redirect_with(request, session.principal.subject, back, flash)
     return await redirect_with(request, session.principal.subject, back, Flash(notice="adjusted"))
@@ -192,6 +198,8 @@ async def reverse(request: Request[Any, Any, Any], member_id: str, txn_id: str) 
     try:
         await session.backends(request).post("ledger", f"/internal/v1/transactions/{txn_id}/reverse", body)
     except (BackendError, BackendUnavailable) as exc:
+        if _not_found(exc):
+            raise
         # the page has a reason box per transaction: the typed reason goes back into this one's
         flash = Flash(error=message_for(exc, current_lang(request)), form={**typed(raw), "txn": txn_id})
         return await redirect_with(request, session.principal.subject, back, flash)
