@@ -284,18 +284,25 @@ async def test_twenty_customers_in_a_row_by_wedge_each_earned_once(
     counter = await open_counter(stack, tokens, "rush")
     members = [await counter.join(f"Customer {n:02}") for n in range(20)]
     page = await barista(browser, site, "rush", TABLET)
-    timings = []
+    timings, from_scan = [], []
     for n, member in enumerate(members):
         started = time.perf_counter()
-        await wedge(page, member["card_token"])
+        # The simulated scanner types at 5 ms a key (a real one sends its whole code in a few ms):
+        # the figure "from the scan" starts when the code is in, at its Enter.
+        await page.keyboard.type(member["card_token"], delay=5)
+        scanned = time.perf_counter()
+        await page.keyboard.press("Enter")
         await expect(page.locator("#member-name")).to_have_text(f"Customer {n:02}")
         await keypad(page, "5")
         await page.get_by_test_id("earn").click()
         await expect(page.get_by_test_id("feedback")).to_contain_text("Earned 5")
-        timings.append(time.perf_counter() - started)
+        done = time.perf_counter()
+        timings.append(done - started)
+        from_scan.append(done - scanned)
     for member in members:
         assert [t["points"] for t in await counter.transactions(member["id"])] == [5], member["id"]
     print(
-        f"\ncounter: 20 customers, median scan-to-confirmation {statistics.median(timings) * 1000:.0f} ms "
-        f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f})"
+        f"\ncounter: 20 customers, median scan-to-confirmation {statistics.median(from_scan) * 1000:.0f} ms "
+        f"(min {min(from_scan) * 1000:.0f}, max {max(from_scan) * 1000:.0f}) from the scanner's Enter, "
+        f"{statistics.median(timings) * 1000:.0f} ms from its first key"
     )
