@@ -41,10 +41,6 @@ EN: dict[str, str] = {
     "zone_utc": "UTC",
     "reversed_by_later": "reversed",
     "reverse_reason": "Reason for reversing",
-    "erase_confirm": (
-        "Erasing wipes the name, email and phone for good; the points history stays, anonymised."
-    ),
-    "erase_yes": "Yes, erase this member",
     "txn_earn": "Points earned",
     "txn_redeem": "Points redeemed",
     "txn_reverse": "Reversal",
@@ -120,8 +116,6 @@ AR: dict[str, str] = {
     "zone_utc": "غرينتش",
     "reversed_by_later": "معكوسة",
     "reverse_reason": "سبب العكس",
-    "erase_confirm": "المسح يزيل الاسم والبريد والهاتف نهائياً؛ يبقى سجل النقاط دون هوية.",
-    "erase_yes": "نعم، امسح هذا العضو",
     "txn_earn": "نقاط مكتسبة",
     "txn_redeem": "نقاط مستبدلة",
     "txn_reverse": "عكس",
